@@ -1,0 +1,68 @@
+// Command protoc-gen-facade is a protoc plugin that writes the orchestrator's
+// gRPC facade: for every service of the input files, a server that runs each
+// unary method as one contract transaction through a facade.Invoker.
+//
+// Usage (from the repository root, with protos/ as the include path):
+//
+//	protoc -I protos \
+//		--plugin=protoc-gen-facade=.bin/protoc-gen-facade \
+//		--facade_out=facade \
+//		--facade_opt=package=github.com/fedchain/orchestrator/facade \
+//		protos/*.proto
+//
+// The parameter package (required) is the Go import path of the facade
+// package; the generated files belong to it, and the hand-written part of
+// that package must provide what they use: Invoker, Transaction, TxKind
+// (Submit, Evaluate) and the functions submit and evaluate. The usual
+// protogen parameters (M<file>=<go import path>, paths=, module=) are
+// accepted too; the generated file names have no directory.
+//
+// Every method must carry the option (fedchain.txoption.kind) of
+// protos/txoption. For a service FooService (file foo.proto, proto package
+// orchestrator) the plugin writes foo_server.gen.go with:
+//
+//   - type FooServer, implementing <protos>.FooServiceServer, and
+//     NewFooServer(inv Invoker[, streams FooStreams]);
+//   - for each SUBMIT or EVALUATE unary method M, a method that marshals the
+//     request, calls submit or evaluate with the transaction name
+//     "orchestrator.foo:M" (txoption.TransactionName) and unmarshals the
+//     result into the response;
+//   - when the service has STREAM methods (server streaming only), an
+//     interface FooStreams with those methods, which NewFooServer requires:
+//     they are written by hand, and a server without them does not compile.
+//
+// Once per run it also writes register.gen.go with RegisterAll, which
+// registers a server for every service on a grpc.ServiceRegistrar; Streams,
+// the union of the streaming interfaces; and Transactions, every transaction
+// with its kind and gRPC method, sorted by name.
+//
+// The output depends only on the descriptors (not on comments, protoc version
+// or time): the same input gives the same bytes. The plugin fails, naming the
+// method, when a method has no kind, a unary method is marked STREAM, or a
+// streaming method is not a server stream marked STREAM.
+package main
+
+import (
+	"flag"
+
+	"google.golang.org/protobuf/compiler/protogen"
+)
+
+func main() {
+	var p params
+	p.options().Run(func(gen *protogen.Plugin) error {
+		return generate(gen, protogen.GoImportPath(p.pkg))
+	})
+}
+
+// params are the plugin's own parameters.
+type params struct {
+	pkg string // package=<Go import path of the facade package>
+}
+
+// options returns protogen options that parse the plugin parameter into p.
+func (p *params) options() protogen.Options {
+	flags := flag.NewFlagSet("protoc-gen-facade", flag.ContinueOnError)
+	flags.StringVar(&p.pkg, "package", "", "Go import path of the facade package")
+	return protogen.Options{ParamFunc: flags.Set}
+}
