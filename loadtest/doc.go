@@ -1,0 +1,42 @@
+// Package loadtest drives a realistic federated-learning workload over gRPC
+// against any server of the orchestrator API (this project's, in solo or
+// fabric mode, or a Substra orchestrator 1.0.0) and measures it.
+//
+// A run plays two organizations: a data owner (the first of Config.Orgs),
+// which registers a data manager and data samples and executes every task,
+// and an algorithm owner (the last), which registers train functions,
+// compute plans and chains of train tasks (task i trains on the model task
+// i-1 outputs), and reports the functions' builds. The phases, in order:
+//
+//	organizations     RegisterOrganization as each organization
+//	functions         RegisterFunction (inputs datasamples, opener, models; output model)
+//	data              RegisterDataManager, RegisterDataSamples in batches
+//	plans             RegisterPlan
+//	tasks             RegisterTasks in batches, a plan's batches in order
+//	get-task          GetTask of random tasks
+//	query-tasks       QueryTasks page walks, one per plan
+//	probes            requests the API must refuse, and the gRPC code of each refusal
+//	function-builds   ApplyFunctionAction BUILDING then READY, as the owner
+//	task-lifecycle    per task, in chain order: EXECUTING, RegisterModels, DONE
+//	query-done-tasks  QueryTasks walks filtered on status DONE
+//	query-events      QueryEvents page walks (all events, and per asset kind)
+//	subscribe-events  SubscribeToEvents from the start until every event came,
+//	                  then again from the middle event (start_event_id)
+//
+// With Config.BuildBeforeTasks, function-builds comes right after functions:
+// the tasks are then registered ready to run instead of waiting for builds.
+//
+// The work of a phase is shared by Config.Concurrency goroutines. Besides
+// failed calls, a run checks the answers (statuses, ranks, owners, page walks
+// that must find every task, event counts that must add up, a subscription
+// that must deliver exactly the events QueryEvents found) and counts every
+// failure as an error.
+// Every key derives from Config.Seed, so runs with different seeds can share
+// a server.
+//
+// Run reports, for each phase and method, calls, items, rates and latency
+// quantiles (from a logarithmic histogram: bounded memory, about 1.6%
+// precision), as a table and one JSON line, and fails when any error
+// occurred. A run is bounded: a fixed amount of work, a call timeout, an
+// overall deadline and a maximum number of errors.
+package loadtest

@@ -1,0 +1,54 @@
+package loadtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// writeTable writes the human-readable report: a row per phase, a row per
+// method of the phases that call several, then the errors and notes.
+func writeTable(out io.Writer, rep *Report) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "phase\tcalls\titems\terrors\tseconds\tcalls/s\titems/s\tp50 ms\tp99 ms\tmax ms\t\n")
+	for _, p := range rep.Phases {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t\n",
+			p.Name, p.Calls, p.Items, p.Errors, p.Seconds, p.CallsPerSec, p.ItemsPerSec, p.P50ms, p.P99ms, p.MaxMs)
+		if len(p.Methods) < 2 {
+			continue
+		}
+		for _, m := range p.Methods {
+			fmt.Fprintf(tw, "  %s\t%d\t\t%d\t\t%.1f\t\t%.2f\t%.2f\t%.2f\t\n",
+				m.Method, m.Calls, m.Errors, m.CallsPerSec, m.P50ms, m.P99ms, m.MaxMs)
+		}
+	}
+	fmt.Fprintf(tw, "total\t%d\t\t%d\t%.2f\t\t\t\t\t\t\n", rep.Calls, rep.Errors, rep.Seconds)
+	_ = tw.Flush()
+	for _, p := range rep.Phases {
+		for _, n := range p.Notes {
+			fmt.Fprintf(out, "note: %s: %s\n", p.Name, n)
+		}
+	}
+	for _, p := range rep.Phases {
+		for _, e := range p.FirstErrors {
+			fmt.Fprintf(out, "error: %s: %s\n", p.Name, e)
+		}
+		if more := p.Errors - int64(len(p.FirstErrors)); more > 0 {
+			fmt.Fprintf(out, "error: %s: ... and %d more\n", p.Name, more)
+		}
+	}
+	if rep.Stopped != "" {
+		fmt.Fprintf(out, "stopped: %s\n", rep.Stopped)
+	}
+}
+
+// writeJSON writes the whole report as one JSON line.
+func writeJSON(out io.Writer, rep *Report) error {
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return fmt.Errorf("load test report: %w", err)
+	}
+	_, err = fmt.Fprintf(out, "%s\n", b)
+	return err
+}
