@@ -1,0 +1,79 @@
+package chaincodetest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+
+	"github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
+	"github.com/fedchain/orchestrator/solo"
+	"github.com/fedchain/orchestrator/solo/memstore"
+)
+
+// counting answers and writes the number of times it ran, unless fixed.
+type counting struct {
+	n     int
+	fixed bool
+	write bool
+}
+
+func (c *counting) Init(shim.ChaincodeStubInterface) *peer.Response { return shim.Success(nil) }
+
+func (c *counting) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
+	c.n++
+	v := fmt.Sprint(c.n)
+	if c.fixed {
+		v = "same"
+	}
+	if c.write {
+		stub.StartWriteBatch()
+		if err := stub.PutState("k", []byte(v)); err != nil {
+			return shim.Error(err.Error())
+		}
+		if err := stub.DelState("gone"); err != nil {
+			return shim.Error(err.Error())
+		}
+		if err := stub.FinishWriteBatch(); err != nil {
+			return shim.Error(err.Error())
+		}
+		if err := stub.SetEvent("ev", []byte(v)); err != nil {
+			return shim.Error(err.Error())
+		}
+		return shim.Success(nil)
+	}
+	return shim.Success([]byte(v))
+}
+
+func TestEndorseTwice(t *testing.T) {
+	tests := []struct {
+		name string
+		cc   *counting
+		bad  bool
+	}{
+		{"deterministic", &counting{fixed: true, write: true}, false},
+		{"response differs", &counting{}, true},
+		{"writes differ", &counting{write: true}, true},
+	}
+	for _, tt := range tests {
+		p := solo.New(chaincodetest.EndorseTwice(tt.cc), memstore.Opener())
+		res, err := p.Submit(context.Background(), solo.Proposal{Channel: "ch", Creator: solo.Identity{MSPID: "O"}, Args: [][]byte{[]byte("x")}})
+		var ce *solo.ChaincodeError
+		switch {
+		case tt.bad && (!errors.As(err, &ce) || !strings.HasPrefix(ce.Message, "nondeterministic")):
+			t.Errorf("%s: error %v, want nondeterministic", tt.name, err)
+		case !tt.bad && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case !tt.bad && (res.Event == nil || string(res.Event.Payload) != "same"):
+			t.Errorf("%s: event %v not replayed", tt.name, res.Event)
+		}
+		if tt.cc.n != 2 {
+			t.Errorf("%s: ran %d times, want 2", tt.name, tt.cc.n)
+		}
+		p.Close()
+	}
+}

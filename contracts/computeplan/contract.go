@@ -1,0 +1,149 @@
+// Package computeplan is the contract of compute plans, the containers of
+// compute tasks: registration, renaming, cancelation (which cancels the
+// plan's tasks that have not started), queries and the running state,
+// derived from the plan's tasks.
+package computeplan
+
+import (
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/fedchain/orchestrator/contracts/computetask"
+	"github.com/fedchain/orchestrator/contracts/rpc"
+	"github.com/fedchain/orchestrator/ledger"
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// ContractName is the name the compute plan contract is deployed under.
+const ContractName = "orchestrator.computeplan"
+
+// Contract serves the ComputePlanService rpcs. Each transaction takes the
+// binary request message and returns the binary response message.
+type Contract struct {
+	contractapi.Contract
+}
+
+// New returns the compute plan contract.
+func New() *Contract {
+	c := &Contract{Contract: contractapi.Contract{Name: ContractName}}
+	ledger.Configure(&c.Contract)
+	return c
+}
+
+// GetEvaluateTransactions names the read-only transactions of the compute plan
+// contract (the EVALUATE rpcs of the protocol).
+func (c *Contract) GetEvaluateTransactions() []string {
+	return []string{"GetPlan", "QueryPlans", "IsPlanRunning"}
+}
+
+// RegisterPlan registers a new plan owned by the caller.
+func (c *Contract) RegisterPlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.NewComputePlan)
+	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.ComputePlan, error) {
+		if err := validateNewPlan(in); err != nil {
+			return nil, err
+		}
+		stub := s.Env().Stub()
+		exists, err := ledger.ComputePlanExists(stub, in.GetKey())
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			return nil, orcerr.New(orcerr.Conflict, "compute plan %s already exists", in.GetKey())
+		}
+		p := &protos.ComputePlan{
+			Key:          in.GetKey(),
+			Owner:        caller,
+			Tag:          in.GetTag(),
+			Name:         in.GetName(),
+			Metadata:     in.GetMetadata(),
+			CreationDate: s.Env().Now(),
+		}
+		if err := ledger.PutComputePlan(stub, p, true); err != nil {
+			return nil, err
+		}
+		if err := s.Emit(protos.EventKind_EVENT_ASSET_CREATED, protos.AssetKind_ASSET_COMPUTE_PLAN, p.GetKey(), p, nil); err != nil {
+			return nil, err
+		}
+		return p, nil
+	})
+}
+
+// GetPlan returns one plan: its stored bytes, which are the response.
+func (c *Contract) GetPlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	return rpc.ServeRaw(ctx, req, func(l *ledger.Tx, in *protos.GetComputePlanParam) ([]byte, error) {
+		return ledger.GetRaw(l, ledger.ComputePlanKind, in.GetKey())
+	})
+}
+
+// ApplyPlanAction applies an action of the plan owner; only cancelation
+// exists.
+func (c *Contract) ApplyPlanAction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.ApplyPlanActionParam)
+	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.ApplyPlanActionResponse, error) {
+		p, err := s.Plan(in.GetKey())
+		if err != nil {
+			return nil, err
+		}
+		if p.GetOwner() != caller {
+			return nil, orcerr.New(orcerr.PermissionDenied, "only the owner of compute plan %s can act on it", in.GetKey())
+		}
+		if in.GetAction() != protos.ComputePlanAction_PLAN_ACTION_CANCELED {
+			return nil, orcerr.New(orcerr.Unimplemented, "plan action %s is not implemented", in.GetAction())
+		}
+		if err := s.CancelPlan(in.GetKey(), caller); err != nil {
+			return nil, err
+		}
+		return &protos.ApplyPlanActionResponse{}, nil
+	})
+}
+
+// QueryPlans lists plans in creation order, a page at a time, optionally
+// those of one owner.
+func (c *Contract) QueryPlans(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.QueryPlansParam)
+	return computetask.Run(ctx, req, in, func(s *computetask.Session, _ string) (*protos.QueryPlansResponse, error) {
+		plans, next, err := ledger.QueryComputePlans(s.Env().Stub(), in.GetFilter().GetOwner(), in.GetPageToken(), in.GetPageSize())
+		if err != nil {
+			return nil, err
+		}
+		return &protos.QueryPlansResponse{Plans: plans, NextPageToken: next}, nil
+	})
+}
+
+// UpdatePlan renames a plan; only its owner may.
+func (c *Contract) UpdatePlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.UpdateComputePlanParam)
+	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.UpdateComputePlanResponse, error) {
+		if err := validateUpdate(in); err != nil {
+			return nil, err
+		}
+		p, err := s.Plan(in.GetKey())
+		if err != nil {
+			return nil, err
+		}
+		if p.GetOwner() != caller {
+			return nil, orcerr.New(orcerr.PermissionDenied, "only the owner of compute plan %s can update it", in.GetKey())
+		}
+		p.Name = in.GetName()
+		if err := s.SavePlan(p); err != nil {
+			return nil, err
+		}
+		if err := s.Emit(protos.EventKind_EVENT_ASSET_UPDATED, protos.AssetKind_ASSET_COMPUTE_PLAN, p.GetKey(), p, nil); err != nil {
+			return nil, err
+		}
+		return &protos.UpdateComputePlanResponse{}, nil
+	})
+}
+
+// IsPlanRunning says whether a plan still has work going on.
+func (c *Contract) IsPlanRunning(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.IsPlanRunningParam)
+	return computetask.Run(ctx, req, in, func(s *computetask.Session, _ string) (*protos.IsPlanRunningResponse, error) {
+		running, err := s.PlanRunning(in.GetKey())
+		if err != nil {
+			return nil, err
+		}
+		return &protos.IsPlanRunningResponse{IsRunning: running}, nil
+	})
+}

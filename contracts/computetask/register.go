@@ -1,0 +1,398 @@
+package computetask
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/fedchain/orchestrator/contracts/permission"
+	"github.com/fedchain/orchestrator/ledger"
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// Register registers a batch of tasks for owner in one go: all of them or
+// none. Tasks may reference each other in any order; they are registered
+// (and returned) parents first.
+func (s *Session) Register(batch []*protos.NewComputeTask, owner string) ([]*protos.ComputeTask, error) {
+	if len(batch) == 0 {
+		return nil, orcerr.New(orcerr.BadRequest, "no task to register")
+	}
+	keys := make([]string, 0, len(batch))
+	inBatch := make(map[string]bool, len(batch))
+	for _, nt := range batch {
+		if err := validateNewTask(nt); err != nil {
+			return nil, err
+		}
+		if inBatch[nt.GetKey()] {
+			return nil, orcerr.New(orcerr.Conflict, "compute task %s appears twice in the batch", nt.GetKey())
+		}
+		inBatch[nt.GetKey()] = true
+		keys = append(keys, nt.GetKey())
+	}
+	// One read for the keys of the batch and the parents it names.
+	lookup := slices.Clone(keys)
+	for _, nt := range batch {
+		for _, p := range ParentKeys(nt.GetInputs()) {
+			if !inBatch[p] {
+				lookup = append(lookup, p)
+			}
+		}
+	}
+	if err := s.loadTasks(lookup); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if _, ok := s.tasks[k]; ok {
+			return nil, orcerr.New(orcerr.Conflict, "compute task %s already exists", k)
+		}
+	}
+	ordered, err := registrationOrder(batch, func(k string) bool {
+		_, ok := s.tasks[k]
+		return ok && !inBatch[k]
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := s.env.Now()
+	created := make([]*protos.ComputeTask, 0, len(ordered))
+	for _, nt := range ordered {
+		t, err := s.build(nt, owner)
+		if err != nil {
+			return nil, err
+		}
+		t.CreationDate = now
+		s.tasks[t.GetKey()] = t
+		created = append(created, t)
+	}
+	used := make(map[string]bool)
+	for _, t := range created {
+		if err := ledger.AddComputeTask(s.stub, t, ParentKeys(t.GetInputs())); err != nil {
+			return nil, err
+		}
+		if pair := t.GetComputePlanKey() + "/" + t.GetFunctionKey(); !used[pair] {
+			used[pair] = true
+			if err := s.env.FunctionUsedInPlan(t.GetComputePlanKey(), s.functions[t.GetFunctionKey()]); err != nil {
+				return nil, err
+			}
+		}
+		// A new task does not change again in the transaction that
+		// registers it: the event may hold it without a copy.
+		if err := s.emit(protos.EventKind_EVENT_ASSET_CREATED, protos.AssetKind_ASSET_COMPUTE_TASK, t.GetKey(), t, nil); err != nil {
+			return nil, err
+		}
+	}
+	return created, nil
+}
+
+// build turns a new task into a task, checking it against its plan,
+// function, parents and input assets. Its parents are known to the session.
+func (s *Session) build(nt *protos.NewComputeTask, owner string) (*protos.ComputeTask, error) {
+	plan, err := s.Plan(nt.GetComputePlanKey())
+	if err != nil {
+		return nil, err
+	}
+	if plan.GetOwner() != owner {
+		return nil, orcerr.New(orcerr.PermissionDenied, "cannot register tasks to compute plan %s owned by %s", plan.GetKey(), plan.GetOwner())
+	}
+	parentKeys := ParentKeys(nt.GetInputs())
+	parents := make([]*protos.ComputeTask, 0, len(parentKeys))
+	for _, k := range parentKeys {
+		p, err := s.Task(k)
+		if err != nil {
+			return nil, err
+		}
+		parents = append(parents, p)
+	}
+	fn, err := s.Function(nt.GetFunctionKey())
+	if err != nil {
+		return nil, err
+	}
+	if !permission.CanProcess(fn.GetPermissions(), owner) {
+		return nil, orcerr.New(orcerr.PermissionDenied, "not authorized to process function %s", fn.GetKey())
+	}
+	if err := s.parentModelsAvailable(parents); err != nil {
+		return nil, err
+	}
+	outputs := make(map[string]*protos.ComputeTaskOutput, len(nt.GetOutputs()))
+	for _, id := range slices.Sorted(maps.Keys(nt.GetOutputs())) {
+		out := nt.GetOutputs()[id]
+		perms, err := s.newPermissions(owner, out.GetPermissions())
+		if err != nil {
+			return nil, err
+		}
+		outputs[id] = &protos.ComputeTaskOutput{Permissions: perms, Transient: out.GetTransient()}
+	}
+	worker, err := s.worker(nt, fn)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.orgExists(worker)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, orcerr.New(orcerr.NotFound, "organization %s not found", worker)
+	}
+	logs, err := s.logsPermission(owner, parents, nt.GetInputs(), fn)
+	if err != nil {
+		return nil, err
+	}
+	t := &protos.ComputeTask{
+		Key:            nt.GetKey(),
+		FunctionKey:    fn.GetKey(),
+		Owner:          owner,
+		ComputePlanKey: nt.GetComputePlanKey(),
+		Metadata:       nt.GetMetadata(),
+		Status:         initialStatus(parents, fn.GetStatus()),
+		Rank:           rank(parents),
+		Inputs:         nt.GetInputs(),
+		Outputs:        outputs,
+		Worker:         worker,
+		LogsPermission: logs,
+	}
+	if err := s.checkInputs(t, fn); err != nil {
+		return nil, err
+	}
+	if err := checkOutputs(t, fn); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// parentModelsAvailable refuses a task whose done parents had a model
+// disabled: the task could never read it.
+func (s *Session) parentModelsAvailable(parents []*protos.ComputeTask) error {
+	for _, p := range parents {
+		if p.GetStatus() != protos.ComputeTaskStatus_STATUS_DONE {
+			continue
+		}
+		models, ok := s.models[p.GetKey()]
+		if !ok {
+			var err error
+			if models, err = ledger.ComputeTaskOutputModels(s.stub, p.GetKey()); err != nil {
+				return err
+			}
+			s.models[p.GetKey()] = models
+		}
+		for _, m := range models {
+			if m.GetAddress() == nil {
+				return orcerr.New(orcerr.InvalidAsset, "model %s has been disabled", m.GetKey())
+			}
+		}
+	}
+	return nil
+}
+
+// worker infers where a task runs: where its data is (the owner of its
+// data manager); a task without data must name its worker.
+func (s *Session) worker(nt *protos.NewComputeTask, fn *protos.Function) (string, error) {
+	for _, in := range nt.GetInputs() {
+		fi, ok := fn.GetInputs()[in.GetIdentifier()]
+		if !ok {
+			return "", unknownInput(in.GetIdentifier())
+		}
+		if fi.GetKind() != protos.AssetKind_ASSET_DATA_MANAGER {
+			continue
+		}
+		if in.GetAssetKey() == "" {
+			return "", orcerr.New(orcerr.InvalidAsset, "invalid task input %q: openers must be referenced using an asset key", in.GetIdentifier())
+		}
+		dm, err := s.dataManager(in.GetAssetKey())
+		if err != nil {
+			return "", err
+		}
+		if nt.GetWorker() != "" && nt.GetWorker() != dm.GetOwner() {
+			return "", orcerr.New(orcerr.BadRequest, "specified worker %q does not match data manager owner %q", nt.GetWorker(), dm.GetOwner())
+		}
+		return dm.GetOwner(), nil
+	}
+	if nt.GetWorker() == "" {
+		return "", orcerr.New(orcerr.BadRequest, "worker cannot be inferred and must be explicitly set")
+	}
+	return nt.GetWorker(), nil
+}
+
+func unknownInput(id string) error {
+	return orcerr.New(orcerr.InvalidAsset, "unknown task input: identifier %q is not declared by the function", id)
+}
+
+// logsPermission: a task reading data inherits the logs permission of the
+// data manager; any other task, the union of its parents' and its owner.
+func (s *Session) logsPermission(owner string, parents []*protos.ComputeTask, inputs []*protos.ComputeTaskInput, fn *protos.Function) (*protos.Permission, error) {
+	for _, in := range inputs {
+		fi, ok := fn.GetInputs()[in.GetIdentifier()]
+		if !ok {
+			return nil, unknownInput(in.GetIdentifier())
+		}
+		if fi.GetKind() != protos.AssetKind_ASSET_DATA_MANAGER {
+			continue
+		}
+		if in.GetAssetKey() == "" {
+			return nil, orcerr.New(orcerr.InvalidAsset, "invalid task input %q: openers must be referenced using an asset key", in.GetIdentifier())
+		}
+		dm, err := s.dataManager(in.GetAssetKey())
+		if err != nil {
+			return nil, err
+		}
+		return dm.GetLogsPermission(), nil
+	}
+	logs := &protos.Permission{AuthorizedIds: []string{owner}}
+	for _, p := range parents {
+		logs = permission.Union(p.GetLogsPermission(), logs)
+	}
+	return logs, nil
+}
+
+// checkInputs matches the task inputs against the function inputs and
+// checks the referenced assets and the rights on them.
+func (s *Session) checkInputs(t *protos.ComputeTask, fn *protos.Function) error {
+	seen := make(map[string]bool)
+	for _, in := range t.GetInputs() {
+		id := in.GetIdentifier()
+		fi, ok := fn.GetInputs()[id]
+		if !ok {
+			return unknownInput(id)
+		}
+		if seen[id] && !fi.GetMultiple() {
+			return orcerr.New(orcerr.InvalidAsset, "duplicate task input %q: the function does not declare it multiple", id)
+		}
+		seen[id] = true
+		var err error
+		switch fi.GetKind() {
+		case protos.AssetKind_ASSET_DATA_SAMPLE:
+			// checked together with the data manager
+		case protos.AssetKind_ASSET_DATA_MANAGER:
+			err = s.checkDataManagerInput(in, t, fn)
+		default:
+			err = s.checkInputRef(fi, in, t.GetWorker())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(fn.GetInputs())) {
+		if !fn.GetInputs()[id].GetOptional() && !seen[id] {
+			return orcerr.New(orcerr.InvalidAsset, "missing task input %q required by the function", id)
+		}
+	}
+	return nil
+}
+
+// checkDataManagerInput checks that the owner may process the data manager
+// and that every data sample input belongs to it.
+func (s *Session) checkDataManagerInput(dmIn *protos.ComputeTaskInput, t *protos.ComputeTask, fn *protos.Function) error {
+	dmKey := dmIn.GetAssetKey()
+	if dmKey == "" {
+		return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: openers must be referenced using an asset key", dmIn.GetIdentifier())
+	}
+	var sampleKeys []string
+	for _, in := range t.GetInputs() {
+		fi, ok := fn.GetInputs()[in.GetIdentifier()]
+		if !ok {
+			return unknownInput(in.GetIdentifier())
+		}
+		if fi.GetKind() != protos.AssetKind_ASSET_DATA_SAMPLE {
+			continue
+		}
+		if in.GetAssetKey() == "" {
+			return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: data samples must be referenced using an asset key", in.GetIdentifier())
+		}
+		sampleKeys = append(sampleKeys, in.GetAssetKey())
+	}
+	dm, err := s.dataManager(dmKey)
+	if err != nil {
+		return err
+	}
+	if !permission.CanProcess(dm.GetPermissions(), t.GetOwner()) {
+		return orcerr.New(orcerr.PermissionDenied, "not authorized to process data manager %s", dmKey)
+	}
+	for _, k := range sampleKeys {
+		ds, err := s.dataSample(k)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(ds.GetDataManagerKeys(), dmKey) {
+			return orcerr.New(orcerr.InvalidAsset, "data sample %s does not belong to data manager %s", k, dmKey)
+		}
+	}
+	return nil
+}
+
+// checkInputRef checks an input that is neither data manager nor data
+// sample: a model by key, or the output of a parent task, which the worker
+// must be allowed to process.
+func (s *Session) checkInputRef(fi *protos.FunctionInput, in *protos.ComputeTaskInput, worker string) error {
+	id := in.GetIdentifier()
+	switch ref := in.GetRef().(type) {
+	case *protos.ComputeTaskInput_AssetKey:
+		if fi.GetKind() != protos.AssetKind_ASSET_MODEL {
+			return orcerr.New(orcerr.Unimplemented, "invalid task input %q: assets of kind %s cannot be referenced by key", id, fi.GetKind())
+		}
+		m, err := ledger.GetModel(s.stub, ref.AssetKey)
+		if err != nil {
+			return err
+		}
+		if !permission.CanProcess(m.GetPermissions(), worker) {
+			return orcerr.New(orcerr.PermissionDenied, "not authorized to process model %s", m.GetKey())
+		}
+		return nil
+	case *protos.ComputeTaskInput_ParentTaskOutput:
+		pk, outID := ref.ParentTaskOutput.GetParentTaskKey(), ref.ParentTaskOutput.GetOutputIdentifier()
+		parent, err := s.Task(pk)
+		if err != nil {
+			if orcerr.KindOf(err) == orcerr.NotFound {
+				return orcerr.Wrap(orcerr.InvalidAsset, err, "invalid task input %q: parent task %s not found", id, pk)
+			}
+			return err
+		}
+		pfn, err := s.Function(parent.GetFunctionKey())
+		if err != nil {
+			return err
+		}
+		fo, ok := pfn.GetOutputs()[outID]
+		if !ok {
+			return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: parent task %s: function output %q not found", id, pk, outID)
+		}
+		if fo.GetKind() != fi.GetKind() {
+			return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: expecting kind %s but parent task output %q has kind %s", id, fi.GetKind(), outID, fo.GetKind())
+		}
+		if fo.GetMultiple() && !fi.GetMultiple() {
+			return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: multiple task output used as single task input", id)
+		}
+		o, ok := parent.GetOutputs()[outID]
+		if !ok {
+			return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: parent task %s: output %q not found", id, pk, outID)
+		}
+		if !permission.CanProcess(o.GetPermissions(), worker) {
+			return orcerr.New(orcerr.PermissionDenied, "invalid task input %q: worker %s may not process output %q of task %s", id, worker, outID, pk)
+		}
+		return nil
+	}
+	return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: an asset or task output reference must be specified", id)
+}
+
+// checkOutputs matches the task outputs against the function outputs: all
+// declared, none extra, performances public and kept.
+func checkOutputs(t *protos.ComputeTask, fn *protos.Function) error {
+	for _, id := range slices.Sorted(maps.Keys(t.GetOutputs())) {
+		out := t.GetOutputs()[id]
+		fo, ok := fn.GetOutputs()[id]
+		if !ok {
+			return orcerr.New(orcerr.InvalidAsset, "invalid task %s: unknown task output %q: not declared by the function", t.GetKey(), id)
+		}
+		if fo.GetKind() == protos.AssetKind_ASSET_PERFORMANCE {
+			if !out.GetPermissions().GetProcess().GetPublic() {
+				return orcerr.New(orcerr.InvalidAsset, "invalid task %s: output %q: a PERFORMANCE output must be public", t.GetKey(), id)
+			}
+			if out.GetTransient() {
+				return orcerr.New(orcerr.InvalidAsset, "invalid task %s: output %q: a PERFORMANCE output cannot be transient", t.GetKey(), id)
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(fn.GetOutputs())) {
+		if _, ok := t.GetOutputs()[id]; !ok {
+			return orcerr.New(orcerr.InvalidAsset, "invalid task %s: missing task output %q required by the function", t.GetKey(), id)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,208 @@
+// Package datasample is the contract of data samples
+// ("orchestrator.datasample"): an organization registers its samples and
+// links them to its data managers.
+package datasample
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/fedchain/orchestrator/contracts/rpc"
+	"github.com/fedchain/orchestrator/contracts/validation"
+	"github.com/fedchain/orchestrator/ledger"
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// Name is the contract name.
+const Name = "orchestrator.datasample"
+
+// Contract is the data sample contract.
+type Contract struct {
+	contractapi.Contract
+}
+
+// New returns the data sample contract.
+func New() *Contract {
+	c := &Contract{}
+	c.Name = Name
+	ledger.Configure(&c.Contract)
+	return c
+}
+
+// GetEvaluateTransactions lists the read-only functions.
+func (c *Contract) GetEvaluateTransactions() []string {
+	return []string{"GetDataSample", "QueryDataSamples"}
+}
+
+// checkOwner fails unless every data manager in keys exists (OE0002) and is
+// owned by owner (OE0102).
+func checkOwner(l *ledger.Tx, keys []string, owner string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	dms, err := ledger.GetAll[protos.DataManager](l, ledger.DataManagerKind, keys)
+	if err != nil {
+		return err
+	}
+	for _, dm := range dms {
+		if dm.GetOwner() != owner {
+			return orcerr.New(orcerr.PermissionDenied, "requester %s does not own data manager %s", owner, dm.GetKey())
+		}
+	}
+	return nil
+}
+
+// RegisterDataSamples registers a batch of data samples owned by the caller
+// (RegisterDataSamplesParam -> RegisterDataSamplesResponse); all or none.
+func (c *Contract) RegisterDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	return rpc.ServeCaller(ctx, req, register)
+}
+
+func validateNew(i int, s *protos.NewDataSample) error {
+	field := func(name string) string { return fmt.Sprintf("samples[%d].%s", i, name) }
+	if err := validation.UUID(field("key"), s.GetKey()); err != nil {
+		return err
+	}
+	if err := validation.UUIDs(field("data_manager_keys"), s.GetDataManagerKeys()); err != nil {
+		return err
+	}
+	return validation.Checksum(field("checksum"), s.GetChecksum())
+}
+
+func register(l *ledger.Tx, owner string, p *protos.RegisterDataSamplesParam) (*protos.RegisterDataSamplesResponse, error) {
+	if len(p.GetSamples()) == 0 {
+		return nil, orcerr.New(orcerr.InvalidAsset, "invalid samples: cannot be blank")
+	}
+	keys := make([]string, len(p.GetSamples()))
+	var managers []string
+	for i, s := range p.GetSamples() {
+		if err := validateNew(i, s); err != nil {
+			return nil, err
+		}
+		if slices.Contains(keys[:i], s.GetKey()) {
+			return nil, orcerr.New(orcerr.Conflict, "data sample %s appears twice in the request", s.GetKey())
+		}
+		keys[i] = s.GetKey()
+		for _, dm := range s.GetDataManagerKeys() {
+			if !slices.Contains(managers, dm) {
+				managers = append(managers, dm)
+			}
+		}
+	}
+	if err := checkOwner(l, managers, owner); err != nil {
+		return nil, err
+	}
+	existing, err := ledger.GetMany[protos.DataSample](l, ledger.DataSampleKind, keys)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range existing {
+		if e != nil {
+			return nil, orcerr.New(orcerr.Conflict, "data sample %s already exists", keys[i])
+		}
+	}
+	now, err := l.Now()
+	if err != nil {
+		return nil, err
+	}
+	res := &protos.RegisterDataSamplesResponse{}
+	for _, s := range p.GetSamples() {
+		ds := &protos.DataSample{
+			Key:             s.GetKey(),
+			DataManagerKeys: s.GetDataManagerKeys(),
+			Owner:           owner,
+			Checksum:        s.GetChecksum(),
+			CreationDate:    now,
+		}
+		if err := ledger.AddDataSample(l, ds); err != nil {
+			return nil, err
+		}
+		if err := emit(l, protos.EventKind_EVENT_ASSET_CREATED, ds); err != nil {
+			return nil, err
+		}
+		res.DataSamples = append(res.DataSamples, ds)
+	}
+	return res, nil
+}
+
+func emit(l *ledger.Tx, kind protos.EventKind, ds *protos.DataSample) error {
+	return l.Emit(&protos.Event{
+		EventKind: kind,
+		AssetKind: protos.AssetKind_ASSET_DATA_SAMPLE,
+		AssetKey:  ds.GetKey(),
+		Asset:     &protos.Event_DataSample{DataSample: ds},
+	})
+}
+
+// UpdateDataSamples links data samples of the caller to more data managers
+// of the caller (UpdateDataSamplesParam -> UpdateDataSamplesResponse).
+func (c *Contract) UpdateDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	return rpc.ServeCaller(ctx, req, update)
+}
+
+func update(l *ledger.Tx, owner string, p *protos.UpdateDataSamplesParam) (*protos.UpdateDataSamplesResponse, error) {
+	if len(p.GetKeys()) == 0 {
+		return nil, orcerr.New(orcerr.InvalidAsset, "invalid keys: cannot be blank")
+	}
+	if err := validation.UUIDs("keys", p.GetKeys()); err != nil {
+		return nil, err
+	}
+	if err := validation.UUIDs("data_manager_keys", p.GetDataManagerKeys()); err != nil {
+		return nil, err
+	}
+	if err := checkOwner(l, p.GetDataManagerKeys(), owner); err != nil {
+		return nil, err
+	}
+	var done []string
+	for _, key := range p.GetKeys() {
+		if slices.Contains(done, key) {
+			continue
+		}
+		done = append(done, key)
+		ds, err := ledger.GetDataSample(l, key)
+		if err != nil {
+			return nil, err
+		}
+		if ds.GetOwner() != owner {
+			return nil, orcerr.New(orcerr.PermissionDenied, "requester %s does not own data sample %s", owner, key)
+		}
+		old := ds.GetDataManagerKeys()
+		merged := slices.Clone(old)
+		for _, dm := range p.GetDataManagerKeys() {
+			if !slices.Contains(merged, dm) {
+				merged = append(merged, dm)
+			}
+		}
+		ds.DataManagerKeys = merged
+		if err := ledger.UpdateDataSample(l, ds, old); err != nil {
+			return nil, err
+		}
+		if err := emit(l, protos.EventKind_EVENT_ASSET_UPDATED, ds); err != nil {
+			return nil, err
+		}
+	}
+	return &protos.UpdateDataSamplesResponse{}, nil
+}
+
+// GetDataSample returns one data sample (GetDataSampleParam -> DataSample).
+func (c *Contract) GetDataSample(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	return rpc.ServeRaw(ctx, req, func(l *ledger.Tx, p *protos.GetDataSampleParam) ([]byte, error) {
+		return ledger.GetRaw(l, ledger.DataSampleKind, p.GetKey())
+	})
+}
+
+// QueryDataSamples returns a page of data samples by creation time,
+// optionally only those with given keys (QueryDataSamplesParam ->
+// QueryDataSamplesResponse).
+func (c *Contract) QueryDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	return rpc.Serve(ctx, req, func(l *ledger.Tx, p *protos.QueryDataSamplesParam) (*protos.QueryDataSamplesResponse, error) {
+		dss, next, err := ledger.QueryDataSamples(l, p.GetFilter().GetKeys(), p.GetPageToken(), int(p.GetPageSize()))
+		if err != nil {
+			return nil, err
+		}
+		return &protos.QueryDataSamplesResponse{DataSamples: dss, NextPageToken: next}, nil
+	})
+}

@@ -1,0 +1,42 @@
+// Package info is the contract that describes the orchestrator itself
+// ("orchestrator.info").
+package info
+
+import (
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/fedchain/orchestrator/contracts/rpc"
+	"github.com/fedchain/orchestrator/ledger"
+	"github.com/fedchain/orchestrator/protos"
+)
+
+// Name is the contract name.
+const Name = "orchestrator.info"
+
+// Version is the orchestrator version that QueryVersion reports. Builds set
+// it with -ldflags "-X github.com/fedchain/orchestrator/contracts/info.Version=...".
+var Version = "dev"
+
+// Contract is the info contract.
+type Contract struct {
+	contractapi.Contract
+}
+
+// New returns the info contract.
+func New() *Contract {
+	c := &Contract{}
+	c.Name = Name
+	ledger.Configure(&c.Contract)
+	return c
+}
+
+// GetEvaluateTransactions lists the read-only functions.
+func (c *Contract) GetEvaluateTransactions() []string { return []string{"QueryVersion"} }
+
+// QueryVersion reports the orchestrator version (QueryVersionParam ->
+// QueryVersionResponse).
+func (c *Contract) QueryVersion(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	return rpc.Serve(ctx, req, func(_ *ledger.Tx, _ *protos.QueryVersionParam) (*protos.QueryVersionResponse, error) {
+		return &protos.QueryVersionResponse{Orchestrator: Version}, nil
+	})
+}

@@ -1,0 +1,82 @@
+// Package organization is the contract of the organizations of the network
+// ("orchestrator.organization"): an organization registers itself, under
+// its MSP id, and everyone may list them.
+package organization
+
+import (
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/fedchain/orchestrator/contracts/rpc"
+	"github.com/fedchain/orchestrator/contracts/validation"
+	"github.com/fedchain/orchestrator/ledger"
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// Name is the contract name.
+const Name = "orchestrator.organization"
+
+// Contract is the organization contract.
+type Contract struct {
+	contractapi.Contract
+}
+
+// New returns the organization contract.
+func New() *Contract {
+	c := &Contract{}
+	c.Name = Name
+	ledger.Configure(&c.Contract)
+	return c
+}
+
+// GetEvaluateTransactions lists the read-only functions.
+func (c *Contract) GetEvaluateTransactions() []string {
+	return []string{"GetAllOrganizations"}
+}
+
+// RegisterOrganization registers the caller's organization
+// (RegisterOrganizationParam -> Organization). OE0006 when it is already
+// registered.
+func (c *Contract) RegisterOrganization(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	return rpc.ServeCaller(ctx, req, register)
+}
+
+func register(l *ledger.Tx, caller string, p *protos.RegisterOrganizationParam) (*protos.Organization, error) {
+	if err := validation.RequestURL("address", p.GetAddress()); err != nil {
+		return nil, err
+	}
+	exists, err := ledger.OrganizationExists(l, caller)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		return nil, orcerr.New(orcerr.Conflict, "organization %s already exists", caller)
+	}
+	now, err := l.Now()
+	if err != nil {
+		return nil, err
+	}
+	o := &protos.Organization{Id: caller, Address: p.GetAddress(), CreationDate: now}
+	if err := ledger.AddOrganization(l, o); err != nil {
+		return nil, err
+	}
+	err = l.Emit(&protos.Event{
+		EventKind: protos.EventKind_EVENT_ASSET_CREATED,
+		AssetKind: protos.AssetKind_ASSET_ORGANIZATION,
+		AssetKey:  caller,
+		Asset:     &protos.Event_Organization{Organization: o},
+	})
+	return o, err
+}
+
+// GetAllOrganizations lists the registered organizations by registration
+// time (GetAllOrganizationsParam -> GetAllOrganizationsResponse).
+func (c *Contract) GetAllOrganizations(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	return rpc.Serve(ctx, req, func(l *ledger.Tx, _ *protos.GetAllOrganizationsParam) (*protos.GetAllOrganizationsResponse, error) {
+		orgs, err := ledger.AllOrganizations(l)
+		if err != nil {
+			return nil, err
+		}
+		return &protos.GetAllOrganizationsResponse{Organizations: orgs}, nil
+	})
+}

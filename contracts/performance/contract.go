@@ -1,0 +1,112 @@
+// Package performance is the contract of performances: the scores a task's
+// worker registers, once per performance output, while the task executes.
+// They are public and identified by their task and output.
+package performance
+
+import (
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/fedchain/orchestrator/contracts/computetask"
+	"github.com/fedchain/orchestrator/ledger"
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// ContractName is the name the performance contract is deployed under.
+const ContractName = "orchestrator.performance"
+
+// Contract serves the PerformanceService rpcs. Each transaction takes the
+// binary request message and returns the binary response message.
+type Contract struct {
+	contractapi.Contract
+}
+
+// New returns the performance contract.
+func New() *Contract {
+	c := &Contract{Contract: contractapi.Contract{Name: ContractName}}
+	ledger.Configure(&c.Contract)
+	return c
+}
+
+// GetEvaluateTransactions names the read-only transactions of the performance
+// contract (the EVALUATE rpcs of the protocol).
+func (c *Contract) GetEvaluateTransactions() []string {
+	return []string{"QueryPerformances"}
+}
+
+// RegisterPerformance registers the performance of a task output.
+func (c *Contract) RegisterPerformance(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.NewPerformance)
+	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.Performance, error) {
+		return register(s, in, caller)
+	})
+}
+
+// QueryPerformances lists performances in creation order, a page at a time.
+func (c *Contract) QueryPerformances(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.QueryPerformancesParam)
+	return computetask.Run(ctx, req, in, func(s *computetask.Session, _ string) (*protos.QueryPerformancesResponse, error) {
+		perfs, next, err := ledger.QueryPerformances(s.Env().Stub(), in.GetFilter(), in.GetPageToken(), in.GetPageSize())
+		if err != nil {
+			return nil, err
+		}
+		return &protos.QueryPerformancesResponse{Performances: perfs, NextPageToken: next}, nil
+	})
+}
+
+func register(s *computetask.Session, np *protos.NewPerformance, requester string) (*protos.Performance, error) {
+	if err := validateNewPerformance(np); err != nil {
+		return nil, err
+	}
+	stub := s.Env().Stub()
+	task, err := s.Task(np.GetComputeTaskKey())
+	if err != nil {
+		return nil, err
+	}
+	if task.GetWorker() != requester {
+		return nil, orcerr.New(orcerr.PermissionDenied, "only the worker %s can register performances of compute task %s", task.GetWorker(), task.GetKey())
+	}
+	if task.GetStatus() != protos.ComputeTaskStatus_STATUS_EXECUTING {
+		return nil, orcerr.New(orcerr.BadRequest, "cannot register a performance for compute task %s in status %s", task.GetKey(), task.GetStatus())
+	}
+	id := np.GetComputeTaskOutputIdentifier()
+	if _, ok := task.GetOutputs()[id]; !ok {
+		return nil, orcerr.New(orcerr.MissingTaskOutput, "compute task %s has no output named %q", task.GetKey(), id)
+	}
+	fn, err := s.Function(task.GetFunctionKey())
+	if err != nil {
+		return nil, err
+	}
+	if k := fn.GetOutputs()[id].GetKind(); k != protos.AssetKind_ASSET_PERFORMANCE {
+		return nil, orcerr.New(orcerr.IncompatibleKind, "output %q of compute task %s expects %s, received %s", id, task.GetKey(), k, protos.AssetKind_ASSET_PERFORMANCE)
+	}
+	perf := &protos.Performance{
+		ComputeTaskKey:              task.GetKey(),
+		ComputeTaskOutputIdentifier: id,
+		PerformanceValue:            np.GetPerformanceValue(),
+		CreationDate:                s.Env().Now(),
+	}
+	exists, err := ledger.PerformanceExists(stub, task.GetKey(), id)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		return nil, orcerr.New(orcerr.Conflict, "performance %s already exists", ledger.PerformanceKey(perf))
+	}
+	if err := ledger.AddPerformance(stub, perf); err != nil {
+		return nil, err
+	}
+	if err := s.Emit(protos.EventKind_EVENT_ASSET_CREATED, protos.AssetKind_ASSET_PERFORMANCE, ledger.PerformanceKey(perf), perf, nil); err != nil {
+		return nil, err
+	}
+	link := &protos.ComputeTaskOutputAsset{
+		ComputeTaskKey:              task.GetKey(),
+		ComputeTaskOutputIdentifier: id,
+		AssetKind:                   protos.AssetKind_ASSET_PERFORMANCE,
+		AssetKey:                    ledger.PerformanceKey(perf),
+	}
+	if err := s.AddOutputAsset(link, 0); err != nil {
+		return nil, err
+	}
+	return perf, nil
+}

@@ -1,0 +1,56 @@
+// Package profiling is the contract that records profiling steps of
+// assets ("orchestrator.profiling"). A step is not stored as an asset: it
+// is published, and kept, as an event.
+package profiling
+
+import (
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/fedchain/orchestrator/contracts/rpc"
+	"github.com/fedchain/orchestrator/contracts/validation"
+	"github.com/fedchain/orchestrator/ledger"
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// Name is the contract name.
+const Name = "orchestrator.profiling"
+
+// Contract is the profiling contract.
+type Contract struct {
+	contractapi.Contract
+}
+
+// New returns the profiling contract.
+func New() *Contract {
+	c := &Contract{}
+	c.Name = Name
+	ledger.Configure(&c.Contract)
+	return c
+}
+
+// RegisterProfilingStep records one step of an asset's processing
+// (ProfilingStep -> google.protobuf.Empty).
+func (c *Contract) RegisterProfilingStep(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	return rpc.Serve(ctx, req, registerStep)
+}
+
+func registerStep(l *ledger.Tx, s *protos.ProfilingStep) (*emptypb.Empty, error) {
+	if err := validation.UUID("asset_key", s.GetAssetKey()); err != nil {
+		return nil, err
+	}
+	if err := validation.Name("step", s.GetStep()); err != nil {
+		return nil, err
+	}
+	if s.GetDuration() == 0 {
+		return nil, orcerr.New(orcerr.InvalidAsset, "invalid duration: cannot be blank")
+	}
+	err := l.Emit(&protos.Event{
+		EventKind: protos.EventKind_EVENT_ASSET_CREATED,
+		AssetKind: protos.AssetKind_ASSET_PROFILING_STEP,
+		AssetKey:  s.GetAssetKey(),
+		Asset:     &protos.Event_ProfilingStep{ProfilingStep: s},
+	})
+	return &emptypb.Empty{}, err
+}

@@ -1,0 +1,72 @@
+// Package rpc runs one orchestrator contract function: it decodes the
+// binary protobuf request, hands it with the transaction's ledger view to
+// the function's logic, and encodes the response.
+package rpc
+
+import (
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fedchain/orchestrator/ledger"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// message is a proto message type *M.
+type message[M any] interface {
+	*M
+	proto.Message
+}
+
+// Decode unmarshals a request; OE0001 when the bytes are not a valid
+// message.
+func Decode(req []byte, m proto.Message) error {
+	if err := proto.Unmarshal(req, m); err != nil {
+		return orcerr.Wrap(orcerr.ByteArray, err, "cannot decode %s", m.ProtoReflect().Descriptor().FullName())
+	}
+	return nil
+}
+
+// Encode marshals a response deterministically.
+func Encode(m proto.Message) ([]byte, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "cannot encode %s", m.ProtoReflect().Descriptor().FullName())
+	}
+	return b, nil
+}
+
+// Serve decodes req as a *Q, calls fn with the transaction's ledger view
+// and the request, and encodes fn's response.
+func Serve[Q any, PQ message[Q], R proto.Message](ctx contractapi.TransactionContextInterface, req []byte, fn func(l *ledger.Tx, q PQ) (R, error)) ([]byte, error) {
+	q := PQ(new(Q))
+	if err := Decode(req, q); err != nil {
+		return nil, err
+	}
+	res, err := fn(ledger.From(ctx), q)
+	if err != nil {
+		return nil, err
+	}
+	return Encode(res)
+}
+
+// ServeCaller is Serve for functions that need the caller's MSP id.
+func ServeCaller[Q any, PQ message[Q], R proto.Message](ctx contractapi.TransactionContextInterface, req []byte, fn func(l *ledger.Tx, caller string, q PQ) (R, error)) ([]byte, error) {
+	return Serve(ctx, req, func(l *ledger.Tx, q PQ) (R, error) {
+		caller, err := l.Caller()
+		if err != nil {
+			var zero R
+			return zero, err
+		}
+		return fn(l, caller, q)
+	})
+}
+
+// ServeRaw decodes req as a *Q and returns fn's bytes as the response, for
+// functions whose response is already encoded (a stored record).
+func ServeRaw[Q any, PQ message[Q]](ctx contractapi.TransactionContextInterface, req []byte, fn func(l *ledger.Tx, q PQ) ([]byte, error)) ([]byte, error) {
+	q := PQ(new(Q))
+	if err := Decode(req, q); err != nil {
+		return nil, err
+	}
+	return fn(ledger.From(ctx), q)
+}

@@ -1,0 +1,512 @@
+package ledger
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// Compute tasks are stored under the composite key (computetask, key) and
+// found again through indexes: composite keys whose attributes end with the
+// creation time and the task key, so a partial-key scan lists tasks in the
+// order the API promises (creation date, then key). The indexes holding the
+// status are moved when the status changes; the others never change.
+const (
+	taskObject        = "computetask"
+	taskAllIndex      = "computetask~time"
+	taskPlanIndex     = "computetask~plan~time"
+	taskWorkerIndex   = "computetask~worker~time"
+	taskFunctionIndex = "computetask~function~time"
+	taskPlanStIndex   = "computetask~plan~status~time"
+	taskWorkerStIndex = "computetask~worker~status~time"
+	taskFuncStIndex   = "computetask~function~status~time"
+	taskChildIndex    = "computetask~parent~child"
+	taskOutputIndex   = "computetask~output"
+	ctMarker          = "\x00"
+	ctDefaultPageSize = 50
+	ctScanChunk       = 200
+)
+
+// ComputeTaskKind is where compute task records live: their stored bytes
+// are the ComputeTask message itself (deterministic encoding), so a read
+// may return them as is (GetRaw).
+var ComputeTaskKind = Kind{Object: taskObject, Noun: "compute task"}
+
+// ctKey builds the composite key (object, attrs...) exactly as
+// shim.CreateCompositeKey does, without a round trip through the stub: it
+// is on the hot path of task registration (about ten keys per task).
+func ctKey(_ shim.ChaincodeStubInterface, object string, attrs ...string) (string, error) {
+	n := 2 + len(object)
+	for _, a := range attrs {
+		if !utf8.ValidString(a) || strings.IndexByte(a, 0) >= 0 || strings.ContainsRune(a, utf8.MaxRune) {
+			return "", orcerr.New(orcerr.InvalidAsset, "invalid key attribute %q", a)
+		}
+		n += len(a) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteByte(0)
+	b.WriteString(object)
+	b.WriteByte(0)
+	for _, a := range attrs {
+		b.WriteString(a)
+		b.WriteByte(0)
+	}
+	return b.String(), nil
+}
+
+// ctTime renders a timestamp so that lexical order is time order.
+func ctTime(ts *timestamppb.Timestamp) string {
+	return fmt.Sprintf("%020d", ts.AsTime().UnixNano())
+}
+
+// ComputeTaskStateKey is the state key of the task record.
+func ComputeTaskStateKey(stub shim.ChaincodeStubInterface, key string) (string, error) {
+	return ctKey(stub, taskObject, key)
+}
+
+// GetComputeTask reads one task; OE0002 when absent.
+func GetComputeTask(stub shim.ChaincodeStubInterface, key string) (*protos.ComputeTask, error) {
+	sk, err := ComputeTaskStateKey(stub, key)
+	if err != nil {
+		return nil, err
+	}
+	b, err := stub.GetState(sk)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute task %s", key)
+	}
+	if b == nil {
+		return nil, orcerr.New(orcerr.NotFound, "compute task %s not found", key)
+	}
+	t := new(protos.ComputeTask)
+	if err := proto.Unmarshal(b, t); err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "decode compute task %s", key)
+	}
+	return t, nil
+}
+
+// GetComputeTasks reads several tasks at once. Keys that do not exist are
+// absent from the result.
+func GetComputeTasks(stub shim.ChaincodeStubInterface, keys []string) (map[string]*protos.ComputeTask, error) {
+	out := make(map[string]*protos.ComputeTask, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	sks := make([]string, len(keys))
+	for i, k := range keys {
+		sk, err := ComputeTaskStateKey(stub, k)
+		if err != nil {
+			return nil, err
+		}
+		sks[i] = sk
+	}
+	vals, err := stub.GetMultipleStates(sks...)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute tasks")
+	}
+	for i, b := range vals {
+		if b == nil {
+			continue
+		}
+		t := new(protos.ComputeTask)
+		if err := proto.Unmarshal(b, t); err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "decode compute task %s", keys[i])
+		}
+		out[keys[i]] = t
+	}
+	return out, nil
+}
+
+func ctStatus(s protos.ComputeTaskStatus) string { return s.String() }
+
+// ctStatusIndexKeys are the index entries of a task that hold its status.
+func ctStatusIndexKeys(stub shim.ChaincodeStubInterface, t *protos.ComputeTask) ([]string, error) {
+	ts := ctTime(t.GetCreationDate())
+	st := ctStatus(t.GetStatus())
+	var keys []string
+	for _, spec := range [][]string{
+		{taskPlanStIndex, t.GetComputePlanKey(), st, ts, t.GetKey()},
+		{taskWorkerStIndex, t.GetWorker(), st, ts, t.GetKey()},
+		{taskFuncStIndex, t.GetFunctionKey(), st, ts, t.GetKey()},
+	} {
+		k, err := ctKey(stub, spec[0], spec[1:]...)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func ctPutTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask) error {
+	sk, err := ComputeTaskStateKey(stub, t.GetKey())
+	if err != nil {
+		return err
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
+	if err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", t.GetKey())
+	}
+	return ctPut(stub, sk, b)
+}
+
+func ctPut(stub shim.ChaincodeStubInterface, key string, value []byte) error {
+	if err := stub.PutState(key, value); err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "write state")
+	}
+	return nil
+}
+
+// AddComputeTask stores a new task with all its index entries and the
+// parent -> child edges. It performs no read.
+func AddComputeTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask, parents []string) error {
+	if err := ctPutTask(stub, t); err != nil {
+		return err
+	}
+	ts := ctTime(t.GetCreationDate())
+	specs := [][]string{
+		{taskAllIndex, ts, t.GetKey()},
+		{taskPlanIndex, t.GetComputePlanKey(), ts, t.GetKey()},
+		{taskWorkerIndex, t.GetWorker(), ts, t.GetKey()},
+		{taskFunctionIndex, t.GetFunctionKey(), ts, t.GetKey()},
+	}
+	for _, p := range parents {
+		specs = append(specs, []string{taskChildIndex, p, t.GetKey()})
+	}
+	for _, spec := range specs {
+		k, err := ctKey(stub, spec[0], spec[1:]...)
+		if err != nil {
+			return err
+		}
+		if err := ctPut(stub, k, []byte(ctMarker)); err != nil {
+			return err
+		}
+	}
+	keys, err := ctStatusIndexKeys(stub, t)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := ctPut(stub, k, []byte(ctMarker)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateComputeTaskStatus stores t, whose status was old before, and moves
+// its status index entries. It performs no read.
+func UpdateComputeTaskStatus(stub shim.ChaincodeStubInterface, t *protos.ComputeTask, old protos.ComputeTaskStatus) error {
+	if err := ctPutTask(stub, t); err != nil {
+		return err
+	}
+	if old == t.GetStatus() {
+		return nil
+	}
+	prev := proto.Clone(t).(*protos.ComputeTask)
+	prev.Status = old
+	oldKeys, err := ctStatusIndexKeys(stub, prev)
+	if err != nil {
+		return err
+	}
+	for _, k := range oldKeys {
+		if err := stub.DelState(k); err != nil {
+			return orcerr.Wrap(orcerr.Internal, err, "delete state")
+		}
+	}
+	newKeys, err := ctStatusIndexKeys(stub, t)
+	if err != nil {
+		return err
+	}
+	for _, k := range newKeys {
+		if err := ctPut(stub, k, []byte(ctMarker)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ctScanLast lists, for every composite key under the partial key, its
+// last attribute (unpaginated, so usable in update transactions).
+func ctScanLast(stub shim.ChaincodeStubInterface, object string, attrs ...string) ([]string, error) {
+	it, err := stub.GetStateByPartialCompositeKey(object, attrs)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "scan %s", object)
+	}
+	defer it.Close()
+	var out []string
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "scan %s", object)
+		}
+		_, parts, err := stub.SplitCompositeKey(kv.GetKey())
+		if err != nil || len(parts) == 0 {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "bad index key in %s", object)
+		}
+		out = append(out, parts[len(parts)-1])
+	}
+	return out, nil
+}
+
+// ComputeTaskChildren returns the keys of the tasks that use an output of
+// the given task, in key order.
+func ComputeTaskChildren(stub shim.ChaincodeStubInterface, parent string) ([]string, error) {
+	return ctScanLast(stub, taskChildIndex, parent)
+}
+
+// PlanTaskKeysWithStatus returns the keys of the plan's tasks in status, in
+// creation order.
+func PlanTaskKeysWithStatus(stub shim.ChaincodeStubInterface, plan string, status protos.ComputeTaskStatus) ([]string, error) {
+	return ctScanLast(stub, taskPlanStIndex, plan, ctStatus(status))
+}
+
+// FunctionTaskKeysWithStatus returns the keys of the function's tasks in
+// status, in creation order.
+func FunctionTaskKeysWithStatus(stub shim.ChaincodeStubInterface, function string, status protos.ComputeTaskStatus) ([]string, error) {
+	return ctScanLast(stub, taskFuncStIndex, function, ctStatus(status))
+}
+
+// PlanHasTaskWithStatus reports whether at least one task of the plan is in
+// status. It stops at the first index entry.
+func PlanHasTaskWithStatus(stub shim.ChaincodeStubInterface, plan string, status protos.ComputeTaskStatus) (bool, error) {
+	it, err := stub.GetStateByPartialCompositeKey(taskPlanStIndex, []string{plan, ctStatus(status)})
+	if err != nil {
+		return false, orcerr.Wrap(orcerr.Internal, err, "scan plan tasks")
+	}
+	defer it.Close()
+	return it.HasNext(), nil
+}
+
+// CountPlanTasks counts the plan's tasks per status.
+func CountPlanTasks(stub shim.ChaincodeStubInterface, plan string) (map[protos.ComputeTaskStatus]int, error) {
+	counts := make(map[protos.ComputeTaskStatus]int)
+	for v := range int32(len(protos.ComputeTaskStatus_name)) {
+		s := protos.ComputeTaskStatus(v)
+		keys, err := PlanTaskKeysWithStatus(stub, plan, s)
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) > 0 {
+			counts[s] = len(keys)
+		}
+	}
+	return counts, nil
+}
+
+// ctTaskQueryIndex picks the index serving a filter best; fields it does not
+// cover are checked on each task.
+func ctTaskQueryIndex(f *protos.TaskQueryFilter) (object string, attrs []string) {
+	st := f.GetStatus() != protos.ComputeTaskStatus_STATUS_UNKNOWN
+	switch {
+	case f.GetComputePlanKey() != "" && st:
+		return taskPlanStIndex, []string{f.GetComputePlanKey(), ctStatus(f.GetStatus())}
+	case f.GetComputePlanKey() != "":
+		return taskPlanIndex, []string{f.GetComputePlanKey()}
+	case f.GetWorker() != "" && st:
+		return taskWorkerStIndex, []string{f.GetWorker(), ctStatus(f.GetStatus())}
+	case f.GetFunctionKey() != "" && st:
+		return taskFuncStIndex, []string{f.GetFunctionKey(), ctStatus(f.GetStatus())}
+	case f.GetWorker() != "":
+		return taskWorkerIndex, []string{f.GetWorker()}
+	case f.GetFunctionKey() != "":
+		return taskFunctionIndex, []string{f.GetFunctionKey()}
+	}
+	// A status alone is filtered on each task of the creation-order index.
+	return taskAllIndex, nil
+}
+
+func ctTaskMatches(t *protos.ComputeTask, f *protos.TaskQueryFilter) bool {
+	return (f.GetWorker() == "" || t.GetWorker() == f.GetWorker()) &&
+		(f.GetStatus() == protos.ComputeTaskStatus_STATUS_UNKNOWN || t.GetStatus() == f.GetStatus()) &&
+		(f.GetComputePlanKey() == "" || t.GetComputePlanKey() == f.GetComputePlanKey()) &&
+		(f.GetFunctionKey() == "" || t.GetFunctionKey() == f.GetFunctionKey())
+}
+
+// ctToken turns an index key into an opaque page token.
+func ctToken(indexKey string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(indexKey))
+}
+
+// ctDecodeToken checks that a token designates a key under the scanned
+// partial key.
+func ctDecodeToken(stub shim.ChaincodeStubInterface, token, object string, attrs []string) (string, error) {
+	if token == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", orcerr.New(orcerr.BadRequest, "invalid page token %q", token)
+	}
+	prefix, err := ctKey(stub, object, attrs...)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(string(b), prefix) {
+		return "", orcerr.New(orcerr.BadRequest, "invalid page token %q", token)
+	}
+	return string(b), nil
+}
+
+// ctEntry is one index entry met by a page walk: the last attribute of
+// its key (the asset key) and its value.
+type ctEntry struct {
+	key   string
+	value []byte
+}
+
+// ctPageWalk walks an index from a page token, handing entries to match,
+// which says which ones belong to the page. It stops once size entries
+// matched and returns the token of the next matching entry, if any. For
+// evaluations only (paginated scans).
+func ctPageWalk(stub shim.ChaincodeStubInterface, object string, attrs []string, token string, size int,
+	match func(entries []ctEntry) ([]bool, error)) (next string, err error) {
+	bookmark, err := ctDecodeToken(stub, token, object, attrs)
+	if err != nil {
+		return "", err
+	}
+	found := 0
+	for {
+		// A page and the entry after it, in one scan when the index serves
+		// the whole filter; more scans when match drops entries.
+		chunk := int32(min(ctScanChunk, size-found+1))
+		it, meta, err := stub.GetStateByPartialCompositeKeyWithPagination(object, attrs, chunk, bookmark)
+		if err != nil {
+			return "", orcerr.Wrap(orcerr.Internal, err, "scan %s", object)
+		}
+		var idxKeys []string
+		var entries []ctEntry
+		for it.HasNext() {
+			kv, err := it.Next()
+			if err != nil {
+				it.Close()
+				return "", orcerr.Wrap(orcerr.Internal, err, "scan %s", object)
+			}
+			_, parts, err := stub.SplitCompositeKey(kv.GetKey())
+			if err != nil || len(parts) == 0 {
+				it.Close()
+				return "", orcerr.Wrap(orcerr.Internal, err, "bad index key in %s", object)
+			}
+			idxKeys = append(idxKeys, kv.GetKey())
+			entries = append(entries, ctEntry{key: parts[len(parts)-1], value: kv.GetValue()})
+		}
+		it.Close()
+		if len(entries) == 0 {
+			return "", nil
+		}
+		// Offer the entries one page-worth at a time so match does not do
+		// useless work past the end of the page.
+		for start := 0; start < len(entries); {
+			end := min(len(entries), start+size-found+1)
+			ok, err := match(entries[start:end])
+			if err != nil {
+				return "", err
+			}
+			for i, m := range ok {
+				if !m {
+					continue
+				}
+				if found == size {
+					return ctToken(idxKeys[start+i]), nil
+				}
+				found++
+			}
+			start = end
+		}
+		if meta == nil || meta.GetBookmark() == "" || len(entries) < int(chunk) {
+			return "", nil
+		}
+		bookmark = meta.GetBookmark()
+	}
+}
+
+func ctEntryKeys(entries []ctEntry) []string {
+	keys := make([]string, len(entries))
+	for i, e := range entries {
+		keys[i] = e.key
+	}
+	return keys
+}
+
+// QueryComputeTasks lists the tasks matching filter, a page at a time.
+func QueryComputeTasks(stub shim.ChaincodeStubInterface, f *protos.TaskQueryFilter, token string, size uint32) ([]*protos.ComputeTask, string, error) {
+	n := int(size)
+	if n == 0 {
+		n = ctDefaultPageSize
+	}
+	object, attrs := ctTaskQueryIndex(f)
+	var tasks []*protos.ComputeTask
+	next, err := ctPageWalk(stub, object, attrs, token, n, func(entries []ctEntry) ([]bool, error) {
+		keys := ctEntryKeys(entries)
+		got, err := GetComputeTasks(stub, keys)
+		if err != nil {
+			return nil, err
+		}
+		ok := make([]bool, len(keys))
+		for i, k := range keys {
+			t := got[k]
+			if t == nil || !ctTaskMatches(t, f) {
+				continue
+			}
+			ok[i] = true
+			if len(tasks) < n {
+				tasks = append(tasks, t)
+			}
+		}
+		return ok, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return tasks, next, nil
+}
+
+// AddComputeTaskOutputAsset records that an asset fills a task output, at
+// position pos among the assets of that output.
+func AddComputeTaskOutputAsset(stub shim.ChaincodeStubInterface, a *protos.ComputeTaskOutputAsset, pos int) error {
+	k, err := ctKey(stub, taskOutputIndex, a.GetComputeTaskKey(), a.GetComputeTaskOutputIdentifier(), fmt.Sprintf("%06d", pos))
+	if err != nil {
+		return err
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(a)
+	if err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "encode output asset")
+	}
+	return ctPut(stub, k, b)
+}
+
+// ComputeTaskOutputAssets lists the assets registered for a task output,
+// in registration order; with an empty identifier, those of every output
+// (by identifier, then registration order).
+func ComputeTaskOutputAssets(stub shim.ChaincodeStubInterface, task, identifier string) ([]*protos.ComputeTaskOutputAsset, error) {
+	attrs := []string{task}
+	if identifier != "" {
+		attrs = append(attrs, identifier)
+	}
+	it, err := stub.GetStateByPartialCompositeKey(taskOutputIndex, attrs)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "scan task outputs")
+	}
+	defer it.Close()
+	var out []*protos.ComputeTaskOutputAsset
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "scan task outputs")
+		}
+		a := new(protos.ComputeTaskOutputAsset)
+		if err := proto.Unmarshal(kv.GetValue(), a); err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "decode output asset")
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

@@ -1,0 +1,123 @@
+package ledger
+
+import (
+	"encoding/base64"
+	"slices"
+	"strings"
+
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// Data sample indexes: (datasample~time, <time>, <key>) lists all samples
+// by creation time then key; (datasample~manager, <manager>, <time>, <key>)
+// lists the samples linked to a data manager in the same order.
+const (
+	dataSampleTimeIndex    = "datasample~time"
+	dataSampleManagerIndex = "datasample~manager"
+)
+
+// GetDataSample reads data sample key; OE0002 when unknown.
+func GetDataSample(l *Tx, key string) (*protos.DataSample, error) {
+	return Get[protos.DataSample](l, DataSampleKind, key)
+}
+
+// GetDataSamples reads data samples in one batch, in the order of keys;
+// OE0002 naming the first unknown key.
+func GetDataSamples(l *Tx, keys []string) ([]*protos.DataSample, error) {
+	return GetAll[protos.DataSample](l, DataSampleKind, keys)
+}
+
+// AddDataSample stores a new data sample and indexes it.
+func AddDataSample(l *Tx, ds *protos.DataSample) error {
+	if err := Put(l, DataSampleKind, ds.GetKey(), ds); err != nil {
+		return err
+	}
+	ts := SortTime(ds.GetCreationDate())
+	if err := l.PutIndex(dataSampleTimeIndex, ts, ds.GetKey()); err != nil {
+		return err
+	}
+	for _, dm := range ds.GetDataManagerKeys() {
+		if err := l.PutIndex(dataSampleManagerIndex, dm, ts, ds.GetKey()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateDataSample stores a changed data sample whose previous data
+// manager keys were old, and moves its manager index entries.
+func UpdateDataSample(l *Tx, ds *protos.DataSample, old []string) error {
+	if err := Put(l, DataSampleKind, ds.GetKey(), ds); err != nil {
+		return err
+	}
+	ts := SortTime(ds.GetCreationDate())
+	for _, dm := range old {
+		if !slices.Contains(ds.GetDataManagerKeys(), dm) {
+			if err := l.DelIndex(dataSampleManagerIndex, dm, ts, ds.GetKey()); err != nil {
+				return err
+			}
+		}
+	}
+	for _, dm := range ds.GetDataManagerKeys() {
+		if !slices.Contains(old, dm) {
+			if err := l.PutIndex(dataSampleManagerIndex, dm, ts, ds.GetKey()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// DataSampleKeysByManager returns the keys of the samples linked to data
+// manager dm, by creation time then key (unpaginated).
+func DataSampleKeysByManager(l *Tx, dm string) ([]string, error) {
+	return l.IndexLast(dataSampleManagerIndex, dm)
+}
+
+// QueryDataSamples returns a page of data samples by creation time then
+// key, only those in keys when it is not empty (evaluate only).
+func QueryDataSamples(l *Tx, keys []string, token string, size int) ([]*protos.DataSample, string, error) {
+	if len(keys) == 0 {
+		return queryAssets[protos.DataSample](l, DataSampleKind, dataSampleTimeIndex, nil, token, size)
+	}
+	// A key filter is served by point reads: the requested samples are
+	// sorted like the index and the token is the sort key of the next one.
+	found, err := GetMany[protos.DataSample](l, DataSampleKind, slices.Compact(slices.Sorted(slices.Values(keys))))
+	if err != nil {
+		return nil, "", err
+	}
+	type item struct {
+		sort string
+		ds   *protos.DataSample
+	}
+	var items []item
+	for _, ds := range found {
+		if ds != nil {
+			items = append(items, item{SortTime(ds.GetCreationDate()) + "\x00" + ds.GetKey(), ds})
+		}
+	}
+	slices.SortFunc(items, func(a, b item) int { return strings.Compare(a.sort, b.sort) })
+	from := ""
+	if token != "" {
+		b, err := base64.RawURLEncoding.DecodeString(token)
+		if err != nil {
+			return nil, "", orcerr.New(orcerr.BadRequest, "invalid page token %q", token)
+		}
+		from = string(b)
+	}
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	var out []*protos.DataSample
+	for _, it := range items {
+		if it.sort < from {
+			continue
+		}
+		if len(out) == size {
+			return out, EncodeToken(it.sort), nil
+		}
+		out = append(out, it.ds)
+	}
+	return out, "", nil
+}

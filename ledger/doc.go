@@ -1,0 +1,52 @@
+// Package ledger is the typed state access of the orchestrator contracts.
+// It sees nothing but shim.ChaincodeStubInterface, so the same code runs on
+// a Fabric peer and in solo.
+//
+// # One transaction, one Tx
+//
+// A contract function gets the ledger view of its transaction with
+// From(ctx). A *Tx is a shim.ChaincodeStubInterface that wraps the
+// transaction's stub:
+//
+//   - reads (GetState, GetMultipleStates) see the transaction's own earlier
+//     writes, which the peer's stub does not, and a key is read from the
+//     stub at most once;
+//   - writes are buffered, then handed to the stub in key order inside one
+//     write batch (StartWriteBatch/FinishWriteBatch) when the transaction
+//     is flushed;
+//   - unpaginated scans merge the buffered writes into their results;
+//   - events (Emit) are buffered too.
+//
+// Contracts built with Configure use Context as transaction context and
+// AfterTransaction as after-transaction hook, which flushes the Tx when the
+// contract function succeeded. A function that returns an error leaves
+// nothing in the stub.
+//
+// # Assets and indexes
+//
+// The asset of Kind k with key K is stored, as deterministic binary proto,
+// at the composite key (k.Object, K); Get, Lookup, GetMany, Exists, Put and
+// Delete read and write it. Every list query is served by composite-key
+// indexes that the contracts maintain on write (PutIndex, DelIndex,
+// MoveIndex): entries whose attributes end with the sort attributes and the
+// asset key, holding a one-byte value (the peer treats an empty value as a
+// deletion). Update transactions scan them unpaginated (ScanIndex,
+// IndexLast); list queries, which run as evaluate transactions, page through
+// them with paginated scans (PageIndex, PageRange) and opaque page tokens.
+// No rich (CouchDB) query is ever used.
+//
+// # Events
+//
+// Emit gives an event its id (derived from the transaction id and its rank),
+// the channel and the transaction timestamp. At flush, each event is stored
+// under simple keys ordered by time (with indexes by asset key, asset kind and event kind,
+// ascending and descending) and all of them are published, in order,
+// as the one chaincode event "orchestrator" of the transaction, each
+// varint-length-delimited (protodelim). QueryEvents pages through the stored
+// events.
+//
+// # Errors
+//
+// Functions return *orcerr.Error: OE0002 for a missing asset ("data manager
+// K not found"), OE0007 for a stub failure, OE0003 for a bad page token.
+package ledger

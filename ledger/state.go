@@ -1,0 +1,180 @@
+package ledger
+
+import (
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// Kind names a kind of asset in the state. Object is the object type of
+// its composite keys (the record of asset k lives at the composite key
+// (Object, k)); Noun is how error messages name it.
+type Kind struct {
+	Object string
+	Noun   string
+}
+
+// The asset kinds stored by the contracts of this module. The compute
+// task, compute plan, model and performance kinds are declared beside
+// their accessors.
+var (
+	OrganizationKind  = Kind{Object: "organization", Noun: "organization"}
+	FunctionKind      = Kind{Object: "function", Noun: "function"}
+	DataManagerKind   = Kind{Object: "datamanager", Noun: "data manager"}
+	DataSampleKind    = Kind{Object: "datasample", Noun: "data sample"}
+	FailureReportKind = Kind{Object: "failurereport", Noun: "failure report"}
+	ProfilingKind     = Kind{Object: "profiling", Noun: "profiling step"}
+)
+
+// Key returns the state key of the asset of kind k with the given key.
+func (k Kind) Key(key string) (string, error) {
+	sk, err := shim.CreateCompositeKey(k.Object, []string{key})
+	if err != nil {
+		return "", orcerr.Wrap(orcerr.InvalidAsset, err, "invalid %s key %q", k.Noun, key)
+	}
+	return sk, nil
+}
+
+// message is a proto message type *M, so that Get can allocate one.
+type message[M any] interface {
+	*M
+	proto.Message
+}
+
+// marshal encodes m deterministically: every endorser writes the same
+// bytes.
+func marshal(m proto.Message) ([]byte, error) {
+	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
+}
+
+// Get reads the asset of kind k with the given key; OE0002 "<noun> <key>
+// not found" when absent.
+func Get[M any, P message[M]](l *Tx, k Kind, key string) (P, error) {
+	m, ok, err := Lookup[M, P](l, k, key)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, orcerr.New(orcerr.NotFound, "%s %s not found", k.Noun, key)
+	}
+	return m, nil
+}
+
+// Lookup reads the asset of kind k with the given key; ok is false when
+// it does not exist.
+func Lookup[M any, P message[M]](l *Tx, k Kind, key string) (m P, ok bool, err error) {
+	sk, err := k.Key(key)
+	if err != nil {
+		return nil, false, err
+	}
+	b, err := l.GetState(sk)
+	if err != nil {
+		return nil, false, orcerr.Wrap(orcerr.Internal, err, "read %s %s", k.Noun, key)
+	}
+	if b == nil {
+		return nil, false, nil
+	}
+	m = P(new(M))
+	if err := proto.Unmarshal(b, m); err != nil {
+		return nil, false, orcerr.Wrap(orcerr.Internal, err, "decode %s %s", k.Noun, key)
+	}
+	return m, true, nil
+}
+
+// GetMany reads the assets of kind k with the given keys in one batch. The
+// result has one entry per key, nil where the asset does not exist.
+func GetMany[M any, P message[M]](l *Tx, k Kind, keys []string) ([]P, error) {
+	sks := make([]string, len(keys))
+	for i, key := range keys {
+		sk, err := k.Key(key)
+		if err != nil {
+			return nil, err
+		}
+		sks[i] = sk
+	}
+	vals, err := l.GetMultipleStates(sks...)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "read %s records", k.Noun)
+	}
+	out := make([]P, len(keys))
+	for i, b := range vals {
+		if b == nil {
+			continue
+		}
+		m := P(new(M))
+		if err := proto.Unmarshal(b, m); err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "decode %s %s", k.Noun, keys[i])
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+// GetAll is GetMany that fails with OE0002 naming the first missing key.
+func GetAll[M any, P message[M]](l *Tx, k Kind, keys []string) ([]P, error) {
+	out, err := GetMany[M, P](l, k, keys)
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range out {
+		if m == nil {
+			return nil, orcerr.New(orcerr.NotFound, "%s %s not found", k.Noun, keys[i])
+		}
+	}
+	return out, nil
+}
+
+// Exists reports whether the asset of kind k with the given key exists.
+func Exists(l *Tx, k Kind, key string) (bool, error) {
+	sk, err := k.Key(key)
+	if err != nil {
+		return false, err
+	}
+	b, err := l.GetState(sk)
+	if err != nil {
+		return false, orcerr.Wrap(orcerr.Internal, err, "read %s %s", k.Noun, key)
+	}
+	return b != nil, nil
+}
+
+// Put stores m as the asset of kind k with the given key (binary proto).
+func Put(l *Tx, k Kind, key string, m proto.Message) error {
+	sk, err := k.Key(key)
+	if err != nil {
+		return err
+	}
+	b, err := marshal(m)
+	if err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "encode %s %s", k.Noun, key)
+	}
+	return l.PutState(sk, b)
+}
+
+// Delete removes the asset of kind k with the given key.
+func Delete(l *Tx, k Kind, key string) error {
+	sk, err := k.Key(key)
+	if err != nil {
+		return err
+	}
+	return l.DelState(sk)
+}
+
+// GetRaw returns the stored bytes of the asset of kind k with the given key
+// (OE0002 when absent). They are the deterministic binary encoding of the
+// asset, so a read-only transaction can return them as its response
+// without decoding and encoding the asset again.
+func GetRaw(l *Tx, k Kind, key string) ([]byte, error) {
+	sk, err := k.Key(key)
+	if err != nil {
+		return nil, err
+	}
+	b, err := l.GetState(sk)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "read %s %s", k.Noun, key)
+	}
+	if b == nil {
+		return nil, orcerr.New(orcerr.NotFound, "%s %s not found", k.Noun, key)
+	}
+	return b, nil
+}

@@ -1,0 +1,325 @@
+package ledger
+
+import (
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// Tx is the ledger view of one transaction. It is itself a
+// shim.ChaincodeStubInterface: it embeds the transaction's stub and overrides
+// the state methods so that
+//
+//   - reads see the transaction's own earlier writes (the peer's stub does
+//     not), and repeated reads of a key cost one stub call;
+//   - writes are buffered and handed to the stub once, in key order, inside
+//     StartWriteBatch/FinishWriteBatch, when the transaction is flushed;
+//   - unpaginated range and partial composite key scans merge the buffered
+//     writes into the stub's results.
+//
+// Paginated scans go straight to the stub (they are for read-only
+// transactions). A Tx is not safe for concurrent use.
+type Tx struct {
+	shim.ChaincodeStubInterface
+
+	// values caches what the transaction knows of a key: read from the
+	// stub or written by the transaction; nil means absent.
+	values map[string][]byte
+	// dirty holds the keys written (put or deleted) and not yet flushed,
+	// grouped by object type (the first part of a composite key; "" for
+	// simple keys) so that a scan looks only at the writes it may meet.
+	dirty map[string]map[string]struct{}
+	// ndirty counts the keys in dirty.
+	ndirty int
+
+	events  []*protos.Event
+	encoded [][]byte // events[i] encoded at Emit time
+	mspID   string
+	ts      *timestamppb.Timestamp
+	flushed bool
+}
+
+// New returns the ledger view of the transaction run by stub. mspID is the
+// caller's MSP id; when empty it is read from the stub's creator on demand.
+func New(stub shim.ChaincodeStubInterface, mspID string) *Tx {
+	return &Tx{
+		ChaincodeStubInterface: stub,
+		values:                 make(map[string][]byte, 64),
+		dirty:                  map[string]map[string]struct{}{},
+		mspID:                  mspID,
+	}
+}
+
+var _ shim.ChaincodeStubInterface = (*Tx)(nil)
+
+// Stub returns the underlying stub (whose reads do not see this
+// transaction's buffered writes).
+func (l *Tx) Stub() shim.ChaincodeStubInterface { return l.ChaincodeStubInterface }
+
+// Caller returns the MSP id of the transaction's creator.
+func (l *Tx) Caller() (string, error) {
+	if l.mspID != "" {
+		return l.mspID, nil
+	}
+	b, err := l.ChaincodeStubInterface.GetCreator()
+	if err != nil {
+		return "", orcerr.Wrap(orcerr.Internal, err, "read transaction creator")
+	}
+	var id msp.SerializedIdentity
+	if err := proto.Unmarshal(b, &id); err != nil {
+		return "", orcerr.Wrap(orcerr.Internal, err, "decode transaction creator")
+	}
+	if id.GetMspid() == "" {
+		return "", orcerr.New(orcerr.PermissionDenied, "transaction creator has no MSP id")
+	}
+	l.mspID = id.GetMspid()
+	return l.mspID, nil
+}
+
+// Now returns the transaction timestamp (the same on every endorser). It
+// is the only clock contracts may use.
+func (l *Tx) Now() (*timestamppb.Timestamp, error) {
+	if l.ts != nil {
+		return timestamppb.New(l.ts.AsTime()), nil
+	}
+	ts, err := l.ChaincodeStubInterface.GetTxTimestamp()
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "read transaction timestamp")
+	}
+	if ts == nil {
+		return nil, orcerr.New(orcerr.Internal, "transaction has no timestamp")
+	}
+	l.ts = ts
+	return timestamppb.New(ts.AsTime()), nil
+}
+
+// GetState returns the value of key as this transaction sees it: its own
+// write if any, else the committed value (cached for later reads).
+func (l *Tx) GetState(key string) ([]byte, error) {
+	if v, ok := l.values[key]; ok {
+		return v, nil
+	}
+	v, err := l.ChaincodeStubInterface.GetState(key)
+	if err != nil {
+		return nil, err
+	}
+	l.values[key] = v
+	return v, nil
+}
+
+// GetMultipleStates returns the values of keys in order (nil for absent
+// keys); keys already known to the transaction are not read again, the
+// others are read with one stub call.
+func (l *Tx) GetMultipleStates(keys ...string) ([][]byte, error) {
+	out := make([][]byte, len(keys))
+	var missing []string
+	var at []int
+	for i, k := range keys {
+		if v, ok := l.values[k]; ok {
+			out[i] = v
+			continue
+		}
+		missing = append(missing, k)
+		at = append(at, i)
+	}
+	switch len(missing) {
+	case 0:
+		return out, nil
+	case 1:
+		v, err := l.GetState(missing[0])
+		if err != nil {
+			return nil, err
+		}
+		out[at[0]] = v
+		return out, nil
+	}
+	vals, err := l.ChaincodeStubInterface.GetMultipleStates(missing...)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) != len(missing) {
+		return nil, errors.New("get multiple states: stub returned a wrong number of values")
+	}
+	for j, v := range vals {
+		l.values[missing[j]] = v
+		out[at[j]] = v
+	}
+	return out, nil
+}
+
+// PutState buffers a write of key; an empty value deletes the key, as on
+// the peer. value must not be modified after the call.
+func (l *Tx) PutState(key string, value []byte) error {
+	if key == "" {
+		return errors.New("key must not be an empty string")
+	}
+	if len(value) == 0 {
+		value = nil
+	}
+	l.values[key] = value
+	obj := objectOf(key)
+	set, ok := l.dirty[obj]
+	if !ok {
+		set = make(map[string]struct{}, 16)
+		l.dirty[obj] = set
+	}
+	if _, seen := set[key]; !seen {
+		set[key] = struct{}{}
+		l.ndirty++
+	}
+	return nil
+}
+
+// DelState buffers the deletion of key.
+func (l *Tx) DelState(key string) error {
+	return l.PutState(key, nil)
+}
+
+// GetStateByRange runs an unpaginated range scan and merges the
+// transaction's buffered writes into it.
+func (l *Tx) GetStateByRange(startKey, endKey string) (shim.StateQueryIteratorInterface, error) {
+	it, err := l.ChaincodeStubInterface.GetStateByRange(startKey, endKey)
+	if err != nil {
+		return nil, err
+	}
+	if startKey == "" {
+		startKey = "\x01"
+	}
+	return l.merge(it, "", func(k string) bool {
+		return k >= startKey && (endKey == "" || k < endKey)
+	})
+}
+
+// GetStateByPartialCompositeKey runs an unpaginated partial composite key
+// scan and merges the transaction's buffered writes into it.
+func (l *Tx) GetStateByPartialCompositeKey(objectType string, attrs []string) (shim.StateQueryIteratorInterface, error) {
+	it, err := l.ChaincodeStubInterface.GetStateByPartialCompositeKey(objectType, attrs)
+	if err != nil {
+		return nil, err
+	}
+	prefix, err := shim.CreateCompositeKey(objectType, attrs)
+	if err != nil {
+		return nil, err
+	}
+	return l.merge(it, objectType, func(k string) bool { return strings.HasPrefix(k, prefix) })
+}
+
+// GetStateByRangeWithPagination passes through to the stub: paginated
+// scans belong to read-only transactions, which have no buffered writes.
+func (l *Tx) GetStateByRangeWithPagination(startKey, endKey string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+	return l.ChaincodeStubInterface.GetStateByRangeWithPagination(startKey, endKey, pageSize, bookmark)
+}
+
+// objectOf returns the object type of a composite key, "" for a simple
+// key.
+func objectOf(key string) string {
+	if len(key) == 0 || key[0] != 0 {
+		return ""
+	}
+	if i := strings.IndexByte(key[1:], 0); i >= 0 {
+		return key[1 : 1+i]
+	}
+	return key[1:]
+}
+
+// merge drains it and overlays the buffered writes of object type obj whose
+// keys satisfy in. When the transaction wrote nothing in the range, it is
+// returned as is.
+func (l *Tx) merge(it shim.StateQueryIteratorInterface, obj string, in func(string) bool) (shim.StateQueryIteratorInterface, error) {
+	var touched []string
+	for k := range l.dirty[obj] {
+		if in(k) {
+			touched = append(touched, k)
+		}
+	}
+	if len(touched) == 0 {
+		return it, nil
+	}
+	defer it.Close()
+	rows := map[string][]byte{}
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, err
+		}
+		rows[kv.GetKey()] = kv.GetValue()
+	}
+	for _, k := range touched {
+		if v := l.values[k]; v != nil {
+			rows[k] = v
+		} else {
+			delete(rows, k)
+		}
+	}
+	keys := slices.Sorted(maps.Keys(rows))
+	out := &sliceIter{}
+	for _, k := range keys {
+		out.kvs = append(out.kvs, &queryresult.KV{Key: k, Value: rows[k]})
+	}
+	return out, nil
+}
+
+// Flush writes the buffered writes and the transaction's events to the
+// stub: the events are stored in the state and set as the transaction's
+// single chaincode event. It runs once; later calls do nothing.
+func (l *Tx) Flush() error {
+	if l.flushed {
+		return nil
+	}
+	l.flushed = true
+	if err := l.storeEvents(); err != nil {
+		return err
+	}
+	if l.ndirty > 0 {
+		keys := make([]string, 0, l.ndirty)
+		for _, set := range l.dirty {
+			for k := range set {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		stub := l.ChaincodeStubInterface
+		stub.StartWriteBatch()
+		for _, k := range keys {
+			var err error
+			if v := l.values[k]; v == nil {
+				err = stub.DelState(k)
+			} else {
+				err = stub.PutState(k, v)
+			}
+			if err != nil {
+				return orcerr.Wrap(orcerr.Internal, err, "write state")
+			}
+		}
+		if err := stub.FinishWriteBatch(); err != nil {
+			return orcerr.Wrap(orcerr.Internal, err, "write state")
+		}
+		l.dirty, l.ndirty = map[string]map[string]struct{}{}, 0
+	}
+	return l.setChaincodeEvent()
+}
+
+// errRichQuery is returned by the rich query methods.
+var errRichQuery = errors.New("ledger: rich queries are not allowed; use a composite-key index")
+
+// GetQueryResult always fails: contracts use composite-key indexes, never
+// rich (CouchDB) queries, so that they run on any state database.
+func (l *Tx) GetQueryResult(string) (shim.StateQueryIteratorInterface, error) {
+	return nil, errRichQuery
+}
+
+// GetQueryResultWithPagination always fails, like GetQueryResult.
+func (l *Tx) GetQueryResultWithPagination(string, int32, string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+	return nil, nil, errRichQuery
+}
