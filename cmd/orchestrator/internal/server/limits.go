@@ -1,0 +1,74 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// DefaultPageSize is the page size of a query that asks for none (as in the
+// reference server).
+const DefaultPageSize = 50
+
+// limits applies the request limits that are not the transport's: the page
+// size of queries and a deadline for calls that come without one.
+type limits struct {
+	maxPageSize uint32
+	timeout     time.Duration
+
+	fields sync.Map // protoreflect.FullName -> protoreflect.FieldDescriptor (nil: none)
+}
+
+func (l *limits) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if m, ok := req.(proto.Message); ok {
+		if err := l.checkPage(m.ProtoReflect()); err != nil {
+			return nil, err
+		}
+	}
+	if _, ok := ctx.Deadline(); !ok && l.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.timeout)
+		defer cancel()
+	}
+	return handler(ctx, req)
+}
+
+// checkPage sets the default page size of a query message and rejects one
+// above the maximum.
+func (l *limits) checkPage(m protoreflect.Message) error {
+	fd := l.pageField(m.Descriptor())
+	if fd == nil {
+		return nil
+	}
+	n := uint32(m.Get(fd).Uint())
+	switch {
+	case n == 0:
+		m.Set(fd, protoreflect.ValueOfUint32(DefaultPageSize))
+	case l.maxPageSize > 0 && n > l.maxPageSize:
+		return status.Errorf(codes.InvalidArgument, "page_size %d exceeds the maximum page size %d", n, l.maxPageSize)
+	}
+	return nil
+}
+
+func (l *limits) pageField(md protoreflect.MessageDescriptor) protoreflect.FieldDescriptor {
+	if v, ok := l.fields.Load(md.FullName()); ok {
+		fd, _ := v.(protoreflect.FieldDescriptor)
+		return fd
+	}
+	fd := md.Fields().ByName("page_size")
+	if fd != nil && fd.Kind() != protoreflect.Uint32Kind {
+		fd = nil
+	}
+	if fd == nil {
+		l.fields.Store(md.FullName(), nil)
+	} else {
+		l.fields.Store(md.FullName(), fd)
+	}
+	return fd
+}

@@ -1,0 +1,217 @@
+package soloinvoker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// EventName is the name of the orchestrator's chaincode events; their
+// payload is the transaction's orchestrator.Event messages, each
+// varint-length-delimited.
+const EventName = "orchestrator"
+
+// locateChunk is how many log entries one backward step of the start-event
+// search reads.
+const locateChunk = 512
+
+// Subscribe yields the events of channel that follow the event with id
+// startEventID (from the first event when empty), in commit order, then
+// the events of new commits as they happen, until ctx is done. An unknown
+// start event is a NotFound error. The sequence yields at most one error,
+// last.
+//
+// The events are yielded in wire form, not decoded: each *protos.Event
+// holds its whole encoding as unknown fields, so that it marshals to the
+// very bytes the contracts emitted (sending one to a gRPC stream costs a
+// copy, where decoding and re-encoding it cost most of a replay). Its
+// getters return zero values; Decode gives the decoded event.
+func (i *Invoker) Subscribe(ctx context.Context, channel, startEventID string) iter.Seq2[*protos.Event, error] {
+	return func(yield func(*protos.Event, error) bool) {
+		var after uint64
+		skip := ""
+		if startEventID != "" {
+			seq, err := i.locate(ctx, channel, startEventID)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			// Stream from the entry holding the start event, skipping it
+			// and the events before it in that entry.
+			after, skip = seq-1, startEventID
+		}
+		for ev, err := range i.peer.Events(ctx, channel, after) {
+			if err != nil {
+				yield(nil, mapError("SubscribeToEvents", err))
+				return
+			}
+			if ev.Name != EventName {
+				continue
+			}
+			for b := ev.Payload; len(b) > 0; {
+				raw, rest, err := next(b)
+				if err != nil {
+					yield(nil, orcerr.Wrap(orcerr.Internal, err, "event log entry %d", ev.Seq))
+					return
+				}
+				b = rest
+				if skip != "" {
+					if eventID(raw) == skip {
+						skip = ""
+					}
+					continue
+				}
+				e := new(protos.Event)
+				e.ProtoReflect().SetUnknown(raw)
+				if !yield(e, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Decode returns the decoded form of an event that Subscribe yielded (and
+// e itself if it is decoded already).
+func Decode(e *protos.Event) (*protos.Event, error) {
+	raw := e.ProtoReflect().GetUnknown()
+	if len(raw) == 0 {
+		return e, nil
+	}
+	out := new(protos.Event)
+	if err := proto.Unmarshal(raw, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// next splits the first varint-length-delimited message off b.
+func next(b []byte) (msg, rest []byte, err error) {
+	n, l := protowire.ConsumeVarint(b)
+	if l < 0 || n > uint64(len(b)-l) {
+		return nil, nil, errors.New("malformed length-delimited event")
+	}
+	return b[l : l+int(n)], b[l+int(n):], nil
+}
+
+// eventID returns the id (field 1) of an encoded orchestrator.Event.
+func eventID(raw []byte) string {
+	for len(raw) > 0 {
+		num, typ, l := protowire.ConsumeTag(raw)
+		if l < 0 {
+			return ""
+		}
+		raw = raw[l:]
+		if num == 1 && typ == protowire.BytesType {
+			v, l := protowire.ConsumeBytes(raw)
+			if l < 0 {
+				return ""
+			}
+			return string(v)
+		}
+		l = protowire.ConsumeFieldValue(num, typ, raw)
+		if l < 0 {
+			return ""
+		}
+		raw = raw[l:]
+	}
+	return ""
+}
+
+// locate returns the position of the log entry that holds event id,
+// searching backwards from the end of the log: a subscriber usually resumes
+// near the end.
+func (i *Invoker) locate(ctx context.Context, channel, id string) (uint64, error) {
+	last, err := i.lastSeq(ctx, channel)
+	if err != nil {
+		return 0, err
+	}
+	needle := []byte(id)
+	for hi := last; hi > 0; {
+		lo := uint64(0)
+		if hi > locateChunk {
+			lo = hi - locateChunk
+		}
+		evs, err := i.peer.ReadEvents(ctx, channel, lo, locateChunk)
+		if err != nil {
+			return 0, mapError("SubscribeToEvents", err)
+		}
+		for k := len(evs) - 1; k >= 0; k-- {
+			ev := evs[k]
+			if ev.Seq > hi || ev.Name != EventName || !bytes.Contains(ev.Payload, needle) {
+				continue
+			}
+			if holds(ev.Payload, id) {
+				return ev.Seq, nil
+			}
+		}
+		hi = lo
+	}
+	return 0, orcerr.New(orcerr.NotFound, "event %s not found", id)
+}
+
+// holds reports whether a chaincode event payload holds the event id.
+func holds(payload []byte, id string) bool {
+	for b := payload; len(b) > 0; {
+		raw, rest, err := next(b)
+		if err != nil {
+			return false
+		}
+		if eventID(raw) == id {
+			return true
+		}
+		b = rest
+	}
+	return false
+}
+
+// lastSeq returns the position of the last entry of the channel's event
+// log (0 when empty), by an exponential then binary search over positions.
+func (i *Invoker) lastSeq(ctx context.Context, channel string) (uint64, error) {
+	exists := func(after uint64) (bool, error) {
+		evs, err := i.peer.ReadEvents(ctx, channel, after, 1)
+		if err != nil {
+			return false, mapError("SubscribeToEvents", err)
+		}
+		return len(evs) > 0, nil
+	}
+	// Find lo < hi with an entry after lo and none after hi.
+	lo, hi := uint64(0), uint64(1024)
+	for {
+		ok, err := exists(hi)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		lo, hi = hi, hi*2
+		if hi == 0 {
+			return 0, fmt.Errorf("event log too long")
+		}
+	}
+	if ok, err := exists(lo); err != nil || !ok {
+		return lo, err
+	}
+	for hi-lo > 1 { // entry after lo, none after hi
+		mid := lo + (hi-lo)/2
+		ok, err := exists(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi, nil
+}

@@ -1,0 +1,204 @@
+package soloinvoker
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fedchain/orchestrator/contracts/chaincode"
+	"github.com/fedchain/orchestrator/facade"
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo"
+	"github.com/fedchain/orchestrator/solo/memstore"
+	"github.com/fedchain/orchestrator/solo/store"
+)
+
+const channel = "mychannel"
+
+func newInvoker(t *testing.T) (*Invoker, context.Context) {
+	t.Helper()
+	cc, err := chaincode.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	p := solo.New(cc, InstrumentOpener(memstore.Opener(), reg))
+	t.Cleanup(func() { p.Close() })
+	inv := New(p, func(ctx context.Context) (string, string, bool) {
+		c, ok := facade.CallerFrom(ctx)
+		return c.MSPID, c.Channel, ok
+	}, reg)
+	return inv, facade.WithCaller(context.Background(), facade.Caller{MSPID: "Org1MSP", Channel: channel})
+}
+
+func submit(t *testing.T, inv *Invoker, ctx context.Context, tx string, req proto.Message) []byte {
+	t.Helper()
+	arg, _ := proto.Marshal(req)
+	out, err := inv.Submit(ctx, tx, arg)
+	if err != nil {
+		t.Fatalf("%s: %v", tx, err)
+	}
+	return out
+}
+
+func key(i int) string { return fmt.Sprintf("00000001-0000-4000-8000-%012x", i) }
+
+// fill registers an organization, a data manager and batches of samples:
+// a log of 2 + batches entries, the last batches holding size events each.
+func fill(t *testing.T, inv *Invoker, ctx context.Context, batches, size int) {
+	t.Helper()
+	submit(t, inv, ctx, "orchestrator.organization:RegisterOrganization", &protos.RegisterOrganizationParam{Address: "org1.test:443"})
+	addr := &protos.Addressable{Checksum: strings.Repeat("ab", 32), StorageAddress: "http://s.test/x"}
+	submit(t, inv, ctx, "orchestrator.datamanager:RegisterDataManager", &protos.NewDataManager{Key: key(0), Name: "dm",
+		NewPermissions: &protos.NewPermissions{Public: true}, Description: addr, Opener: addr, Type: "csv", LogsPermission: &protos.NewPermissions{Public: true}})
+	n := 1
+	for range batches {
+		var ns []*protos.NewDataSample
+		for range size {
+			ns = append(ns, &protos.NewDataSample{Key: key(n), DataManagerKeys: []string{key(0)}, Checksum: strings.Repeat("cd", 32)})
+			n++
+		}
+		submit(t, inv, ctx, "orchestrator.datasample:RegisterDataSamples", &protos.RegisterDataSamplesParam{Samples: ns})
+	}
+}
+
+// collect reads n events of a subscription.
+func collect(t *testing.T, inv *Invoker, ctx context.Context, after string, n int) ([]string, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var ids []string
+	for ev, err := range inv.Subscribe(ctx, channel, after) {
+		if err != nil {
+			return ids, err
+		}
+		if ev.GetId() != "" {
+			t.Fatalf("event %v is decoded", ev)
+		}
+		d, err := Decode(ev)
+		if err != nil || d.GetId() == "" || d.GetChannel() != channel {
+			t.Fatalf("Decode: %v, %v", d, err)
+		}
+		ids = append(ids, d.GetId())
+		if len(ids) == n {
+			break
+		}
+	}
+	return ids, nil
+}
+
+func TestSubscribeResume(t *testing.T) {
+	inv, ctx := newInvoker(t)
+	// More entries than one backward search step, several events each.
+	fill(t, inv, ctx, locateChunk+40, 3)
+	total := 2 + 3*(locateChunk+40)
+	all, err := collect(t, inv, ctx, "", total)
+	if err != nil || len(all) != total {
+		t.Fatalf("replay: %d events, %v", len(all), err)
+	}
+	seen := map[string]bool{}
+	for _, id := range all {
+		if seen[id] {
+			t.Fatalf("event %s twice", id)
+		}
+		seen[id] = true
+	}
+	for _, i := range []int{0, 1, 2, 3, 4, 100, total - 3*locateChunk - 2, total - 5, total - 2} {
+		got, err := collect(t, inv, ctx, all[i], total-i-1)
+		if err != nil {
+			t.Fatalf("resume after %d: %v", i, err)
+		}
+		if strings.Join(got, ",") != strings.Join(all[i+1:], ",") {
+			t.Fatalf("resume after %d: %d events, first %v", i, len(got), got[:min(2, len(got))])
+		}
+	}
+	// After the last event: nothing until a new commit.
+	done := make(chan []string)
+	go func() {
+		got, _ := collect(t, inv, ctx, all[total-1], 1)
+		done <- got
+	}()
+	submit(t, inv, ctx, "orchestrator.datasample:RegisterDataSamples", &protos.RegisterDataSamplesParam{Samples: []*protos.NewDataSample{
+		{Key: key(99999), DataManagerKeys: []string{key(0)}, Checksum: strings.Repeat("cd", 32)}}})
+	if got := <-done; len(got) != 1 || seen[got[0]] {
+		t.Fatalf("live event: %v", got)
+	}
+	if _, err := collect(t, inv, ctx, "no-such-event", 1); orcerr.KindOf(err) != orcerr.NotFound {
+		t.Fatalf("unknown start: %v", err)
+	}
+}
+
+func TestLastSeq(t *testing.T) {
+	inv, ctx := newInvoker(t)
+	if n, err := inv.lastSeq(ctx, channel); err != nil || n != 0 {
+		t.Fatalf("empty log: %d, %v", n, err)
+	}
+	fill(t, inv, ctx, 1100, 1)
+	if n, err := inv.lastSeq(ctx, channel); err != nil || n != 1102 {
+		t.Fatalf("1102 entries: last %d, %v", n, err)
+	}
+}
+
+func TestMapError(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		code codes.Code
+		msg  string
+	}{
+		{"chaincode kind", &solo.ChaincodeError{Status: 500, Message: "OE0002: task x not found"}, codes.NotFound, "OE0002: task x not found"},
+		{"chaincode wrapped kind", &solo.ChaincodeError{Status: 500, Message: "prefix: OE0101: bad"}, codes.InvalidArgument, "OE0101: bad"},
+		{"unknown function", &solo.ChaincodeError{Status: 500, Message: `Function Nope not found in contract orchestrator.info`}, codes.Unimplemented, "OE0010"},
+		{"chaincode other", &solo.ChaincodeError{Status: 500, Message: "boom"}, codes.Internal, "internal error"},
+		{"conflict", fmt.Errorf("solo: tx after 21 attempts: %w", store.ErrConflict), codes.Aborted, ""},
+		{"closed", solo.ErrClosed, codes.Unavailable, ""},
+		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), codes.DeadlineExceeded, ""},
+		{"other", errors.New("disk on fire"), codes.Internal, "internal error"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := facade.Status(mapError("orchestrator.x:Y", tt.err))
+			if st.Code() != tt.code || !strings.Contains(st.Message(), tt.msg) {
+				t.Fatalf("status %v %q, want %v containing %q", st.Code(), st.Message(), tt.code, tt.msg)
+			}
+		})
+	}
+}
+
+func TestNoCaller(t *testing.T) {
+	inv, _ := newInvoker(t)
+	_, err := inv.Evaluate(context.Background(), "orchestrator.info:QueryVersion", nil)
+	if facade.Status(err).Code() != codes.Internal {
+		t.Fatalf("no caller: %v", err)
+	}
+}
+
+func TestProposalCarriesClientCert(t *testing.T) {
+	inv, ctx := newInvoker(t)
+	cert := &x509.Certificate{Raw: []byte("not really DER")}
+	ctx = peer.NewContext(ctx, &peer.Peer{AuthInfo: credentials.TLSInfo{State: tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}}}})
+	prop, err := inv.proposal(ctx, "orchestrator.info:QueryVersion", []byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prop.Creator.MSPID != "Org1MSP" || prop.Channel != channel || !strings.Contains(string(prop.Creator.CertPEM), "BEGIN CERTIFICATE") {
+		t.Fatalf("proposal %+v", prop)
+	}
+	if string(prop.Args[0]) != "orchestrator.info:QueryVersion" || len(prop.Args) != 2 {
+		t.Fatalf("args %q", prop.Args)
+	}
+	_, ctx = newInvoker(t)
+	if prop, _ := inv.proposal(ctx, "x", nil); prop.Creator.CertPEM != nil {
+		t.Fatal("a certificate without TLS")
+	}
+}
