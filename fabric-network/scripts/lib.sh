@@ -1,0 +1,159 @@
+# Shared definitions of the fabric-network scripts; sourced, not run.
+# shellcheck shell=bash
+
+NETWORK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO_DIR=$(cd "$NETWORK_DIR/.." && pwd)
+
+# Where a running network keeps everything it creates: crypto material,
+# rendered configs, ledgers, logs, pid files. fabric-down removes it.
+STATE=${FABRIC_STATE:-${TMPDIR:-/tmp}/fedchain-fabric}
+
+CHANNEL=${FABRIC_CHANNEL:-mychannel}
+CC_NAME=${FABRIC_CHAINCODE:-orchestrator}
+CC_VERSION=1.0
+CC_LABEL=${CC_NAME}_${CC_VERSION}
+BATCH_TIMEOUT=${FABRIC_BATCH_TIMEOUT:-20ms}
+
+# Loopback ports.
+ORDERER_PORT=7050
+ORDERER_ADMIN_PORT=7053
+ORDERER_OPS_PORT=8443
+PEER1_PORT=7051
+PEER1_CC_PORT=7052
+PEER1_OPS_PORT=9444
+PEER2_PORT=9051
+PEER2_CC_PORT=9052
+PEER2_OPS_PORT=9445
+CC_SERVER_PORT=${FABRIC_CC_PORT:-9998}
+FACADE1_ADDR=${FABRIC_FACADE1_ADDR:-127.0.0.1:9001}
+FACADE2_ADDR=${FABRIC_FACADE2_ADDR:-127.0.0.1:9002}
+
+CRYPTO=$STATE/crypto
+ORDERER_ORG=$CRYPTO/ordererOrganizations/orderer.fedchain.test
+ORDERER_CRYPTO=$ORDERER_ORG/orderers/orderer0.orderer.fedchain.test
+ORDERER_TLS_CA=$ORDERER_CRYPTO/tls/ca.crt
+
+log() { printf '[fabric %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# org_dir N: the crypto folder of peer organization N (1 or 2).
+org_dir() { echo "$CRYPTO/peerOrganizations/org$1.fedchain.test"; }
+peer_crypto() { echo "$(org_dir "$1")/peers/peer0.org$1.fedchain.test"; }
+peer_port() { if [ "$1" = 1 ]; then echo "$PEER1_PORT"; else echo "$PEER2_PORT"; fi; }
+peer_tls_ca() { echo "$(peer_crypto "$1")/tls/ca.crt"; }
+user_msp() { echo "$(org_dir "$1")/users/$2@org$1.fedchain.test/msp"; }
+
+# find_fabric_binaries sets PEER_BIN, ORDERER_BIN, CONFIGTXGEN_BIN,
+# OSNADMIN_BIN, CRYPTOGEN_BIN and CCAAS_BUILDER from $FABRIC_BIN (a folder)
+# or PATH, and MISSING to the names of those not found.
+find_fabric_binaries() {
+	MISSING=()
+	local name var path
+	for name in peer orderer configtxgen osnadmin cryptogen; do
+		path=""
+		if [ -n "${FABRIC_BIN:-}" ] && [ -x "$FABRIC_BIN/$name" ]; then
+			path=$FABRIC_BIN/$name
+		elif command -v "$name" >/dev/null 2>&1; then
+			path=$(command -v "$name")
+		fi
+		var=$(echo "${name}_BIN" | tr '[:lower:]' '[:upper:]')
+		printf -v "$var" '%s' "$path"
+		[ -n "$path" ] || MISSING+=("$name")
+	done
+	# The ccaas external builder: a folder with bin/detect, bin/build and
+	# bin/release. Fabric's release archives put it in builders/ccaas next to
+	# bin/.
+	CCAAS_BUILDER=""
+	local dir cands=()
+	[ -n "${FABRIC_CCAAS_BUILDER:-}" ] && cands+=("$FABRIC_CCAAS_BUILDER")
+	if [ -n "$PEER_BIN" ]; then
+		dir=$(cd "$(dirname "$PEER_BIN")/.." && pwd)
+		cands+=("$dir/builders/ccaas" "$dir/ccaas_builder")
+	fi
+	for dir in "${cands[@]}"; do
+		if [ -x "$dir/bin/detect" ] && [ -x "$dir/bin/build" ] && [ -x "$dir/bin/release" ]; then
+			CCAAS_BUILDER=$dir
+			break
+		fi
+	done
+	if [ "${FABRIC_RUNNER:-native}" = docker ]; then
+		CCAAS_BUILDER=/opt/hyperledger/ccaas_builder # inside the peer image
+		command -v docker >/dev/null 2>&1 || MISSING+=("docker")
+	fi
+	[ -n "$CCAAS_BUILDER" ] || MISSING+=("ccaas builder (bin/detect, bin/build, bin/release; set FABRIC_CCAAS_BUILDER)")
+	command -v openssl >/dev/null 2>&1 || MISSING+=("openssl")
+}
+
+# render TEMPLATE OUT: writes TEMPLATE with its ${VAR}s replaced.
+render() {
+	envsubst "$(printf '${%s} ' PEER_NAME PEER_MSPID PEER_PORT PEER_CC_PORT PEER_OPS_PORT PEER_STATE PEER_CRYPTO \
+		CCAAS_BUILDER ORDERER_PORT ORDERER_ADMIN_PORT ORDERER_OPS_PORT ORDERER_CRYPTO ORDERER_STATE \
+		PEER1_PORT PEER2_PORT BATCH_TIMEOUT)" <"$1" >"$2"
+}
+
+# peer_env N [USER]: the environment of the peer CLI acting as USER (Admin
+# by default) of organization N against its peer.
+peer_env() {
+	local n=$1 user=${2:-Admin}
+	echo FABRIC_CFG_PATH="$STATE/nodes/peer$n" \
+		CORE_PEER_LOCALMSPID="Org${n}MSP" \
+		CORE_PEER_MSPCONFIGPATH="$(user_msp "$n" "$user")" \
+		CORE_PEER_ADDRESS="127.0.0.1:$(peer_port "$n")" \
+		CORE_PEER_TLS_ENABLED=true \
+		CORE_PEER_TLS_ROOTCERT_FILE="$(peer_tls_ca "$n")"
+}
+
+# as_org N CMD...: runs CMD as organization N's admin.
+as_org() {
+	local n=$1
+	shift
+	env $(peer_env "$n") "$@"
+}
+
+# start NAME CMD...: starts CMD in the background, logging to
+# $STATE/logs/NAME.log, and records its pid in $STATE/pids/NAME.pid. With
+# FABRIC_RUNNER=docker the orderer, the peers and the chaincode server run
+# as the docker-compose.yaml service NAME instead (pid file "docker:NAME"),
+# their logs followed into the same log file.
+start() {
+	local name=$1
+	shift
+	mkdir -p "$STATE/logs" "$STATE/pids"
+	if [ "${FABRIC_RUNNER:-native}" = docker ] && [[ $name =~ ^(orderer0|peer1|peer2|chaincode)$ ]]; then
+		FABRIC_STATE=$STATE compose up -d "$name" >>"$STATE/logs/compose.log" 2>&1 || die "docker compose up $name failed"
+		echo "docker:$name" >"$STATE/pids/$name.pid"
+		nohup docker compose -f "$NETWORK_DIR/docker-compose.yaml" logs -f "$name" >"$STATE/logs/$name.log" 2>&1 &
+		echo $! >"$STATE/pids/$name-logs.pid"
+		return
+	fi
+	nohup "$@" >"$STATE/logs/$name.log" 2>&1 &
+	echo $! >"$STATE/pids/$name.pid"
+}
+
+compose() { docker compose -f "$NETWORK_DIR/docker-compose.yaml" "$@"; }
+
+# wait_for DESC SECONDS CMD...: retries CMD every second until it succeeds.
+wait_for() {
+	local desc=$1 secs=$2 i
+	shift 2
+	for ((i = 0; i < secs; i++)); do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 1
+	done
+	die "timed out after ${secs}s waiting for $desc"
+}
+
+port_open() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
+
+# check_alive NAME: fails when the process NAME started has died.
+check_alive() {
+	local pid
+	pid=$(cat "$STATE/pids/$1.pid" 2>/dev/null) || return 1
+	if [[ $pid == docker:* ]]; then
+		[ -n "$(FABRIC_STATE=$STATE compose ps --status running -q "${pid#docker:}" 2>/dev/null)" ]
+		return
+	fi
+	kill -0 "$pid" 2>/dev/null
+}

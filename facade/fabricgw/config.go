@@ -1,0 +1,137 @@
+package fabricgw
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Config says which peer a Gateway talks to, as whom, and where.
+type Config struct {
+	// PeerEndpoint is the host:port of the peer's gateway service.
+	PeerEndpoint string
+	// PeerTLSCA is a PEM file with the CA certificates of the peer's TLS
+	// server certificate.
+	PeerTLSCA string
+	// PeerHostOverride, when set, is the name checked against the peer's TLS
+	// certificate instead of PeerEndpoint's host.
+	PeerHostOverride string
+	// MSPID is the organization the Gateway acts for.
+	MSPID string
+	// Cert is a PEM file with the organization member's signing certificate.
+	Cert string
+	// Key is a PEM file with that member's private key, or a directory
+	// (an MSP keystore) holding exactly one such file.
+	Key string
+	// Channel is the channel used when a call names none.
+	Channel string
+	// Chaincode is the name the orchestrator chaincode is committed under.
+	Chaincode string
+	// EvaluateTimeout bounds an Evaluate call.
+	EvaluateTimeout time.Duration
+	// SubmitTimeout bounds a Submit call: endorsement, ordering, commit,
+	// and the retries after read conflicts.
+	SubmitTimeout time.Duration
+	// ConflictRetries is how many times a Submit that failed to commit
+	// because of an MVCC or phantom read conflict is run again.
+	ConflictRetries int
+}
+
+// Defaults of the Config fields.
+const (
+	DefaultChannel         = "mychannel"
+	DefaultChaincode       = "orchestrator"
+	DefaultEvaluateTimeout = 10 * time.Second
+	DefaultSubmitTimeout   = 60 * time.Second
+	DefaultConflictRetries = 5
+)
+
+// RegisterFlags defines the Config flags on fs and returns the Config they
+// fill in when fs is parsed.
+func RegisterFlags(fs *flag.FlagSet) *Config {
+	c := new(Config)
+	fs.StringVar(&c.PeerEndpoint, "peer-endpoint", "127.0.0.1:7051", "host:port of the peer's Fabric gateway")
+	fs.StringVar(&c.PeerTLSCA, "peer-tls-ca", "", "PEM file with the CA certificates of the peer's TLS certificate")
+	fs.StringVar(&c.PeerHostOverride, "peer-host-override", "", "server name to check the peer's TLS certificate against (default: the endpoint's host)")
+	fs.StringVar(&c.MSPID, "mspid", "", "MSP id of the organization this facade acts for")
+	fs.StringVar(&c.Cert, "cert", "", "PEM file with the organization member's signing certificate")
+	fs.StringVar(&c.Key, "key", "", "PEM file (or keystore directory holding one) with the member's private key")
+	fs.StringVar(&c.Channel, "channel", DefaultChannel, "channel used when a request names none")
+	fs.StringVar(&c.Chaincode, "chaincode", DefaultChaincode, "name of the committed orchestrator chaincode")
+	fs.DurationVar(&c.EvaluateTimeout, "evaluate-timeout", DefaultEvaluateTimeout, "deadline of a read (evaluate) call")
+	fs.DurationVar(&c.SubmitTimeout, "submit-timeout", DefaultSubmitTimeout, "deadline of a write (submit) call, retries included")
+	fs.IntVar(&c.ConflictRetries, "conflict-retries", DefaultConflictRetries, "how many times a transaction failing on a read conflict is run again")
+	return c
+}
+
+// withDefaults returns c with its zero fields set to their defaults.
+func (c Config) withDefaults() Config {
+	if c.Channel == "" {
+		c.Channel = DefaultChannel
+	}
+	if c.Chaincode == "" {
+		c.Chaincode = DefaultChaincode
+	}
+	if c.EvaluateTimeout <= 0 {
+		c.EvaluateTimeout = DefaultEvaluateTimeout
+	}
+	if c.SubmitTimeout <= 0 {
+		c.SubmitTimeout = DefaultSubmitTimeout
+	}
+	if c.ConflictRetries < 0 {
+		c.ConflictRetries = 0
+	}
+	return c
+}
+
+// validate reports the first missing setting.
+func (c Config) validate() error {
+	var missing []string
+	for _, f := range []struct{ name, v string }{
+		{"peer-endpoint", c.PeerEndpoint},
+		{"peer-tls-ca", c.PeerTLSCA},
+		{"mspid", c.MSPID},
+		{"cert", c.Cert},
+		{"key", c.Key},
+	} {
+		if f.v == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("fabric gateway configuration: missing %v", missing)
+	}
+	return nil
+}
+
+// readKeyFile reads the private key at path, or the single file in the
+// directory at path.
+func readKeyFile(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return os.ReadFile(path)
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			files = append(files, e.Name())
+		}
+	}
+	switch len(files) {
+	case 0:
+		return nil, errors.New(path + ": no key file in directory")
+	case 1:
+		return os.ReadFile(filepath.Join(path, files[0]))
+	}
+	return nil, fmt.Errorf("%s: %d files in key directory, want one", path, len(files))
+}

@@ -1,0 +1,17 @@
+// Package fabricgw runs the orchestrator's transactions on a Hyperledger
+// Fabric network through a peer's Fabric Gateway (fabric-gateway pkg/client).
+//
+// A Gateway is the fabric-mode backend of the facade: it is a facade.Invoker
+// (Submit endorses, orders and waits for the commit of a transaction;
+// Evaluate asks one peer and commits nothing) and the source of the event
+// stream (Subscribe reads the orchestrator's chaincode events from the
+// channel's blocks). One Gateway acts for one organization: it signs with
+// that organization's identity, and refuses callers whose MSP id is another
+// organization's.
+//
+// Errors come back as the facade expects them: a contract error as an
+// *orcerr.Error with the kind and message the chaincode gave (parsed from
+// the gateway's endorsement error details), MVCC and phantom read conflicts
+// retried a bounded number of times and then reported as facade.ErrConflict,
+// and an unreachable peer as facade.ErrUnavailable.
+package fabricgw

@@ -1,0 +1,87 @@
+package fabricgw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/fedchain/orchestrator/facade"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// isReadConflict reports whether err is a transaction that was ordered but
+// not committed because what it read changed meanwhile: running it again
+// may succeed.
+func isReadConflict(err error) bool {
+	var ce *client.CommitError
+	if !errors.As(err, &ce) {
+		return false
+	}
+	return ce.Code == peer.TxValidationCode_MVCC_READ_CONFLICT || ce.Code == peer.TxValidationCode_PHANTOM_READ_CONFLICT
+}
+
+// gatewayError turns an error of the gateway client for transaction tx into
+// the error the facade expects:
+//
+//   - a contract error (an "OExxxx: " code in the gateway's message or in
+//     the endorsement details it attaches) becomes the *orcerr.Error of that
+//     kind and message, exactly as the contract returned it;
+//   - the end of ctx is reported as ctx's error;
+//   - a peer or orderer that cannot be reached wraps facade.ErrUnavailable;
+//   - anything else (a commit failing validation, a refused proposal) is
+//     wrapped with tx as context.
+func gatewayError(ctx context.Context, tx string, err error) error {
+	if oe, ok := contractError(err); ok {
+		return oe
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%s: %w", tx, ctxErr)
+	}
+	if st, ok := status.FromError(err); ok {
+		switch st.Code() {
+		case codes.Unavailable:
+			return fmt.Errorf("%s: %w: %w", tx, facade.ErrUnavailable, err)
+		case codes.DeadlineExceeded:
+			return fmt.Errorf("%s: %w: %w", tx, context.DeadlineExceeded, err)
+		case codes.Canceled:
+			return fmt.Errorf("%s: %w: %w", tx, context.Canceled, err)
+		}
+	}
+	return fmt.Errorf("%s: %w", tx, err)
+}
+
+// contractError finds the orchestration error that a gateway error carries:
+// the first "OExxxx: " code in its status message or in the message of one
+// of its endorsement details (one per peer that refused).
+func contractError(err error) (*orcerr.Error, bool) {
+	for _, text := range errorTexts(err) {
+		if kind, msg, ok := orcerr.Parse(text); ok {
+			return &orcerr.Error{Kind: kind, Msg: msg}, true
+		}
+	}
+	return nil, false
+}
+
+// errorTexts lists the messages of err where a contract error can be: the
+// gRPC status message, then each gateway error detail's message. An error
+// without status contributes its text.
+func errorTexts(err error) []string {
+	var gs interface{ GRPCStatus() *status.Status }
+	if !errors.As(err, &gs) {
+		return []string{err.Error()}
+	}
+	st := gs.GRPCStatus()
+	texts := []string{st.Message()}
+	for _, d := range st.Details() {
+		if ed, ok := d.(*gateway.ErrorDetail); ok {
+			texts = append(texts, ed.GetMessage())
+		}
+	}
+	return texts
+}

@@ -1,0 +1,223 @@
+package fabricgw
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+
+	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/encoding/protodelim"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fedchain/orchestrator/facade"
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// EventName is the name of the one chaincode event that an orchestrator
+// transaction emits; its payload is the transaction's orchestrator events,
+// each varint-length-delimited.
+const EventName = "orchestrator"
+
+// blockSource gives the blocks of one channel.
+type blockSource interface {
+	// height returns the number of blocks of the channel.
+	height(ctx context.Context) (uint64, error)
+	// blocks streams the blocks from number start on; the channel closes
+	// when ctx ends or the stream fails.
+	blocks(ctx context.Context, start uint64) (<-chan *cb.Block, error)
+}
+
+// Subscribe returns the orchestrator events of channel (the configured
+// channel when "") that follow the event whose id is afterID, all of them
+// when afterID is "", then each new one as its block is committed. It reads
+// the channel's blocks from the first one (from the block of afterID when
+// the Gateway streamed that event recently) and keeps the events of valid
+// transactions of the orchestrator chaincode, so it neither skips nor
+// repeats an event. It yields an orcerr.NotFound error when afterID is no
+// event of the channel, ctx's error once ctx ends, and facade.ErrUnavailable
+// when the peer ends the block stream.
+//
+// Subscribe implements facade.EventSource.
+func (g *Gateway) Subscribe(ctx context.Context, channel, afterID string) iter.Seq2[*protos.Event, error] {
+	return func(yield func(*protos.Event, error) bool) {
+		if c, ok := facade.CallerFrom(ctx); ok && c.MSPID != "" && c.MSPID != g.cfg.MSPID {
+			yield(nil, orcerr.New(orcerr.PermissionDenied, "this orchestrator acts for %s, not for %s", g.cfg.MSPID, c.MSPID))
+			return
+		}
+		if channel == "" {
+			channel = g.cfg.Channel
+		}
+		src := g.channel(channel)
+		// The event afterID, if it exists, was committed before now: it is
+		// in one of the first height blocks.
+		var height uint64
+		if afterID != "" {
+			h, err := src.height(ctx)
+			if err != nil {
+				yield(nil, gatewayError(ctx, "read channel height", err))
+				return
+			}
+			height = h
+		}
+		var start uint64
+		if b, ok := g.events.get(channel, afterID); ok {
+			start = b
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		blocks, err := src.blocks(ctx, start)
+		if err != nil {
+			yield(nil, gatewayError(ctx, "read blocks", err))
+			return
+		}
+		skipping := afterID != ""
+		for {
+			var b *cb.Block
+			var ok bool
+			select {
+			case b, ok = <-blocks:
+			case <-ctx.Done():
+			}
+			if !ok {
+				if err := ctx.Err(); err != nil {
+					yield(nil, err)
+				} else {
+					yield(nil, fmt.Errorf("block stream of %s ended: %w", channel, facade.ErrUnavailable))
+				}
+				return
+			}
+			events, err := blockEvents(b, g.cfg.Chaincode)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, ev := range events {
+				g.events.put(channel, ev.GetId(), b.GetHeader().GetNumber())
+			}
+			if skipping {
+				events = eventsAfter(events, afterID)
+				if events != nil {
+					skipping = false
+				} else if b.GetHeader().GetNumber()+1 >= height {
+					yield(nil, orcerr.New(orcerr.NotFound, "event %s not found", afterID))
+					return
+				}
+			}
+			for _, ev := range events {
+				if !yield(ev, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// eventsAfter returns the events that follow the one with id afterID, an
+// empty non-nil slice when it is the last one, nil when it is not there.
+func eventsAfter(events []*protos.Event, afterID string) []*protos.Event {
+	for i, ev := range events {
+		if ev.GetId() == afterID {
+			return events[i+1:]
+		}
+	}
+	return nil
+}
+
+// blockEvents returns the orchestrator events of the valid transactions of
+// chaincode in b, in block order.
+func blockEvents(b *cb.Block, chaincode string) ([]*protos.Event, error) {
+	var flags []byte
+	if md := b.GetMetadata().GetMetadata(); len(md) > int(cb.BlockMetadataIndex_TRANSACTIONS_FILTER) {
+		flags = md[cb.BlockMetadataIndex_TRANSACTIONS_FILTER]
+	}
+	var events []*protos.Event
+	for i, data := range b.GetData().GetData() {
+		if i >= len(flags) || peer.TxValidationCode(flags[i]) != peer.TxValidationCode_VALID {
+			continue
+		}
+		ce, err := chaincodeEvent(data)
+		if err != nil {
+			return nil, fmt.Errorf("block %d, transaction %d: %w", b.GetHeader().GetNumber(), i, err)
+		}
+		if ce == nil || ce.GetChaincodeId() != chaincode || ce.GetEventName() != EventName {
+			continue
+		}
+		evs, err := decodeEvents(ce.GetPayload())
+		if err != nil {
+			return nil, fmt.Errorf("block %d, transaction %s: %w", b.GetHeader().GetNumber(), ce.GetTxId(), err)
+		}
+		events = append(events, evs...)
+	}
+	return events, nil
+}
+
+// chaincodeEvent returns the chaincode event of the endorser transaction in
+// envelope, nil if it is another kind of transaction or has no event.
+func chaincodeEvent(envelope []byte) (*peer.ChaincodeEvent, error) {
+	env := new(cb.Envelope)
+	if err := proto.Unmarshal(envelope, env); err != nil {
+		return nil, fmt.Errorf("envelope: %w", err)
+	}
+	payload := new(cb.Payload)
+	if err := proto.Unmarshal(env.GetPayload(), payload); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	hdr := new(cb.ChannelHeader)
+	if err := proto.Unmarshal(payload.GetHeader().GetChannelHeader(), hdr); err != nil {
+		return nil, fmt.Errorf("channel header: %w", err)
+	}
+	if hdr.GetType() != int32(cb.HeaderType_ENDORSER_TRANSACTION) {
+		return nil, nil
+	}
+	tx := new(peer.Transaction)
+	if err := proto.Unmarshal(payload.GetData(), tx); err != nil {
+		return nil, fmt.Errorf("transaction: %w", err)
+	}
+	for _, action := range tx.GetActions() {
+		ap := new(peer.ChaincodeActionPayload)
+		if err := proto.Unmarshal(action.GetPayload(), ap); err != nil {
+			return nil, fmt.Errorf("action payload: %w", err)
+		}
+		prp := new(peer.ProposalResponsePayload)
+		if err := proto.Unmarshal(ap.GetAction().GetProposalResponsePayload(), prp); err != nil {
+			return nil, fmt.Errorf("proposal response payload: %w", err)
+		}
+		ca := new(peer.ChaincodeAction)
+		if err := proto.Unmarshal(prp.GetExtension(), ca); err != nil {
+			return nil, fmt.Errorf("chaincode action: %w", err)
+		}
+		if len(ca.GetEvents()) == 0 {
+			continue
+		}
+		ev := new(peer.ChaincodeEvent)
+		if err := proto.Unmarshal(ca.GetEvents(), ev); err != nil {
+			return nil, fmt.Errorf("chaincode event: %w", err)
+		}
+		return ev, nil
+	}
+	return nil, nil
+}
+
+// decodeEvents decodes a chaincode event payload: orchestrator events, each
+// varint-length-delimited.
+func decodeEvents(payload []byte) ([]*protos.Event, error) {
+	r := bufio.NewReader(bytes.NewReader(payload))
+	var events []*protos.Event
+	for {
+		ev := new(protos.Event)
+		err := protodelim.UnmarshalFrom(r, ev)
+		if errors.Is(err, io.EOF) {
+			return events, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("orchestrator event %d: %w", len(events), err)
+		}
+		events = append(events, ev)
+	}
+}

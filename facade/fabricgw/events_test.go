@@ -1,0 +1,193 @@
+package fabricgw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+
+	"github.com/fedchain/orchestrator/facade"
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+func ev(id string) *protos.Event {
+	return &protos.Event{Id: id, AssetKey: "k-" + id, EventKind: protos.EventKind_EVENT_ASSET_CREATED}
+}
+
+func valid(events ...*protos.Event) txSpec {
+	return txSpec{chaincode: "orchestrator", eventName: EventName, events: events, code: peer.TxValidationCode_VALID}
+}
+
+// testChain is a channel's blocks: a genesis config block, then events
+// e1..e7 spread over transactions, some of which must be ignored.
+func testChain(t *testing.T) []*cb.Block {
+	return []*cb.Block{
+		makeBlock(t, 0, txSpec{config: true}),
+		makeBlock(t, 1, valid(ev("e1"), ev("e2")), valid(ev("e3"))),
+		makeBlock(t, 2,
+			txSpec{chaincode: "orchestrator", eventName: EventName, events: []*protos.Event{ev("bad")}, code: peer.TxValidationCode_MVCC_READ_CONFLICT},
+			txSpec{chaincode: "other", eventName: EventName, events: []*protos.Event{ev("alien")}},
+			txSpec{chaincode: "orchestrator", eventName: "something-else", events: []*protos.Event{ev("alien2")}},
+			valid(ev("e4")),
+		),
+		makeBlock(t, 3, valid()),
+		makeBlock(t, 4, valid(ev("e5"), ev("e6"), ev("e7"))),
+		makeBlock(t, 5, txSpec{config: true}),
+	}
+}
+
+func TestBlockEvents(t *testing.T) {
+	chain := testChain(t)
+	var got []string
+	for _, b := range chain {
+		events, err := blockEvents(b, "orchestrator")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range events {
+			got = append(got, e.GetId())
+		}
+	}
+	want := []string{"e1", "e2", "e3", "e4", "e5", "e6", "e7"}
+	if !slices.Equal(got, want) {
+		t.Errorf("events = %v, want %v", got, want)
+	}
+}
+
+func TestBlockEventsRejectsGarbage(t *testing.T) {
+	b := makeBlock(t, 7, valid(ev("e1")))
+	b.Data.Data[0] = []byte{0xff, 0xff, 0xff}
+	if _, err := blockEvents(b, "orchestrator"); err == nil {
+		t.Fatal("no error for an undecodable envelope")
+	}
+}
+
+// collect reads up to n events (or until an error) from a subscription.
+func collect(t *testing.T, g *Gateway, ctx context.Context, after string, n int) ([]string, error) {
+	t.Helper()
+	var ids []string
+	for e, err := range g.Subscribe(ctx, "", after) {
+		if err != nil {
+			return ids, err
+		}
+		ids = append(ids, e.GetId())
+		if len(ids) == n {
+			break
+		}
+	}
+	return ids, nil
+}
+
+func TestSubscribeResumesWithoutGapsOrDuplicates(t *testing.T) {
+	all := []string{"e1", "e2", "e3", "e4", "e5", "e6", "e7"}
+	for i := -1; i < len(all); i++ {
+		after := ""
+		if i >= 0 {
+			after = all[i]
+		}
+		t.Run("after "+after, func(t *testing.T) {
+			ch := &fakeChannel{chain: testChain(t), closeEnd: true}
+			g := testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: ch})
+			ids, err := collect(t, g, context.Background(), after, 100)
+			if want := all[i+1:]; !slices.Equal(ids, want) {
+				t.Errorf("events = %v, want %v", ids, want)
+			}
+			if !errors.Is(err, facade.ErrUnavailable) {
+				t.Errorf("end of stream: %v, want ErrUnavailable", err)
+			}
+		})
+	}
+}
+
+func TestSubscribeUnknownEvent(t *testing.T) {
+	ch := &fakeChannel{chain: testChain(t), live: make(chan *cb.Block)}
+	g := testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: ch})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ids, err := collect(t, g, ctx, "nope", 100)
+	if len(ids) != 0 || orcerr.KindOf(err) != orcerr.NotFound {
+		t.Errorf("got %v, %v; want no event and a not found error", ids, err)
+	}
+}
+
+func TestSubscribeFollowsNewBlocks(t *testing.T) {
+	ch := &fakeChannel{chain: testChain(t), live: make(chan *cb.Block)}
+	g := testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: ch})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		for n := uint64(6); n < 9; n++ {
+			select {
+			case ch.live <- makeBlock(t, n, valid(ev(fmt.Sprintf("n%d", n)))):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	ids, err := collect(t, g, ctx, "e6", 4)
+	if want := []string{"e7", "n6", "n7", "n8"}; err != nil || !slices.Equal(ids, want) {
+		t.Errorf("got %v, %v; want %v", ids, err, want)
+	}
+}
+
+func TestSubscribeEndsWithContext(t *testing.T) {
+	ch := &fakeChannel{chain: testChain(t), live: make(chan *cb.Block)}
+	g := testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: ch})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	ids, err := collect(t, g, ctx, "", 100)
+	if len(ids) != 7 || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("got %v, %v; want 7 events then the deadline", ids, err)
+	}
+}
+
+func TestSubscribeRefusesAnotherOrg(t *testing.T) {
+	g := testGateway(t, 0, map[string]*fakeChannel{})
+	ctx := facade.WithCaller(context.Background(), facade.Caller{MSPID: "Org2MSP"})
+	_, err := collect(t, g, ctx, "", 1)
+	if orcerr.KindOf(err) != orcerr.PermissionDenied {
+		t.Errorf("err = %v, want permission denied", err)
+	}
+}
+
+func TestSubscribeStartsAtARememberedEvent(t *testing.T) {
+	ch := &fakeChannel{chain: testChain(t), closeEnd: true}
+	g := testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: ch})
+	ctx := context.Background()
+	if _, err := collect(t, g, ctx, "", 100); !errors.Is(err, facade.ErrUnavailable) {
+		t.Fatal(err)
+	}
+	ids, err := collect(t, g, ctx, "e5", 100)
+	if want := []string{"e6", "e7"}; !slices.Equal(ids, want) || !errors.Is(err, facade.ErrUnavailable) {
+		t.Errorf("got %v, %v; want %v", ids, err, want)
+	}
+	if want := []uint64{0, 4}; !slices.Equal(ch.starts, want) {
+		t.Errorf("block streams started at %v, want %v (e5 is in block 4)", ch.starts, want)
+	}
+}
+
+func TestEventIndexForgetsTheOldest(t *testing.T) {
+	var x eventIndex
+	for i := range eventIndexSize + 10 {
+		x.put("ch", fmt.Sprint(i), uint64(i))
+	}
+	x.put("ch", "20", 999) // already known: unchanged
+	if _, ok := x.get("ch", "5"); ok {
+		t.Error("event 5 still remembered after the index wrapped")
+	}
+	if b, ok := x.get("ch", "20"); !ok || b != 20 {
+		t.Errorf("event 20: %d, %v; want 20, true", b, ok)
+	}
+	if _, ok := x.get("other", "20"); ok {
+		t.Error("event found on another channel")
+	}
+	if len(x.block) != eventIndexSize {
+		t.Errorf("index holds %d positions, want %d", len(x.block), eventIndexSize)
+	}
+}

@@ -1,0 +1,166 @@
+package fabricgw
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+
+	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/encoding/protodelim"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fedchain/orchestrator/protos"
+)
+
+// fakeChannel is a channel whose transactions return scripted results.
+type fakeChannel struct {
+	mu       sync.Mutex
+	name     string
+	calls    []string // "submit <tx>" / "evaluate <tx>"
+	results  []result // consumed one per call; the last one repeats
+	chain    []*cb.Block
+	live     chan *cb.Block // blocks appended after the chain, when not nil
+	closeEnd bool           // close the block stream after the chain
+	starts   []uint64       // start block of each blocks call
+}
+
+type result struct {
+	payload []byte
+	err     error
+}
+
+func (f *fakeChannel) next(kind, name string, arg []byte) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, kind+" "+name)
+	r := f.results[0]
+	if len(f.results) > 1 {
+		f.results = f.results[1:]
+	}
+	if r.payload == nil && r.err == nil {
+		return append([]byte("echo:"), arg...), nil
+	}
+	return r.payload, r.err
+}
+
+func (f *fakeChannel) submit(_ context.Context, name string, arg []byte) ([]byte, error) {
+	return f.next("submit", name, arg)
+}
+
+func (f *fakeChannel) evaluate(_ context.Context, name string, arg []byte) ([]byte, error) {
+	return f.next("evaluate", name, arg)
+}
+
+func (f *fakeChannel) height(context.Context) (uint64, error) {
+	return uint64(len(f.chain)), nil
+}
+
+func (f *fakeChannel) blocks(ctx context.Context, start uint64) (<-chan *cb.Block, error) {
+	f.mu.Lock()
+	f.starts = append(f.starts, start)
+	f.mu.Unlock()
+	out := make(chan *cb.Block)
+	go func() {
+		defer close(out)
+		for _, b := range f.chain[start:] {
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if f.closeEnd {
+			return
+		}
+		for {
+			select {
+			case b := <-f.live:
+				select {
+				case out <- b:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (f *fakeChannel) callLog() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+// testGateway returns a Gateway for Org1MSP whose channels are fakes made
+// by channels (by name).
+func testGateway(t *testing.T, retries int, channels map[string]*fakeChannel) *Gateway {
+	t.Helper()
+	return newGateway(Config{MSPID: "Org1MSP", Chaincode: "orchestrator", ConflictRetries: retries}, func(name string) channel {
+		c, ok := channels[name]
+		if !ok {
+			t.Errorf("unexpected channel %q", name)
+			return &fakeChannel{name: name, results: []result{{}}}
+		}
+		return c
+	})
+}
+
+// txSpec describes one transaction of a test block.
+type txSpec struct {
+	chaincode string
+	eventName string
+	events    []*protos.Event
+	code      peer.TxValidationCode
+	config    bool // a config transaction instead of an endorser one
+}
+
+// makeBlock builds block number num holding txs, marshalled as a peer
+// delivers them.
+func makeBlock(t *testing.T, num uint64, txs ...txSpec) *cb.Block {
+	t.Helper()
+	b := &cb.Block{Header: &cb.BlockHeader{Number: num}, Data: &cb.BlockData{}, Metadata: &cb.BlockMetadata{Metadata: make([][]byte, 5)}}
+	flags := make([]byte, len(txs))
+	for i, tx := range txs {
+		flags[i] = byte(tx.code)
+		b.Data.Data = append(b.Data.Data, envelope(t, tx))
+	}
+	b.Metadata.Metadata[cb.BlockMetadataIndex_TRANSACTIONS_FILTER] = flags
+	return b
+}
+
+func envelope(t *testing.T, tx txSpec) []byte {
+	t.Helper()
+	typ := cb.HeaderType_ENDORSER_TRANSACTION
+	if tx.config {
+		typ = cb.HeaderType_CONFIG
+	}
+	var buf bytes.Buffer
+	for _, ev := range tx.events {
+		if _, err := protodelim.MarshalTo(&buf, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	payload := buf.Bytes()
+	ce := &peer.ChaincodeEvent{ChaincodeId: tx.chaincode, EventName: tx.eventName, TxId: "tx", Payload: payload}
+	ca := &peer.ChaincodeAction{Events: mustMarshal(t, ce)}
+	prp := &peer.ProposalResponsePayload{Extension: mustMarshal(t, ca)}
+	ap := &peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: mustMarshal(t, prp)}}
+	ptx := &peer.Transaction{Actions: []*peer.TransactionAction{{Payload: mustMarshal(t, ap)}}}
+	hdr := &cb.ChannelHeader{Type: int32(typ), TxId: "tx"}
+	p := &cb.Payload{Header: &cb.Header{ChannelHeader: mustMarshal(t, hdr)}, Data: mustMarshal(t, ptx)}
+	return mustMarshal(t, &cb.Envelope{Payload: mustMarshal(t, p)})
+}
+
+func mustMarshal(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,165 @@
+package fabricgw
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
+)
+
+// Gateway runs orchestrator transactions through one peer's Fabric Gateway,
+// signed by one organization's member. It is safe for concurrent use.
+type Gateway struct {
+	cfg  Config
+	conn *grpc.ClientConn
+	gw   *client.Gateway
+
+	mu          sync.Mutex
+	channels    map[string]channel
+	openChannel func(name string) channel
+
+	events eventIndex
+}
+
+// channel is what a Gateway uses of one channel: the orchestrator chaincode
+// and the channel's blocks.
+type channel interface {
+	transactor
+	blockSource
+}
+
+// Open connects to the peer that cfg names and returns a Gateway for cfg's
+// organization. It fails when the files of cfg cannot be read or the peer
+// cannot be reached before ctx ends.
+func Open(ctx context.Context, cfg Config) (*Gateway, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	certPEM, err := os.ReadFile(cfg.Cert)
+	if err != nil {
+		return nil, fmt.Errorf("fabric gateway: read certificate: %w", err)
+	}
+	cert, err := identity.CertificateFromPEM(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("fabric gateway: certificate %s: %w", cfg.Cert, err)
+	}
+	id, err := identity.NewX509Identity(cfg.MSPID, cert)
+	if err != nil {
+		return nil, fmt.Errorf("fabric gateway: identity: %w", err)
+	}
+	keyPEM, err := readKeyFile(cfg.Key)
+	if err != nil {
+		return nil, fmt.Errorf("fabric gateway: read private key: %w", err)
+	}
+	key, err := identity.PrivateKeyFromPEM(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("fabric gateway: private key %s: %w", cfg.Key, err)
+	}
+	sign, err := identity.NewPrivateKeySign(key)
+	if err != nil {
+		return nil, fmt.Errorf("fabric gateway: signer: %w", err)
+	}
+	caPEM, err := os.ReadFile(cfg.PeerTLSCA)
+	if err != nil {
+		return nil, fmt.Errorf("fabric gateway: read peer TLS CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("fabric gateway: %s holds no PEM certificate", cfg.PeerTLSCA)
+	}
+	conn, err := grpc.NewClient(cfg.PeerEndpoint,
+		grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, cfg.PeerHostOverride)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize)))
+	if err != nil {
+		return nil, fmt.Errorf("fabric gateway: %s: %w", cfg.PeerEndpoint, err)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, dialTimeout)
+		defer cancel()
+	}
+	if err := waitReady(ctx, conn); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("fabric gateway: peer %s unreachable: %w", cfg.PeerEndpoint, err)
+	}
+	gw, err := client.Connect(id, client.WithSign(sign), client.WithClientConnection(conn))
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("fabric gateway: connect: %w", err)
+	}
+	g := &Gateway{cfg: cfg, conn: conn, gw: gw}
+	g.openChannel = func(name string) channel {
+		network := gw.GetNetwork(name)
+		return gatewayChannel{network: network, contract: network.GetContract(cfg.Chaincode), qscc: network.GetContract("qscc")}
+	}
+	return g, nil
+}
+
+// maxMessageSize bounds a message to or from the peer: the peers' own
+// default limit (100 MiB), so that big blocks and results get through
+// (gRPC's default is 4 MiB).
+const maxMessageSize = 100 << 20
+
+// dialTimeout bounds Open's wait for the peer when its context has no deadline.
+const dialTimeout = 30 * time.Second
+
+// newGateway returns a Gateway over channels that open returns, for tests.
+func newGateway(cfg Config, open func(name string) channel) *Gateway {
+	return &Gateway{cfg: cfg.withDefaults(), openChannel: open}
+}
+
+// waitReady waits until conn is connected, or ctx ends.
+func waitReady(ctx context.Context, conn *grpc.ClientConn) error {
+	conn.Connect()
+	for {
+		s := conn.GetState()
+		switch s {
+		case connectivity.Ready:
+			return nil
+		case connectivity.Shutdown:
+			return errors.New("connection shut down")
+		}
+		if !conn.WaitForStateChange(ctx, s) {
+			return ctx.Err()
+		}
+	}
+}
+
+// MSPID returns the organization the Gateway acts for.
+func (g *Gateway) MSPID() string { return g.cfg.MSPID }
+
+// Close ends the connection to the peer.
+func (g *Gateway) Close() error {
+	if g.gw != nil {
+		g.gw.Close()
+	}
+	if g.conn != nil {
+		return g.conn.Close()
+	}
+	return nil
+}
+
+// channel returns the named channel, opening it on first use.
+func (g *Gateway) channel(name string) channel {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c, ok := g.channels[name]; ok {
+		return c
+	}
+	if g.channels == nil {
+		g.channels = make(map[string]channel)
+	}
+	c := g.openChannel(name)
+	g.channels[name] = c
+	return c
+}

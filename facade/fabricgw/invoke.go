@@ -1,0 +1,98 @@
+package fabricgw
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/fedchain/orchestrator/facade"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// transactor runs transactions of the orchestrator chaincode on one channel.
+type transactor interface {
+	// submit endorses, orders and commits transaction name with arg, and
+	// returns its result once committed.
+	submit(ctx context.Context, name string, arg []byte) ([]byte, error)
+	// evaluate runs transaction name with arg on a peer, committing nothing.
+	evaluate(ctx context.Context, name string, arg []byte) ([]byte, error)
+}
+
+// Submit runs transaction tx with arg and returns its result once the
+// transaction is committed. A transaction that fails to commit because of a
+// read conflict is run again, up to Config.ConflictRetries times.
+func (g *Gateway) Submit(ctx context.Context, tx string, arg []byte) ([]byte, error) {
+	ch, err := g.channelFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.SubmitTimeout)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		res, err := ch.submit(ctx, tx, arg)
+		if err == nil {
+			return res, nil
+		}
+		if !isReadConflict(err) {
+			return nil, gatewayError(ctx, tx, err)
+		}
+		if attempt >= g.cfg.ConflictRetries {
+			return nil, fmt.Errorf("%s: %w after %d attempts (%w)", tx, facade.ErrConflict, attempt+1, err)
+		}
+		if err := sleep(ctx, conflictBackoff(attempt)); err != nil {
+			return nil, fmt.Errorf("%s: retry after read conflict: %w", tx, err)
+		}
+	}
+}
+
+// Evaluate runs the read-only transaction tx with arg on the peer and returns
+// its result.
+func (g *Gateway) Evaluate(ctx context.Context, tx string, arg []byte) ([]byte, error) {
+	ch, err := g.channelFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.EvaluateTimeout)
+	defer cancel()
+	res, err := ch.evaluate(ctx, tx, arg)
+	if err != nil {
+		return nil, gatewayError(ctx, tx, err)
+	}
+	return res, nil
+}
+
+// channelFor returns the channel a call addresses, after checking that its
+// caller is the organization this Gateway acts for: the gateway signs with
+// that organization's identity, so it must not act for another one.
+func (g *Gateway) channelFor(ctx context.Context) (channel, error) {
+	name := g.cfg.Channel
+	if c, ok := facade.CallerFrom(ctx); ok {
+		if c.MSPID != "" && c.MSPID != g.cfg.MSPID {
+			return nil, orcerr.New(orcerr.PermissionDenied, "this orchestrator acts for %s, not for %s", g.cfg.MSPID, c.MSPID)
+		}
+		if c.Channel != "" {
+			name = c.Channel
+		}
+	}
+	return g.channel(name), nil
+}
+
+// conflictBackoff is the pause before retry number attempt+1: it doubles from
+// 20 ms up to 640 ms, with jitter so that conflicting callers spread out.
+func conflictBackoff(attempt int) time.Duration {
+	d := 20 * time.Millisecond << min(attempt, 5)
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,229 @@
+package fabricgw
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/fedchain/orchestrator/facade"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+const tx = "orchestrator.computetask:RegisterTasks"
+
+func endorseError(t *testing.T, msg string, details ...string) error {
+	t.Helper()
+	st := status.New(codes.Aborted, msg)
+	for _, d := range details {
+		var err error
+		st, err = st.WithDetails(&gateway.ErrorDetail{Address: "peer0.org1:7051", MspId: "Org1MSP", Message: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st.Err()
+}
+
+func commitError(code peer.TxValidationCode) error {
+	return &client.CommitError{TransactionID: "tx1", Code: code}
+}
+
+func TestSubmitAndEvaluateErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		evaluate  bool
+		retries   int
+		results   []result
+		wantCalls int
+		wantRes   string
+		wantCode  codes.Code
+		wantMsg   string // the facade's status message, when checked
+		wantIs    error
+	}{
+		{name: "success", results: []result{{payload: []byte("ok")}}, wantCalls: 1, wantRes: "ok"},
+		{
+			name:      "contract error in endorsement details",
+			results:   []result{{err: endorseError(t, "failed to endorse transaction, see attached details for more info", "chaincode response 500, OE0002: compute task abc not found")}},
+			wantCalls: 1, wantCode: codes.NotFound, wantMsg: "OE0002: compute task abc not found",
+		},
+		{
+			name:      "contract error in evaluate message",
+			evaluate:  true,
+			results:   []result{{err: endorseError(t, "evaluate call to endorser returned error: chaincode response 500, OE0101: invalid key: not a uuid")}},
+			wantCalls: 1, wantCode: codes.InvalidArgument, wantMsg: "OE0101: invalid key: not a uuid",
+		},
+		{
+			name:      "bad request maps to failed precondition",
+			results:   []result{{err: endorseError(t, "failed to endorse", "chaincode response 500, OE0003: invalid permission input values")}},
+			wantCalls: 1, wantCode: codes.FailedPrecondition, wantMsg: "OE0003: invalid permission input values",
+		},
+		{
+			name:      "mvcc conflict retried then committed",
+			retries:   3,
+			results:   []result{{err: commitError(peer.TxValidationCode_MVCC_READ_CONFLICT)}, {err: commitError(peer.TxValidationCode_PHANTOM_READ_CONFLICT)}, {payload: []byte("done")}},
+			wantCalls: 3, wantRes: "done",
+		},
+		{
+			name:      "conflicts exhaust the retries",
+			retries:   2,
+			results:   []result{{err: commitError(peer.TxValidationCode_MVCC_READ_CONFLICT)}},
+			wantCalls: 3, wantCode: codes.Aborted, wantIs: facade.ErrConflict,
+		},
+		{
+			name:      "no retries configured",
+			retries:   0,
+			results:   []result{{err: commitError(peer.TxValidationCode_MVCC_READ_CONFLICT)}},
+			wantCalls: 1, wantCode: codes.Aborted, wantIs: facade.ErrConflict,
+		},
+		{
+			name:      "other commit failure not retried",
+			retries:   5,
+			results:   []result{{err: commitError(peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE)}},
+			wantCalls: 1, wantCode: codes.Internal,
+		},
+		{
+			name:      "peer unreachable",
+			results:   []result{{err: status.Error(codes.Unavailable, "connection refused")}},
+			wantCalls: 1, wantCode: codes.Unavailable, wantIs: facade.ErrUnavailable,
+		},
+		{
+			name:      "gateway deadline",
+			results:   []result{{err: status.Error(codes.DeadlineExceeded, "context deadline exceeded")}},
+			wantCalls: 1, wantCode: codes.DeadlineExceeded, wantIs: context.DeadlineExceeded,
+		},
+		{
+			name:      "internal error text does not leak",
+			results:   []result{{err: endorseError(t, "failed to endorse", "chaincode response 500, panic: runtime error")}},
+			wantCalls: 1, wantCode: codes.Internal, wantMsg: "internal error",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := &fakeChannel{results: tt.results}
+			g := testGateway(t, tt.retries, map[string]*fakeChannel{DefaultChannel: ch})
+			ctx := facade.WithCaller(context.Background(), facade.Caller{MSPID: "Org1MSP"})
+			call, kind := g.Submit, "submit "
+			if tt.evaluate {
+				call, kind = g.Evaluate, "evaluate "
+			}
+			res, err := call(ctx, tx, []byte("req"))
+			calls := ch.callLog()
+			if len(calls) != tt.wantCalls {
+				t.Errorf("calls = %v, want %d", calls, tt.wantCalls)
+			}
+			for _, c := range calls {
+				if c != kind+tx {
+					t.Errorf("call %q, want %q", c, kind+tx)
+				}
+			}
+			if tt.wantCode == codes.OK {
+				if err != nil || string(res) != tt.wantRes {
+					t.Fatalf("got (%q, %v), want (%q, nil)", res, err, tt.wantRes)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("got %q, want an error", res)
+			}
+			st := facade.Status(err)
+			if st.Code() != tt.wantCode {
+				t.Errorf("code = %v (%v), want %v", st.Code(), err, tt.wantCode)
+			}
+			if tt.wantMsg != "" && st.Message() != tt.wantMsg {
+				t.Errorf("message = %q, want %q", st.Message(), tt.wantMsg)
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Errorf("err = %v, want it to wrap %v", err, tt.wantIs)
+			}
+		})
+	}
+}
+
+func TestContractErrorIsTheContractsError(t *testing.T) {
+	err := endorseError(t, "failed to endorse", "chaincode response 500, OE0104: cannot change task abc from DONE to DOING")
+	ch := &fakeChannel{results: []result{{err: err}}}
+	g := testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: ch})
+	_, got := g.Submit(context.Background(), tx, nil)
+	var oe *orcerr.Error
+	if !errors.As(got, &oe) {
+		t.Fatalf("err = %T %v, want an *orcerr.Error", got, got)
+	}
+	want := "OE0104: cannot change task abc from DONE to DOING"
+	if oe.Kind != orcerr.IncompatibleTaskStatus || oe.Error() != want {
+		t.Errorf("err = %q (kind %s), want %q", oe.Error(), oe.Kind, want)
+	}
+}
+
+func TestCallerChecks(t *testing.T) {
+	main, other := &fakeChannel{results: []result{{}}}, &fakeChannel{results: []result{{}}}
+	g := testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: main, "otherchannel": other})
+	tests := []struct {
+		name     string
+		ctx      context.Context
+		wantErr  orcerr.Kind
+		wantChan *fakeChannel
+	}{
+		{name: "no caller uses the default channel", ctx: context.Background(), wantChan: main},
+		{name: "own org", ctx: facade.WithCaller(context.Background(), facade.Caller{MSPID: "Org1MSP", Channel: "mychannel"}), wantChan: main},
+		{name: "caller's channel", ctx: facade.WithCaller(context.Background(), facade.Caller{MSPID: "Org1MSP", Channel: "otherchannel"}), wantChan: other},
+		{name: "another org", ctx: facade.WithCaller(context.Background(), facade.Caller{MSPID: "Org2MSP"}), wantErr: orcerr.PermissionDenied},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := [2]int{len(main.callLog()), len(other.callLog())}
+			for _, call := range []func(context.Context, string, []byte) ([]byte, error){g.Submit, g.Evaluate} {
+				res, err := call(tt.ctx, tx, []byte("x"))
+				if tt.wantErr != "" {
+					if orcerr.KindOf(err) != tt.wantErr || facade.Status(err).Code() != codes.PermissionDenied {
+						t.Errorf("err = %v, want kind %s", err, tt.wantErr)
+					}
+					continue
+				}
+				if err != nil || string(res) != "echo:x" {
+					t.Errorf("got (%q, %v)", res, err)
+				}
+			}
+			after := [2]int{len(main.callLog()), len(other.callLog())}
+			switch tt.wantChan {
+			case nil:
+				if after != before {
+					t.Errorf("a refused call reached a channel: %v -> %v", before, after)
+				}
+			case main:
+				if after[0]-before[0] != 2 || after[1] != before[1] {
+					t.Errorf("calls %v -> %v, want 2 on the default channel", before, after)
+				}
+			case other:
+				if after[1]-before[1] != 2 || after[0] != before[0] {
+					t.Errorf("calls %v -> %v, want 2 on otherchannel", before, after)
+				}
+			}
+		})
+	}
+}
+
+func TestConflictBackoffGrowsAndIsBounded(t *testing.T) {
+	var maxes []int64
+	for attempt := range 8 {
+		var hi int64
+		for range 50 {
+			d := conflictBackoff(attempt)
+			base := int64(20e6) << min(attempt, 5)
+			if int64(d) < base/2 || int64(d) > base {
+				t.Fatalf("attempt %d: backoff %v outside [%v, %v]", attempt, d, base/2, base)
+			}
+			hi = max(hi, int64(d))
+		}
+		maxes = append(maxes, hi)
+	}
+	if !slices.IsSorted(maxes[:6]) {
+		t.Errorf("backoff does not grow: %v", maxes)
+	}
+}
