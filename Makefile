@@ -61,3 +61,36 @@ test: ## run every test; starts a CouchDB-API server (pouchdb-server) for the Co
 .PHONY: test-short
 test-short: ## unit tests only, no CouchDB server, no end-to-end binary runs
 	$(GO) test -short ./...
+
+BENCH_ADDR  ?=
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: ## benchmarks: stores, stub and contracts (go test -bench), then the load tool against $(BENCH_ADDR) or an in-process solo server
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./solo/memstore ./solo/boltstore
+	$(GO) test -run '^$$' -bench 'RegisterTasks|QueryTasksPages' -benchtime 3x ./contracts/computetask/
+	$(GO) run ./cmd/orchestrator bench $(if $(BENCH_ADDR),--addr $(BENCH_ADDR),--self) $(BENCH_FLAGS)
+
+.PHONY: bench-couchdb
+bench-couchdb: ## the CouchDB store's commit benchmark against pouchdb-server (or $COUCHDB_URL)
+	scripts/couchdb/with-couchdb.sh $(GO) test -tags couchdb -run '^$$' -bench . -benchtime 50x ./solo/couchstore/
+
+# Fabric: native binaries from $(FABRIC_BIN) or PATH; state outside the repo.
+FABRIC_BIN ?=
+export FABRIC_BIN
+
+.PHONY: fabric-up
+fabric-up: ## start a local Fabric 3.1 network (two orgs, TLS, ccaas chaincode) and one facade per org
+	fabric-network/scripts/network-up.sh
+
+.PHONY: fabric-down
+fabric-down: ## stop everything fabric-up started and remove its state
+	fabric-network/scripts/network-down.sh
+
+.PHONY: test-fabric
+test-fabric: ## fabric-up, the parity and end-to-end suites against the facades, fabric-down (SKIPPED without binaries)
+	fabric-network/scripts/test-fabric.sh
+
+.PHONY: chaincode-package
+chaincode-package: ## write the chaincode-as-a-service package bin/orchestrator-ccaas.tar.gz and print its package id
+	fabric-network/scripts/package-chaincode.sh -o bin/orchestrator-ccaas.tar.gz
