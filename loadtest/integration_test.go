@@ -22,7 +22,7 @@ const serverPackage = "github.com/fedchain/orchestrator/cmd/orchestrator"
 
 // startServer builds cmd/orchestrator and serves it in solo mode, with the
 // extra flags given, on a free loopback port for the duration of the test;
-// it skips the test when the server does not build. LOADTEST_ADDR names an
+// it fails the test when the server does not build or start. LOADTEST_ADDR names an
 // already running server instead (not with extra flags).
 func startServer(t *testing.T, extra ...string) string {
 	t.Helper()
@@ -33,7 +33,7 @@ func startServer(t *testing.T, extra ...string) string {
 	bin := filepath.Join(dir, "orchestrator")
 	build := exec.Command("go", "build", "-o", bin, serverPackage)
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Skipf("skipping: the server (%s) does not build yet: %v\n%s", serverPackage, err, out)
+		t.Fatalf("build the server (%s): %v\n%s", serverPackage, err, out)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -68,7 +68,7 @@ func startServer(t *testing.T, extra ...string) string {
 	for {
 		select {
 		case err := <-exited:
-			t.Skipf("skipping: the server exited at start (%v):\n%s", err, logs.String())
+			t.Fatalf("the server exited at start (%v):\n%s", err, logs.String())
 		default:
 		}
 		c, err := net.DialTimeout("tcp", addr, time.Second)
