@@ -77,3 +77,72 @@ func TestEndorseTwice(t *testing.T) {
 		p.Close()
 	}
 }
+
+// reader reads with every kind of query and answers what it saw.
+type reader struct{ runs int }
+
+func (c *reader) Init(shim.ChaincodeStubInterface) *peer.Response { return shim.Success(nil) }
+
+func (c *reader) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
+	c.runs++
+	if fn, _ := stub.GetFunctionAndParameters(); fn == "write" {
+		for _, k := range []string{"a", "b"} {
+			if err := stub.PutState(k, []byte(k)); err != nil {
+				return shim.Error(err.Error())
+			}
+		}
+		ck, _ := stub.CreateCompositeKey("idx", []string{"x"})
+		if err := stub.PutState(ck, []byte{1}); err != nil {
+			return shim.Error(err.Error())
+		}
+		return shim.Success(nil)
+	}
+	var out []string
+	v, _ := stub.GetState("a")
+	out = append(out, string(v))
+	vs, _ := stub.GetMultipleStates("a", "b")
+	out = append(out, fmt.Sprint(len(vs)))
+	drain := func(it shim.StateQueryIteratorInterface, err error) {
+		if err != nil {
+			out = append(out, err.Error())
+			return
+		}
+		for it.HasNext() {
+			kv, _ := it.Next()
+			out = append(out, kv.GetKey())
+		}
+		if _, err := it.Next(); err == nil {
+			out = append(out, "next past the end")
+		}
+		it.Close()
+	}
+	drain(stub.GetStateByRange("", ""))
+	drain(stub.GetStateByPartialCompositeKey("idx", nil))
+	it, _, err := stub.GetStateByRangeWithPagination("", "", 1, "")
+	drain(it, err)
+	it, _, err = stub.GetStateByPartialCompositeKeyWithPagination("idx", nil, 1, "")
+	drain(it, err)
+	return shim.Success([]byte(strings.Join(out, ",")))
+}
+
+func TestEndorseTwiceReplaysReads(t *testing.T) {
+	c := &reader{}
+	p := solo.New(chaincodetest.EndorseTwice(c), memstore.Opener())
+	defer p.Close()
+	ctx := context.Background()
+	prop := solo.Proposal{Channel: "ch", Creator: solo.Identity{MSPID: "O"}, Args: [][]byte{[]byte("write")}}
+	if _, err := p.Submit(ctx, prop); err != nil {
+		t.Fatal(err)
+	}
+	prop.Args = [][]byte{[]byte("read")}
+	res, err := p.Evaluate(ctx, prop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(res.Payload), "a,2,a,b,\x00idx\x00x\x00,a,\x00idx\x00x\x00"; got != want {
+		t.Errorf("read %q, want %q", got, want)
+	}
+	if c.runs != 4 {
+		t.Errorf("%d runs, want 4", c.runs)
+	}
+}
