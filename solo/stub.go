@@ -51,8 +51,8 @@ type stub struct {
 	mu             sync.Mutex
 	reads          map[string]store.Version
 	ranges         []*rangeIter
-	writes         map[string]store.Write
-	writeBatch     map[string]store.Write // pending writes between Start/FinishWriteBatch
+	writes         writeSet
+	writeBatch     writeSet // pending writes between Start/FinishWriteBatch
 	inWriteBatch   bool
 	event          *store.Event
 	wrote          bool
@@ -89,9 +89,7 @@ func (s *stub) batch() *store.Batch {
 	for _, it := range s.ranges {
 		b.Ranges = append(b.Ranges, it.rangeRead())
 	}
-	for _, k := range slices.Sorted(maps.Keys(s.writes)) {
-		b.Writes = append(b.Writes, s.writes[k])
-	}
+	b.Writes = s.writes.sorted()
 	return b
 }
 
@@ -292,10 +290,7 @@ func (s *stub) write(w store.Write) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.inWriteBatch {
-		if s.writeBatch == nil {
-			s.writeBatch = map[string]store.Write{}
-		}
-		s.writeBatch[w.Key] = w
+		s.writeBatch.put(w)
 		return nil
 	}
 	return s.applyWrite(w)
@@ -309,10 +304,7 @@ func (s *stub) applyWrite(w store.Write) error {
 	if err := checkKey(w.Key); err != nil {
 		return err
 	}
-	if s.writes == nil {
-		s.writes = map[string]store.Write{}
-	}
-	s.writes[w.Key] = w
+	s.writes.put(w)
 	return nil
 }
 
@@ -325,10 +317,10 @@ func (s *stub) StartWriteBatch() {
 func (s *stub) FinishWriteBatch() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pending := s.writeBatch
-	s.writeBatch, s.inWriteBatch = nil, false
-	for _, k := range slices.Sorted(maps.Keys(pending)) {
-		if err := s.applyWrite(pending[k]); err != nil {
+	pending := s.writeBatch.sorted()
+	s.writeBatch, s.inWriteBatch = writeSet{}, false
+	for _, w := range pending {
+		if err := s.applyWrite(w); err != nil {
 			return err
 		}
 	}
