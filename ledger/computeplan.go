@@ -81,7 +81,7 @@ func PutComputePlan(stub shim.ChaincodeStubInterface, p *protos.ComputePlan, cre
 		if err != nil {
 			return err
 		}
-		if err := ctPut(stub, k, []byte(ctMarker)); err != nil {
+		if err := ctPut(stub, k, marker); err != nil {
 			return err
 		}
 	}

@@ -30,7 +30,6 @@ const (
 	taskFuncStIndex   = "computetask~function~status~time"
 	taskChildIndex    = "computetask~parent~child"
 	taskOutputIndex   = "computetask~output"
-	ctMarker          = "\x00"
 	ctDefaultPageSize = 50
 	ctScanChunk       = 200
 )
@@ -44,11 +43,28 @@ var ComputeTaskKind = Kind{Object: taskObject, Noun: "compute task"}
 // shim.CreateCompositeKey does, without a round trip through the stub: it
 // is on the hot path of task registration (about ten keys per task).
 func ctKey(_ shim.ChaincodeStubInterface, object string, attrs ...string) (string, error) {
+	for _, a := range attrs {
+		if err := ctCheckAttr(a); err != nil {
+			return "", err
+		}
+	}
+	return ctJoin(object, attrs...), nil
+}
+
+// ctCheckAttr refuses what shim.CreateCompositeKey refuses in an
+// attribute: invalid UTF-8, U+0000 and U+10FFFF.
+func ctCheckAttr(a string) error {
+	if !utf8.ValidString(a) || strings.IndexByte(a, 0) >= 0 || strings.ContainsRune(a, utf8.MaxRune) {
+		return orcerr.New(orcerr.InvalidAsset, "invalid key attribute %q", a)
+	}
+	return nil
+}
+
+// ctJoin builds the composite key (object, attrs...) of checked
+// attributes.
+func ctJoin(object string, attrs ...string) string {
 	n := 2 + len(object)
 	for _, a := range attrs {
-		if !utf8.ValidString(a) || strings.IndexByte(a, 0) >= 0 || strings.ContainsRune(a, utf8.MaxRune) {
-			return "", orcerr.New(orcerr.InvalidAsset, "invalid key attribute %q", a)
-		}
 		n += len(a) + 1
 	}
 	var b strings.Builder
@@ -60,12 +76,17 @@ func ctKey(_ shim.ChaincodeStubInterface, object string, attrs ...string) (strin
 		b.WriteString(a)
 		b.WriteByte(0)
 	}
-	return b.String(), nil
+	return b.String()
 }
 
 // ctTime renders a timestamp so that lexical order is time order.
 func ctTime(ts *timestamppb.Timestamp) string {
-	return fmt.Sprintf("%020d", ts.AsTime().UnixNano())
+	nanos := ts.AsTime().UnixNano()
+	if nanos < 0 {
+		return fmt.Sprintf("%020d", nanos)
+	}
+	var buf [20]byte
+	return string(appendPadded(buf[:0], nanos, 20))
 }
 
 // ComputeTaskStateKey is the state key of the task record.
@@ -127,23 +148,27 @@ func GetComputeTasks(stub shim.ChaincodeStubInterface, keys []string) (map[strin
 
 func ctStatus(s protos.ComputeTaskStatus) string { return s.String() }
 
-// ctStatusIndexKeys are the index entries of a task that hold its status.
-func ctStatusIndexKeys(stub shim.ChaincodeStubInterface, t *protos.ComputeTask) ([]string, error) {
-	ts := ctTime(t.GetCreationDate())
-	st := ctStatus(t.GetStatus())
-	var keys []string
-	for _, spec := range [][]string{
-		{taskPlanStIndex, t.GetComputePlanKey(), st, ts, t.GetKey()},
-		{taskWorkerStIndex, t.GetWorker(), st, ts, t.GetKey()},
-		{taskFuncStIndex, t.GetFunctionKey(), st, ts, t.GetKey()},
-	} {
-		k, err := ctKey(stub, spec[0], spec[1:]...)
-		if err != nil {
+// ctStatusIndexKeys are the index entries that hold the status of task t
+// when its status is status.
+func ctStatusIndexKeys(_ shim.ChaincodeStubInterface, t *protos.ComputeTask, status protos.ComputeTaskStatus) ([]string, error) {
+	key, plan, worker, fn := t.GetKey(), t.GetComputePlanKey(), t.GetWorker(), t.GetFunctionKey()
+	for _, a := range [...]string{key, plan, worker, fn} {
+		if err := ctCheckAttr(a); err != nil {
 			return nil, err
 		}
-		keys = append(keys, k)
 	}
-	return keys, nil
+	return ctStatusKeys(t, ctTime(t.GetCreationDate()), status), nil
+}
+
+// ctStatusKeys is ctStatusIndexKeys for a task whose attributes are
+// checked, created at ts.
+func ctStatusKeys(t *protos.ComputeTask, ts string, status protos.ComputeTaskStatus) []string {
+	key, st := t.GetKey(), ctStatus(status)
+	return []string{
+		ctJoin(taskPlanStIndex, t.GetComputePlanKey(), st, ts, key),
+		ctJoin(taskWorkerStIndex, t.GetWorker(), st, ts, key),
+		ctJoin(taskFuncStIndex, t.GetFunctionKey(), st, ts, key),
+	}
 }
 
 func ctPutTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask) error {
@@ -168,34 +193,37 @@ func ctPut(stub shim.ChaincodeStubInterface, key string, value []byte) error {
 // AddComputeTask stores a new task with all its index entries and the
 // parent -> child edges. It performs no read.
 func AddComputeTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask, parents []string) error {
-	if err := ctPutTask(stub, t); err != nil {
+	key, plan, worker, fn := t.GetKey(), t.GetComputePlanKey(), t.GetWorker(), t.GetFunctionKey()
+	for _, a := range [...]string{key, plan, worker, fn} {
+		if err := ctCheckAttr(a); err != nil {
+			return err
+		}
+	}
+	for _, p := range parents {
+		if err := ctCheckAttr(p); err != nil {
+			return err
+		}
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
+	if err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", key)
+	}
+	if err := ctPut(stub, ctJoin(taskObject, key), b); err != nil {
 		return err
 	}
 	ts := ctTime(t.GetCreationDate())
-	specs := [][]string{
-		{taskAllIndex, ts, t.GetKey()},
-		{taskPlanIndex, t.GetComputePlanKey(), ts, t.GetKey()},
-		{taskWorkerIndex, t.GetWorker(), ts, t.GetKey()},
-		{taskFunctionIndex, t.GetFunctionKey(), ts, t.GetKey()},
-	}
+	keys := append(make([]string, 0, 7+len(parents)),
+		ctJoin(taskAllIndex, ts, key),
+		ctJoin(taskPlanIndex, plan, ts, key),
+		ctJoin(taskWorkerIndex, worker, ts, key),
+		ctJoin(taskFunctionIndex, fn, ts, key),
+	)
 	for _, p := range parents {
-		specs = append(specs, []string{taskChildIndex, p, t.GetKey()})
+		keys = append(keys, ctJoin(taskChildIndex, p, key))
 	}
-	for _, spec := range specs {
-		k, err := ctKey(stub, spec[0], spec[1:]...)
-		if err != nil {
-			return err
-		}
-		if err := ctPut(stub, k, []byte(ctMarker)); err != nil {
-			return err
-		}
-	}
-	keys, err := ctStatusIndexKeys(stub, t)
-	if err != nil {
-		return err
-	}
+	keys = append(keys, ctStatusKeys(t, ts, t.GetStatus())...)
 	for _, k := range keys {
-		if err := ctPut(stub, k, []byte(ctMarker)); err != nil {
+		if err := ctPut(stub, k, marker); err != nil {
 			return err
 		}
 	}
@@ -211,9 +239,7 @@ func UpdateComputeTaskStatus(stub shim.ChaincodeStubInterface, t *protos.Compute
 	if old == t.GetStatus() {
 		return nil
 	}
-	prev := proto.Clone(t).(*protos.ComputeTask)
-	prev.Status = old
-	oldKeys, err := ctStatusIndexKeys(stub, prev)
+	oldKeys, err := ctStatusIndexKeys(stub, t, old)
 	if err != nil {
 		return err
 	}
@@ -222,12 +248,12 @@ func UpdateComputeTaskStatus(stub shim.ChaincodeStubInterface, t *protos.Compute
 			return orcerr.Wrap(orcerr.Internal, err, "delete state")
 		}
 	}
-	newKeys, err := ctStatusIndexKeys(stub, t)
+	newKeys, err := ctStatusIndexKeys(stub, t, t.GetStatus())
 	if err != nil {
 		return err
 	}
 	for _, k := range newKeys {
-		if err := ctPut(stub, k, []byte(ctMarker)); err != nil {
+		if err := ctPut(stub, k, marker); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/cid"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
@@ -18,6 +19,23 @@ func (c *Context) Ledger() *Tx {
 		c.tx = New(c.GetStub(), "")
 	}
 	return c.tx
+}
+
+// GetClientIdentity returns the client identity of the transaction. A
+// context that was given none (the orchestrator chaincode calls its
+// transactions without the contract API, which would parse the creator's
+// certificate on every call; contracts use Tx.Caller) derives it from the
+// creator on first use; nil if the creator cannot be parsed.
+func (c *Context) GetClientIdentity() cid.ClientIdentity {
+	if ci := c.TransactionContext.GetClientIdentity(); ci != nil {
+		return ci
+	}
+	ci, err := cid.New(c.GetStub())
+	if err != nil {
+		return nil
+	}
+	c.SetClientIdentity(ci)
+	return ci
 }
 
 // holder is what From needs of a transaction context.

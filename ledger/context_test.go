@@ -87,3 +87,27 @@ func TestFromPlainContext(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestContextClientIdentity(t *testing.T) {
+	h := newHarness(t)
+	h.submit(func(l *ledger.Tx) error {
+		ctx := new(ledger.Context)
+		ctx.SetStub(l.Stub())
+		ci := ctx.GetClientIdentity()
+		if ci == nil {
+			t.Fatal("no client identity derived from the creator")
+		}
+		if id, err := ci.GetMSPID(); err != nil || id != "Org1MSP" {
+			t.Errorf("MSP id = %q, %v", id, err)
+		}
+		if ctx.GetClientIdentity() != ci {
+			t.Error("client identity not kept")
+		}
+		set := new(ledger.Context)
+		set.SetClientIdentity(ci)
+		if set.GetClientIdentity() != ci {
+			t.Error("a set client identity is not returned")
+		}
+		return nil
+	})
+}

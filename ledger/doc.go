@@ -39,8 +39,10 @@
 //
 // Emit gives an event its id (derived from the transaction id and its rank),
 // the channel and the transaction timestamp. At flush, each event is stored
-// under simple keys ordered by time (with indexes by asset key, asset kind and event kind,
-// ascending and descending) and all of them are published, in order,
+// under simple keys ordered by time, ascending and descending, and indexed
+// by asset key in both orders (four entries; the asset and event kinds are
+// part of the time-ordered keys, so kind filters need no index of their
+// own), and all of them are published, in order,
 // as the one chaincode event "orchestrator" of the transaction, each
 // varint-length-delimited (protodelim). QueryEvents pages through the stored
 // events.

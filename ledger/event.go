@@ -4,10 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -21,15 +19,19 @@ const EventName = "orchestrator"
 // Events are stored under simple keys (not composite ones) so that a time
 // window is a key range:
 //
-//	event\x00all\x00a\x00<time>\x00<tx id>\x00<n>          -> the event (binary proto)
-//	event\x00all\x00d\x00<rev time>\x00<rev tx id>\x00<rev n> -> the key above
-//	event\x00key\x00<asset key>\x00{a|d}\x00...                -> the key above
-//	event\x00kind\x00<asset kind>\x00{a|d}\x00...              -> the key above
-//	event\x00event\x00<event kind>\x00{a|d}\x00...             -> the key above
+//	event\x00all\x00a\x00<time>\x00<tx id>\x00<n>\x00<kinds>       -> the event (binary proto)
+//	event\x00all\x00d\x00<rev time>\x00<rev tx id>\x00<rev n>    -> the key above
+//	event\x00key\x00<asset key>\x00{a|d}\x00...                  -> the key above
 //
 // <time> is the transaction time in nanoseconds, 20 digits; the "d"
 // (descending) entries invert time, tx id and counter so that an ascending
-// scan lists them newest first.
+// scan lists them newest first. <kinds> is the asset kind and the event
+// kind, 3 digits each separated by U+0000: it follows the counter, so it
+// does not change the order, and a filter on either kind is checked on the
+// key (or on the value of a descending entry) without reading the event.
+// The asset key filter has its own entries; a kind filter walks the time
+// entries, skipping what does not match, which keeps an event at four
+// entries.
 const eventPrefix = "event\x00"
 
 // Emit records an event of the transaction. It fills the event's id
@@ -81,38 +83,70 @@ func EventID(txID string, n int) string {
 	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
-func ascTime(nanos int64) string  { return fmt.Sprintf("%020d", nanos) }
-func descTime(nanos int64) string { return fmt.Sprintf("%020d", math.MaxInt64-nanos) }
+// appendPadded appends v in decimal, left-padded with zeros to width
+// digits (v must be non-negative).
+func appendPadded(b []byte, v int64, width int) []byte {
+	var d [20]byte
+	i := len(d)
+	for v > 0 || i == len(d) {
+		i--
+		d[i] = byte('0' + v%10)
+		v /= 10
+	}
+	for n := len(d) - i; n < width; n++ {
+		b = append(b, '0')
+	}
+	return append(b, d[i:]...)
+}
 
-// invertHex maps each hex digit d to f-d so that hex strings sort in
-// reverse; other characters are kept.
-func invertHex(s string) string {
-	return strings.Map(func(r rune) rune {
+func ascTime(nanos int64) string  { return string(appendPadded(nil, nanos, 20)) }
+func descTime(nanos int64) string { return string(appendPadded(nil, math.MaxInt64-nanos, 20)) }
+
+// appendInvertedHex appends s with each hex digit d mapped to f-d, so that
+// hex strings sort in reverse; other bytes are kept.
+func appendInvertedHex(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
-		case r >= '0' && r <= '9':
-			r = 'f' - (r - '0')
-			if r < 'a' {
-				r = '9' - ('a' - 1 - r)
-			}
-			return r
-		case r >= 'a' && r <= 'f':
-			v := 15 - (r - 'a' + 10)
-			return '0' + v
+		case c >= '0' && c <= '9':
+			c = "fedcba9876"[c-'0']
+		case c >= 'a' && c <= 'f':
+			c = "543210"[c-'a']
 		}
-		return r
-	}, s)
+		b = append(b, c)
+	}
+	return b
 }
 
 func eventBase(index, dir string) string {
 	return eventPrefix + index + "\x00" + dir + "\x00"
 }
 
-func eventIndexes(ev *protos.Event) []string {
-	return []string{
-		"key\x00" + ev.GetAssetKey(),
-		"kind\x00" + fmt.Sprintf("%03d", int32(ev.GetAssetKind())),
-		"event\x00" + fmt.Sprintf("%03d", int32(ev.GetEventKind())),
+// kindsLen is the length of the <kinds> suffix of a primary event key.
+const kindsLen = 1 + 3 + 1 + 3
+
+// appendKinds appends the <kinds> suffix of the event's primary key.
+func appendKinds(b []byte, ev *protos.Event) []byte {
+	b = append(b, 0)
+	b = appendPadded(b, int64(ev.GetAssetKind()), 3)
+	b = append(b, 0)
+	return appendPadded(b, int64(ev.GetEventKind()), 3)
+}
+
+// kindsMatch reports whether the primary event key primary is of the
+// asset and event kinds f asks for, if any.
+func kindsMatch(primary string, f *protos.EventQueryFilter) bool {
+	if len(primary) < kindsLen {
+		return false
 	}
+	k := primary[len(primary)-kindsLen:]
+	if ak := f.GetAssetKind(); ak != protos.AssetKind_ASSET_UNKNOWN && k[1:4] != string(appendPadded(nil, int64(ak), 3)) {
+		return false
+	}
+	if ek := f.GetEventKind(); ek != protos.EventKind_EVENT_UNKNOWN && k[5:8] != string(appendPadded(nil, int64(ek), 3)) {
+		return false
+	}
+	return true
 }
 
 // storeEvents writes the transaction's events and their index entries.
@@ -121,23 +155,32 @@ func (l *Tx) storeEvents() error {
 		return nil
 	}
 	txID := l.GetTxID()
+	const (
+		allAsc  = eventPrefix + "all\x00a\x00"
+		allDesc = eventPrefix + "all\x00d\x00"
+		byKey   = eventPrefix + "key\x00"
+	)
+	var asc, desc []byte
 	for n, ev := range l.events {
 		nanos := ev.GetTimestamp().AsTime().UnixNano()
-		asc := ascTime(nanos) + "\x00" + txID + "\x00" + fmt.Sprintf("%06d", n)
-		desc := descTime(nanos) + "\x00" + invertHex(txID) + "\x00" + fmt.Sprintf("%06d", 999999-n)
-		primary := eventBase("all", "a") + asc
+		asc = appendPadded(asc[:0], nanos, 20)
+		asc = append(asc, 0)
+		asc = append(asc, txID...)
+		asc = append(asc, 0)
+		asc = appendPadded(asc, int64(n), 6)
+		desc = appendPadded(desc[:0], math.MaxInt64-nanos, 20)
+		desc = append(desc, 0)
+		desc = appendInvertedHex(desc, txID)
+		desc = append(desc, 0)
+		desc = appendPadded(desc, int64(999999-n), 6)
+		primary := allAsc + string(appendKinds(asc, ev))
 		if err := l.PutState(primary, l.encoded[n]); err != nil {
 			return err
 		}
 		ref := []byte(primary)
-		if err := l.PutState(eventBase("all", "d")+desc, ref); err != nil {
-			return err
-		}
-		for _, idx := range eventIndexes(ev) {
-			if err := l.PutState(eventBase(idx, "a")+asc, ref); err != nil {
-				return err
-			}
-			if err := l.PutState(eventBase(idx, "d")+desc, ref); err != nil {
+		key := byKey + ev.GetAssetKey() + "\x00"
+		for _, e := range [...]string{allDesc + string(desc), key + "a\x00" + string(asc), key + "d\x00" + string(desc)} {
+			if err := l.PutState(e, ref); err != nil {
 				return err
 			}
 		}
@@ -175,13 +218,8 @@ func (l *Tx) setChaincodeEvent() error {
 func (l *Tx) QueryEvents(param *protos.QueryEventsParam) (*protos.QueryEventsResponse, error) {
 	f := param.GetFilter()
 	index := "all"
-	switch {
-	case f.GetAssetKey() != "":
+	if f.GetAssetKey() != "" {
 		index = "key\x00" + f.GetAssetKey()
-	case f.GetAssetKind() != protos.AssetKind_ASSET_UNKNOWN:
-		index = "kind\x00" + fmt.Sprintf("%03d", int32(f.GetAssetKind()))
-	case f.GetEventKind() != protos.EventKind_EVENT_UNKNOWN:
-		index = "event\x00" + fmt.Sprintf("%03d", int32(f.GetEventKind()))
 	}
 	desc := param.GetSort() == protos.SortOrder_DESCENDING
 	dir := "a"
@@ -211,9 +249,11 @@ func (l *Tx) QueryEvents(param *protos.QueryEventsParam) (*protos.QueryEventsRes
 	p := Pager{Token: param.GetPageToken(), Size: int(param.GetPageSize())}
 	if !direct {
 		p.Load = func(chunk []Entry) error {
-			keys := make([]string, len(chunk))
-			for i, e := range chunk {
-				keys[i] = string(e.Value)
+			keys := make([]string, 0, len(chunk))
+			for _, e := range chunk {
+				if kindsMatch(string(e.Value), f) {
+					keys = append(keys, string(e.Value))
+				}
 			}
 			vals, err := l.GetMultipleStates(keys...)
 			if err != nil {
@@ -228,6 +268,9 @@ func (l *Tx) QueryEvents(param *protos.QueryEventsParam) (*protos.QueryEventsRes
 	}
 	p.Keep = func(e Entry) (bool, error) {
 		b := e.Value
+		if direct && !kindsMatch(e.Key, f) {
+			return false, nil
+		}
 		if !direct {
 			b = loaded[string(e.Value)]
 			if b == nil {

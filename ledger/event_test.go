@@ -90,6 +90,12 @@ func TestEvents(t *testing.T) {
 		{"window", &protos.QueryEventsParam{Filter: &protos.EventQueryFilter{Start: at(1), End: at(1)}}, []string{"1a", "1b", "1c"}},
 		{"window desc", &protos.QueryEventsParam{Sort: protos.SortOrder_DESCENDING, Filter: &protos.EventQueryFilter{Start: at(1), End: at(2), AssetKey: "c"}}, []string{"2c", "1c"}},
 		{"updated", &protos.QueryEventsParam{Filter: &protos.EventQueryFilter{EventKind: protos.EventKind_EVENT_ASSET_UPDATED}}, nil},
+		{"manager desc", &protos.QueryEventsParam{PageSize: 2, Sort: protos.SortOrder_DESCENDING, Filter: &protos.EventQueryFilter{AssetKind: protos.AssetKind_ASSET_DATA_MANAGER}}, []string{"2a", "1a", "0a"}},
+		{"samples created by 1", &protos.QueryEventsParam{PageSize: 1, Filter: &protos.EventQueryFilter{AssetKind: protos.AssetKind_ASSET_DATA_SAMPLE, EventKind: protos.EventKind_EVENT_ASSET_CREATED}}, []string{"0b", "0c", "1b", "1c", "2b", "2c"}},
+		{"created desc window", &protos.QueryEventsParam{Sort: protos.SortOrder_DESCENDING, Filter: &protos.EventQueryFilter{EventKind: protos.EventKind_EVENT_ASSET_CREATED, Start: at(0), End: at(1)}}, []string{"1c", "1b", "1a", "0c", "0b", "0a"}},
+		{"key and kind", &protos.QueryEventsParam{Filter: &protos.EventQueryFilter{AssetKey: "a", AssetKind: protos.AssetKind_ASSET_DATA_MANAGER}}, []string{"0a", "1a", "2a"}},
+		{"key and other kind", &protos.QueryEventsParam{Sort: protos.SortOrder_DESCENDING, Filter: &protos.EventQueryFilter{AssetKey: "b", AssetKind: protos.AssetKind_ASSET_DATA_MANAGER}}, nil},
+		{"updated desc", &protos.QueryEventsParam{Sort: protos.SortOrder_DESCENDING, Filter: &protos.EventQueryFilter{EventKind: protos.EventKind_EVENT_ASSET_UPDATED}}, nil},
 	}
 	for _, tt := range tests {
 		if got := query(tt.p); !slices.Equal(got, tt.want) {

@@ -217,11 +217,15 @@ func (l *Tx) page(start, end string, p Pager, scan func(bookmark string, n int32
 	if err != nil {
 		return "", err
 	}
-	kept := 0
+	kept, dropped := 0, false
 	for {
-		n := min(size-kept+1, scanChunk)
-		if p.Load == nil {
-			n = size - kept + 1
+		n := size - kept + 1
+		if p.Load != nil {
+			n = min(n, scanChunk)
+		}
+		if dropped {
+			// Keep filters: read ahead rather than scan a few at a time.
+			n = max(n, scanChunk)
 		}
 		chunk, next, err := scan(bookmark, int32(n))
 		if err != nil {
@@ -242,6 +246,8 @@ func (l *Tx) page(start, end string, p Pager, scan func(bookmark string, n int32
 			}
 			if ok {
 				kept++
+			} else {
+				dropped = true
 			}
 		}
 		if next == "" || len(chunk) == 0 {

@@ -34,12 +34,13 @@ type Tx struct {
 	shim.ChaincodeStubInterface
 
 	// values caches what the transaction knows of a key: read from the
-	// stub or written by the transaction; nil means absent.
-	values map[string][]byte
-	// dirty holds the keys written (put or deleted) and not yet flushed,
-	// grouped by object type (the first part of a composite key; "" for
-	// simple keys) so that a scan looks only at the writes it may meet.
-	dirty map[string]map[string]struct{}
+	// stub or written by the transaction (then dirty until flushed).
+	values map[string]slot
+	// dirty lists the keys written (put or deleted) and not yet flushed,
+	// once each, grouped by object type (the first part of a composite
+	// key; "" for simple keys) so that a scan looks only at the writes it
+	// may meet.
+	dirty map[string][]string
 	// ndirty counts the keys in dirty.
 	ndirty int
 
@@ -55,13 +56,19 @@ type Tx struct {
 func New(stub shim.ChaincodeStubInterface, mspID string) *Tx {
 	return &Tx{
 		ChaincodeStubInterface: stub,
-		values:                 make(map[string][]byte, 64),
-		dirty:                  map[string]map[string]struct{}{},
+		values:                 make(map[string]slot, 16),
 		mspID:                  mspID,
 	}
 }
 
 var _ shim.ChaincodeStubInterface = (*Tx)(nil)
+
+// slot is what a transaction knows of a key: its value (nil when absent)
+// and whether the transaction wrote it.
+type slot struct {
+	v     []byte
+	dirty bool
+}
 
 // Stub returns the underlying stub (whose reads do not see this
 // transaction's buffered writes).
@@ -107,14 +114,14 @@ func (l *Tx) Now() (*timestamppb.Timestamp, error) {
 // GetState returns the value of key as this transaction sees it: its own
 // write if any, else the committed value (cached for later reads).
 func (l *Tx) GetState(key string) ([]byte, error) {
-	if v, ok := l.values[key]; ok {
-		return v, nil
+	if s, ok := l.values[key]; ok {
+		return s.v, nil
 	}
 	v, err := l.ChaincodeStubInterface.GetState(key)
 	if err != nil {
 		return nil, err
 	}
-	l.values[key] = v
+	l.values[key] = slot{v: v}
 	return v, nil
 }
 
@@ -126,8 +133,8 @@ func (l *Tx) GetMultipleStates(keys ...string) ([][]byte, error) {
 	var missing []string
 	var at []int
 	for i, k := range keys {
-		if v, ok := l.values[k]; ok {
-			out[i] = v
+		if s, ok := l.values[k]; ok {
+			out[i] = s.v
 			continue
 		}
 		missing = append(missing, k)
@@ -152,7 +159,7 @@ func (l *Tx) GetMultipleStates(keys ...string) ([][]byte, error) {
 		return nil, errors.New("get multiple states: stub returned a wrong number of values")
 	}
 	for j, v := range vals {
-		l.values[missing[j]] = v
+		l.values[missing[j]] = slot{v: v}
 		out[at[j]] = v
 	}
 	return out, nil
@@ -167,17 +174,15 @@ func (l *Tx) PutState(key string, value []byte) error {
 	if len(value) == 0 {
 		value = nil
 	}
-	l.values[key] = value
-	obj := objectOf(key)
-	set, ok := l.dirty[obj]
-	if !ok {
-		set = make(map[string]struct{}, 16)
-		l.dirty[obj] = set
-	}
-	if _, seen := set[key]; !seen {
-		set[key] = struct{}{}
+	if !l.values[key].dirty {
+		if l.dirty == nil {
+			l.dirty = make(map[string][]string, 8)
+		}
+		obj := objectOf(key)
+		l.dirty[obj] = append(l.dirty[obj], key)
 		l.ndirty++
 	}
+	l.values[key] = slot{v: value, dirty: true}
 	return nil
 }
 
@@ -238,7 +243,7 @@ func objectOf(key string) string {
 // returned as is.
 func (l *Tx) merge(it shim.StateQueryIteratorInterface, obj string, in func(string) bool) (shim.StateQueryIteratorInterface, error) {
 	var touched []string
-	for k := range l.dirty[obj] {
+	for _, k := range l.dirty[obj] {
 		if in(k) {
 			touched = append(touched, k)
 		}
@@ -256,7 +261,7 @@ func (l *Tx) merge(it shim.StateQueryIteratorInterface, obj string, in func(stri
 		rows[kv.GetKey()] = kv.GetValue()
 	}
 	for _, k := range touched {
-		if v := l.values[k]; v != nil {
+		if v := l.values[k].v; v != nil {
 			rows[k] = v
 		} else {
 			delete(rows, k)
@@ -284,16 +289,14 @@ func (l *Tx) Flush() error {
 	if l.ndirty > 0 {
 		keys := make([]string, 0, l.ndirty)
 		for _, set := range l.dirty {
-			for k := range set {
-				keys = append(keys, k)
-			}
+			keys = append(keys, set...)
 		}
 		slices.Sort(keys)
 		stub := l.ChaincodeStubInterface
 		stub.StartWriteBatch()
 		for _, k := range keys {
 			var err error
-			if v := l.values[k]; v == nil {
+			if v := l.values[k].v; v == nil {
 				err = stub.DelState(k)
 			} else {
 				err = stub.PutState(k, v)
@@ -305,7 +308,10 @@ func (l *Tx) Flush() error {
 		if err := stub.FinishWriteBatch(); err != nil {
 			return orcerr.Wrap(orcerr.Internal, err, "write state")
 		}
-		l.dirty, l.ndirty = map[string]map[string]struct{}{}, 0
+		for _, k := range keys {
+			l.values[k] = slot{v: l.values[k].v}
+		}
+		l.dirty, l.ndirty = nil, 0
 	}
 	return l.setChaincodeEvent()
 }

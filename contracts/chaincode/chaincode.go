@@ -5,8 +5,11 @@ package chaincode
 
 import (
 	"fmt"
+	"reflect"
 
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
 	"github.com/fedchain/orchestrator/contracts/computeplan"
 	"github.com/fedchain/orchestrator/contracts/computetask"
@@ -44,11 +47,90 @@ func Contracts() []contractapi.ContractInterface {
 	}
 }
 
+// Chaincode is the orchestrator chaincode: the contract API's chaincode
+// (metadata, serializer, every transaction) with a direct path for the
+// orchestrator transactions.
+//
+// Every orchestrator transaction is a contract method taking the context
+// and the binary request and returning the binary response. Chaincode
+// calls those methods directly, as the contract API would with the raw
+// serializer, but without its per-call reflection and without parsing the
+// creator's certificate into a client identity up front (the contracts
+// read the caller's MSP id through the ledger view; ledger.Context derives
+// the client identity only if a contract asks for it). Anything else (the
+// metadata transaction, unknown names, other argument counts) goes to the
+// contract API.
+type Chaincode struct {
+	*contractapi.ContractChaincode
+	direct map[string]txFunc
+}
+
+// txFunc is the signature of an orchestrator transaction.
+type txFunc = func(contractapi.TransactionContextInterface, []byte) ([]byte, error)
+
+// afterFunc is the signature of ledger.AfterTransaction.
+type afterFunc = func(contractapi.TransactionContextInterface) error
+
 // New returns the orchestrator chaincode. It fails if a contract is not set
 // up for the ledger (see ledger.Configure) or if the contract API rejects
 // one of them.
-func New() (*contractapi.ContractChaincode, error) {
-	return assemble(Contracts())
+func New() (*Chaincode, error) {
+	cs := Contracts()
+	cc, err := assemble(cs)
+	if err != nil {
+		return nil, err
+	}
+	return &Chaincode{ContractChaincode: cc, direct: directFuncs(cs)}, nil
+}
+
+// directFuncs maps "<contract>:<Method>" to the transactions of cs that
+// may be called directly: methods with the orchestrator signature of
+// contracts whose context is ledger.Context and whose after-transaction
+// hook is ledger's.
+func directFuncs(cs []contractapi.ContractInterface) map[string]txFunc {
+	out := map[string]txFunc{}
+	ft := reflect.TypeFor[txFunc]()
+	for _, c := range cs {
+		if _, ok := c.GetTransactionContextHandler().(*ledger.Context); !ok {
+			continue
+		}
+		if _, ok := c.GetAfterTransaction().(afterFunc); !ok || c.GetBeforeTransaction() != nil {
+			continue
+		}
+		v := reflect.ValueOf(c)
+		for i := range v.NumMethod() {
+			if m := v.Method(i); m.Type() == ft {
+				out[c.GetName()+":"+v.Type().Method(i).Name] = m.Interface().(txFunc)
+			}
+		}
+	}
+	return out
+}
+
+// Invoke runs a transaction: an orchestrator transaction directly, then
+// the ledger view's flush; anything else through the contract API.
+func (c *Chaincode) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
+	args := stub.GetArgs()
+	if len(args) != 2 {
+		return c.ContractChaincode.Invoke(stub)
+	}
+	fn, ok := c.direct[string(args[0])]
+	if !ok {
+		return c.ContractChaincode.Invoke(stub)
+	}
+	ctx := new(ledger.Context)
+	ctx.SetStub(stub)
+	res, err := fn(ctx, args[1])
+	if err == nil {
+		err = ledger.AfterTransaction(ctx)
+	}
+	if err != nil {
+		return shim.Error(err.Error())
+	}
+	if res == nil {
+		res = []byte{}
+	}
+	return shim.Success(res)
 }
 
 func assemble(cs []contractapi.ContractInterface) (*contractapi.ContractChaincode, error) {

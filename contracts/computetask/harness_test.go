@@ -50,7 +50,8 @@ type fakeEnv struct {
 
 func (e *fakeEnv) Stub() shim.ChaincodeStubInterface { return e.stub }
 func (e *fakeEnv) Emit(ev *protos.Event) error {
-	e.events = append(e.events, ev)
+	// Snapshot the event, as ledger.Tx.Emit does by encoding it.
+	e.events = append(e.events, proto.Clone(ev).(*protos.Event))
 	return nil
 }
 func (e *fakeEnv) Now() *timestamppb.Timestamp {

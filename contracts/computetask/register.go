@@ -41,6 +41,7 @@ func (s *Session) Register(batch []*protos.NewComputeTask, owner string) ([]*pro
 	if err := s.loadTasks(lookup); err != nil {
 		return nil, err
 	}
+	s.preloadSamples(batch)
 	for _, k := range keys {
 		if _, ok := s.tasks[k]; ok {
 			return nil, orcerr.New(orcerr.Conflict, "compute task %s already exists", k)
@@ -82,6 +83,37 @@ func (s *Session) Register(batch []*protos.NewComputeTask, owner string) ([]*pro
 		}
 	}
 	return created, nil
+}
+
+// preloadSamples reads the data samples that the batch names in one stub
+// call, so that the checks, which read them one by one, find them in the
+// transaction's read cache. It reports nothing: a missing function or
+// sample, or a bad key, fails later in the checks, in their order.
+func (s *Session) preloadSamples(batch []*protos.NewComputeTask) {
+	seen := make(map[string]bool)
+	var keys []string
+	for _, nt := range batch {
+		fn, err := s.Function(nt.GetFunctionKey())
+		if err != nil {
+			continue
+		}
+		for _, in := range nt.GetInputs() {
+			k := in.GetAssetKey()
+			if k == "" || seen[k] || fn.GetInputs()[in.GetIdentifier()].GetKind() != protos.AssetKind_ASSET_DATA_SAMPLE {
+				continue
+			}
+			seen[k] = true
+			if _, ok := s.samples[k]; ok {
+				continue
+			}
+			if sk, err := ledger.DataSampleKind.Key(k); err == nil {
+				keys = append(keys, sk)
+			}
+		}
+	}
+	if len(keys) > 1 {
+		_, _ = s.stub.GetMultipleStates(keys...)
+	}
 }
 
 // build turns a new task into a task, checking it against its plan,

@@ -17,6 +17,8 @@ import (
 // assets the other contracts own.
 type Env interface {
 	Stub() shim.ChaincodeStubInterface
+	// Emit records an event as it is at the call (ledger.Tx.Emit encodes
+	// it at once): changing its asset afterwards must not change it.
 	Emit(ev *protos.Event) error
 	Now() *timestamppb.Timestamp
 	Function(key string) (*protos.Function, error)
@@ -160,14 +162,14 @@ func (s *Session) orgExists(id string) (bool, error) {
 	return ok, nil
 }
 
-// Emit queues an event about an asset; the asset is copied, so later
-// changes in the same transaction do not alter it.
+// Emit queues an event about an asset. The event is what the asset is at
+// the call: Env.Emit snapshots it, so later changes in the same
+// transaction do not alter it.
 func (s *Session) Emit(kind protos.EventKind, assetKind protos.AssetKind, key string, asset proto.Message, metadata map[string]string) error {
-	return s.emit(kind, assetKind, key, proto.Clone(asset), metadata)
+	return s.emit(kind, assetKind, key, asset, metadata)
 }
 
-// emit queues an event holding asset itself, which must not change any
-// more in this transaction.
+// emit is Emit.
 func (s *Session) emit(kind protos.EventKind, assetKind protos.AssetKind, key string, asset proto.Message, metadata map[string]string) error {
 	ev := &protos.Event{AssetKey: key, AssetKind: assetKind, EventKind: kind, Metadata: metadata}
 	switch a := asset.(type) {

@@ -1,0 +1,685 @@
+package ledger_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fedchain/orchestrator/ledger"
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+const (
+	todo  = protos.ComputeTaskStatus_STATUS_WAITING_FOR_EXECUTOR_SLOT
+	doing = protos.ComputeTaskStatus_STATUS_EXECUTING
+	done  = protos.ComputeTaskStatus_STATUS_DONE
+	idle  = protos.ComputeTaskStatus_STATUS_WAITING_FOR_PARENT_TASKS
+)
+
+// task is a compute task of plan p run by worker w with function f,
+// created at second sec.
+func task(key, p, w, f string, st protos.ComputeTaskStatus, sec int64) *protos.ComputeTask {
+	return &protos.ComputeTask{Key: key, ComputePlanKey: p, Worker: w, FunctionKey: f, Owner: "Org1MSP", Status: st, CreationDate: ts(sec)}
+}
+
+// taskKeys lists the keys of tasks.
+func taskKeys(tasks []*protos.ComputeTask) []string {
+	out := make([]string, len(tasks))
+	for i, t := range tasks {
+		out[i] = t.GetKey()
+	}
+	return out
+}
+
+// seedTasks stores, in one transaction, tasks t1..t6 over two plans, two
+// workers and two functions (t5 and t6 children of t1, t6 also of t2).
+func seedTasks(h *harness) []*protos.ComputeTask {
+	tasks := []*protos.ComputeTask{
+		task("t1", "p1", "w1", "f1", todo, 10),
+		task("t2", "p1", "w2", "f1", todo, 11),
+		task("t3", "p1", "w1", "f2", doing, 12),
+		task("t4", "p2", "w1", "f1", done, 13),
+		task("t5", "p1", "w2", "f2", idle, 14),
+		task("t6", "p1", "w1", "f1", idle, 14),
+	}
+	parents := map[string][]string{"t5": {"t1"}, "t6": {"t1", "t2"}}
+	h.submit(func(l *ledger.Tx) error {
+		for _, t := range tasks {
+			if err := ledger.AddComputeTask(l, t, parents[t.GetKey()]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return tasks
+}
+
+func TestComputeTaskRecords(t *testing.T) {
+	h := newHarness(t)
+	tasks := seedTasks(h)
+	h.evaluate(func(l *ledger.Tx) error {
+		got, err := ledger.GetComputeTask(l, "t3")
+		if err != nil || !proto.Equal(got, tasks[2]) {
+			t.Errorf("GetComputeTask(t3) = %v, %v", got, err)
+		}
+		if _, err := ledger.GetComputeTask(l, "nope"); orcerr.KindOf(err) != orcerr.NotFound || err.Error() != "OE0002: compute task nope not found" {
+			t.Errorf("GetComputeTask(nope) = %v", err)
+		}
+		if _, err := ledger.GetComputeTask(l, "a\x00b"); orcerr.KindOf(err) != orcerr.InvalidAsset {
+			t.Errorf("GetComputeTask(bad key) = %v", err)
+		}
+		many, err := ledger.GetComputeTasks(l, []string{"t1", "nope", "t4"})
+		if err != nil || len(many) != 2 || !proto.Equal(many["t1"], tasks[0]) || !proto.Equal(many["t4"], tasks[3]) {
+			t.Errorf("GetComputeTasks = %v, %v", many, err)
+		}
+		if empty, err := ledger.GetComputeTasks(l, nil); err != nil || len(empty) != 0 {
+			t.Errorf("GetComputeTasks(nil) = %v, %v", empty, err)
+		}
+		if _, err := ledger.GetComputeTasks(l, []string{"\x00"}); orcerr.KindOf(err) != orcerr.InvalidAsset {
+			t.Errorf("GetComputeTasks(bad key) = %v", err)
+		}
+		raw, err := ledger.GetRaw(l, ledger.ComputeTaskKind, "t2")
+		want, _ := proto.MarshalOptions{Deterministic: true}.Marshal(tasks[1])
+		if err != nil || string(raw) != string(want) {
+			t.Errorf("GetRaw(t2) = %x, %v", raw, err)
+		}
+		sk, err := ledger.ComputeTaskStateKey(l, "t1")
+		if err != nil || sk != "\x00computetask\x00t1\x00" {
+			t.Errorf("ComputeTaskStateKey = %q, %v", sk, err)
+		}
+		for parent, want := range map[string][]string{"t1": {"t5", "t6"}, "t2": {"t6"}, "t6": nil} {
+			got, err := ledger.ComputeTaskChildren(l, parent)
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("ComputeTaskChildren(%s) = %v, %v; want %v", parent, got, err, want)
+			}
+		}
+		return nil
+	})
+	// A corrupt record is an internal error, not a missing task.
+	h.submit(func(l *ledger.Tx) error {
+		return l.PutState("\x00computetask\x00bad\x00", []byte{0xff, 0xff})
+	})
+	h.evaluate(func(l *ledger.Tx) error {
+		if _, err := ledger.GetComputeTask(l, "bad"); orcerr.KindOf(err) != orcerr.Internal {
+			t.Errorf("GetComputeTask(corrupt) = %v", err)
+		}
+		if _, err := ledger.GetComputeTasks(l, []string{"t1", "bad"}); orcerr.KindOf(err) != orcerr.Internal {
+			t.Errorf("GetComputeTasks(corrupt) = %v", err)
+		}
+		return nil
+	})
+	// Invalid attributes are refused before anything is written.
+	err := h.run(true, "Org1MSP", func(l *ledger.Tx) error {
+		return ledger.AddComputeTask(l, task("t\x00", "p1", "w1", "f1", todo, 1), nil)
+	})
+	if orcerr.KindOf(err) != orcerr.InvalidAsset {
+		t.Errorf("AddComputeTask(bad key) = %v", err)
+	}
+	err = h.run(true, "Org1MSP", func(l *ledger.Tx) error {
+		return ledger.AddComputeTask(l, task("t9", "p\x00", "w1", "f1", todo, 1), nil)
+	})
+	if orcerr.KindOf(err) != orcerr.InvalidAsset {
+		t.Errorf("AddComputeTask(bad plan) = %v", err)
+	}
+	err = h.run(true, "Org1MSP", func(l *ledger.Tx) error {
+		return ledger.AddComputeTask(l, task("t9", "p1", "w1", "f1", todo, 1), []string{"\x00"})
+	})
+	if orcerr.KindOf(err) != orcerr.InvalidAsset {
+		t.Errorf("AddComputeTask(bad parent) = %v", err)
+	}
+}
+
+func TestComputeTaskStatusIndexes(t *testing.T) {
+	h := newHarness(t)
+	seedTasks(h)
+	type want struct {
+		plan, fn string
+		st       protos.ComputeTaskStatus
+		keys     []string
+	}
+	check := func(stage string, cases []want, counts map[protos.ComputeTaskStatus]int) {
+		t.Helper()
+		h.evaluate(func(l *ledger.Tx) error {
+			for _, c := range cases {
+				if c.plan != "" {
+					got, err := ledger.PlanTaskKeysWithStatus(l, c.plan, c.st)
+					if err != nil || !slices.Equal(got, c.keys) {
+						t.Errorf("%s: PlanTaskKeysWithStatus(%s, %s) = %v, %v; want %v", stage, c.plan, c.st, got, err, c.keys)
+					}
+					has, err := ledger.PlanHasTaskWithStatus(l, c.plan, c.st)
+					if err != nil || has != (len(c.keys) > 0) {
+						t.Errorf("%s: PlanHasTaskWithStatus(%s, %s) = %v, %v", stage, c.plan, c.st, has, err)
+					}
+				}
+				if c.fn != "" {
+					got, err := ledger.FunctionTaskKeysWithStatus(l, c.fn, c.st)
+					if err != nil || !slices.Equal(got, c.keys) {
+						t.Errorf("%s: FunctionTaskKeysWithStatus(%s, %s) = %v, %v; want %v", stage, c.fn, c.st, got, err, c.keys)
+					}
+				}
+			}
+			got, err := ledger.CountPlanTasks(l, "p1")
+			if err != nil || len(got) != len(counts) {
+				t.Errorf("%s: CountPlanTasks(p1) = %v, %v; want %v", stage, got, err, counts)
+			}
+			for st, n := range counts {
+				if got[st] != n {
+					t.Errorf("%s: CountPlanTasks(p1)[%s] = %d, want %d", stage, st, got[st], n)
+				}
+			}
+			return nil
+		})
+	}
+	check("seeded", []want{
+		{plan: "p1", st: todo, keys: []string{"t1", "t2"}},
+		{plan: "p1", st: idle, keys: []string{"t5", "t6"}},
+		{plan: "p1", st: done},
+		{plan: "p2", st: done, keys: []string{"t4"}},
+		{fn: "f1", st: todo, keys: []string{"t1", "t2"}},
+		{fn: "f2", st: doing, keys: []string{"t3"}},
+	}, map[protos.ComputeTaskStatus]int{todo: 2, idle: 2, doing: 1})
+
+	// t1 starts; t3 is stored again with an unchanged status.
+	h.submit(func(l *ledger.Tx) error {
+		t1, err := ledger.GetComputeTask(l, "t1")
+		if err != nil {
+			return err
+		}
+		t1.Status = doing
+		if err := ledger.UpdateComputeTaskStatus(l, t1, todo); err != nil {
+			return err
+		}
+		t3, err := ledger.GetComputeTask(l, "t3")
+		if err != nil {
+			return err
+		}
+		t3.Metadata = map[string]string{"k": "v"}
+		return ledger.UpdateComputeTaskStatus(l, t3, doing)
+	})
+	check("t1 executing", []want{
+		{plan: "p1", st: todo, keys: []string{"t2"}},
+		{plan: "p1", st: doing, keys: []string{"t1", "t3"}},
+		{fn: "f1", st: todo, keys: []string{"t2"}},
+		{fn: "f1", st: doing, keys: []string{"t1"}},
+		{fn: "f2", st: doing, keys: []string{"t3"}},
+	}, map[protos.ComputeTaskStatus]int{todo: 1, idle: 2, doing: 2})
+
+	// Status moves also show in the worker index served by QueryComputeTasks.
+	h.evaluate(func(l *ledger.Tx) error {
+		got, _, err := ledger.QueryComputeTasks(l, &protos.TaskQueryFilter{Worker: "w1", Status: doing}, "", 0)
+		if err != nil || !slices.Equal(taskKeys(got), []string{"t1", "t3"}) {
+			t.Errorf("QueryComputeTasks(w1, doing) = %v, %v", taskKeys(got), err)
+		}
+		got, _, err = ledger.QueryComputeTasks(l, &protos.TaskQueryFilter{Worker: "w1", Status: todo}, "", 0)
+		if err != nil || len(got) != 0 {
+			t.Errorf("QueryComputeTasks(w1, todo) = %v, %v", taskKeys(got), err)
+		}
+		t3, err := ledger.GetComputeTask(l, "t3")
+		if err != nil || t3.GetMetadata()["k"] != "v" {
+			t.Errorf("t3 after update = %v, %v", t3, err)
+		}
+		return nil
+	})
+
+	// Two moves of one task in one transaction leave only the last status.
+	h.submit(func(l *ledger.Tx) error {
+		t1, err := ledger.GetComputeTask(l, "t1")
+		if err != nil {
+			return err
+		}
+		t1.Status = done
+		if err := ledger.UpdateComputeTaskStatus(l, t1, doing); err != nil {
+			return err
+		}
+		t5, err := ledger.GetComputeTask(l, "t5")
+		if err != nil {
+			return err
+		}
+		t5.Status = todo
+		if err := ledger.UpdateComputeTaskStatus(l, t5, idle); err != nil {
+			return err
+		}
+		t5.Status = doing
+		return ledger.UpdateComputeTaskStatus(l, t5, todo)
+	})
+	check("t1 done, t5 executing", []want{
+		{plan: "p1", st: todo, keys: []string{"t2"}},
+		{plan: "p1", st: doing, keys: []string{"t3", "t5"}},
+		{plan: "p1", st: done, keys: []string{"t1"}},
+		{plan: "p1", st: idle, keys: []string{"t6"}},
+		{fn: "f1", st: done, keys: []string{"t1", "t4"}},
+		{fn: "f2", st: doing, keys: []string{"t3", "t5"}},
+		{fn: "f2", st: idle},
+	}, map[protos.ComputeTaskStatus]int{todo: 1, idle: 1, doing: 2, done: 1})
+
+	err := h.run(true, "Org1MSP", func(l *ledger.Tx) error {
+		return ledger.UpdateComputeTaskStatus(l, task("x\x00", "p1", "w1", "f1", todo, 1), idle)
+	})
+	if orcerr.KindOf(err) != orcerr.InvalidAsset {
+		t.Errorf("UpdateComputeTaskStatus(bad key) = %v", err)
+	}
+	err = h.run(true, "Org1MSP", func(l *ledger.Tx) error {
+		return ledger.UpdateComputeTaskStatus(l, task("x", "p\x00", "w1", "f1", todo, 1), idle)
+	})
+	if orcerr.KindOf(err) != orcerr.InvalidAsset {
+		t.Errorf("UpdateComputeTaskStatus(bad plan) = %v", err)
+	}
+}
+
+func TestQueryComputeTasks(t *testing.T) {
+	h := newHarness(t)
+	seedTasks(h)
+	cases := []struct {
+		name string
+		f    *protos.TaskQueryFilter
+		want []string
+	}{
+		{"all", nil, []string{"t1", "t2", "t3", "t4", "t5", "t6"}},
+		{"plan", &protos.TaskQueryFilter{ComputePlanKey: "p1"}, []string{"t1", "t2", "t3", "t5", "t6"}},
+		{"plan and status", &protos.TaskQueryFilter{ComputePlanKey: "p1", Status: idle}, []string{"t5", "t6"}},
+		{"plan, status and worker", &protos.TaskQueryFilter{ComputePlanKey: "p1", Status: idle, Worker: "w1"}, []string{"t6"}},
+		{"plan and function", &protos.TaskQueryFilter{ComputePlanKey: "p1", FunctionKey: "f2"}, []string{"t3", "t5"}},
+		{"worker", &protos.TaskQueryFilter{Worker: "w1"}, []string{"t1", "t3", "t4", "t6"}},
+		{"worker and status", &protos.TaskQueryFilter{Worker: "w2", Status: todo}, []string{"t2"}},
+		{"function", &protos.TaskQueryFilter{FunctionKey: "f1"}, []string{"t1", "t2", "t4", "t6"}},
+		{"function and status", &protos.TaskQueryFilter{FunctionKey: "f1", Status: idle}, []string{"t6"}},
+		{"function and worker", &protos.TaskQueryFilter{FunctionKey: "f1", Worker: "w2"}, []string{"t2"}},
+		{"status", &protos.TaskQueryFilter{Status: done}, []string{"t4"}},
+		{"unknown plan", &protos.TaskQueryFilter{ComputePlanKey: "p9"}, nil},
+	}
+	for _, c := range cases {
+		for _, size := range []uint32{0, 1, 2, 4} {
+			t.Run(fmt.Sprintf("%s/%d", c.name, size), func(t *testing.T) {
+				var got []string
+				token, pages := "", 0
+				for {
+					var next string
+					h.evaluate(func(l *ledger.Tx) error {
+						page, n, err := ledger.QueryComputeTasks(l, c.f, token, size)
+						if err != nil {
+							t.Fatalf("page %d: %v", pages, err)
+						}
+						if size > 0 && len(page) > int(size) {
+							t.Errorf("page %d has %d tasks, size %d", pages, len(page), size)
+						}
+						if n != "" && len(page) == 0 {
+							t.Errorf("page %d is empty but has a next page", pages)
+						}
+						got = append(got, taskKeys(page)...)
+						next = n
+						return nil
+					})
+					pages++
+					if next == "" || pages > 10 {
+						break
+					}
+					token = next
+				}
+				if !slices.Equal(got, c.want) {
+					t.Errorf("tasks = %v, want %v", got, c.want)
+				}
+				wantPages := 1
+				if size > 0 && len(c.want) > 0 {
+					wantPages = (len(c.want) + int(size) - 1) / int(size)
+				}
+				if pages != wantPages {
+					t.Errorf("%d pages, want %d", pages, wantPages)
+				}
+			})
+		}
+	}
+	h.evaluate(func(l *ledger.Tx) error {
+		for _, tok := range []string{"!!", ledger.EncodeToken("\x00computetask~plan~time\x00p2\x00")} {
+			if _, _, err := ledger.QueryComputeTasks(l, &protos.TaskQueryFilter{ComputePlanKey: "p1"}, tok, 2); orcerr.KindOf(err) != orcerr.BadRequest {
+				t.Errorf("QueryComputeTasks(token %q) = %v", tok, err)
+			}
+		}
+		if _, _, err := ledger.QueryComputeTasks(l, &protos.TaskQueryFilter{ComputePlanKey: "p\x00"}, "x", 2); err == nil {
+			t.Error("QueryComputeTasks(bad plan) succeeded")
+		}
+		return nil
+	})
+}
+
+func TestComputeTaskOutputsAndModels(t *testing.T) {
+	h := newHarness(t)
+	m1 := &protos.Model{Key: "m1", ComputeTaskKey: "t1", Address: &protos.Addressable{StorageAddress: "http://m1", Checksum: "c1"}, CreationDate: ts(1), Owner: "w1"}
+	m2 := &protos.Model{Key: "m2", ComputeTaskKey: "t1", CreationDate: ts(1), Owner: "w1"}
+	m3 := &protos.Model{Key: "m3", ComputeTaskKey: "t1", CreationDate: ts(1), Owner: "w1"}
+	outs := []struct {
+		a   *protos.ComputeTaskOutputAsset
+		pos int
+	}{
+		{&protos.ComputeTaskOutputAsset{ComputeTaskKey: "t1", ComputeTaskOutputIdentifier: "model", AssetKind: protos.AssetKind_ASSET_MODEL, AssetKey: "m1"}, 0},
+		{&protos.ComputeTaskOutputAsset{ComputeTaskKey: "t1", ComputeTaskOutputIdentifier: "model", AssetKind: protos.AssetKind_ASSET_MODEL, AssetKey: "m2"}, 1},
+		{&protos.ComputeTaskOutputAsset{ComputeTaskKey: "t1", ComputeTaskOutputIdentifier: "perf", AssetKind: protos.AssetKind_ASSET_PERFORMANCE, AssetKey: "t1|perf"}, 0},
+		{&protos.ComputeTaskOutputAsset{ComputeTaskKey: "t1", ComputeTaskOutputIdentifier: "local", AssetKind: protos.AssetKind_ASSET_MODEL, AssetKey: "m3"}, 0},
+		{&protos.ComputeTaskOutputAsset{ComputeTaskKey: "t1", ComputeTaskOutputIdentifier: "ghost", AssetKind: protos.AssetKind_ASSET_MODEL, AssetKey: "m9"}, 0},
+		{&protos.ComputeTaskOutputAsset{ComputeTaskKey: "t2", ComputeTaskOutputIdentifier: "model", AssetKind: protos.AssetKind_ASSET_MODEL, AssetKey: "m4"}, 0},
+	}
+	h.submit(func(l *ledger.Tx) error {
+		for _, m := range []*protos.Model{m1, m2, m3} {
+			if err := ledger.PutModel(l, m); err != nil {
+				return err
+			}
+		}
+		for _, o := range outs {
+			if err := ledger.AddComputeTaskOutputAsset(l, o.a, o.pos); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	assetKeys := func(as []*protos.ComputeTaskOutputAsset) []string {
+		var out []string
+		for _, a := range as {
+			out = append(out, a.GetAssetKey())
+		}
+		return out
+	}
+	h.evaluate(func(l *ledger.Tx) error {
+		for _, c := range []struct {
+			task, id string
+			want     []string
+		}{
+			{"t1", "model", []string{"m1", "m2"}},
+			{"t1", "", []string{"m9", "m3", "m1", "m2", "t1|perf"}}, // by identifier, then position
+			{"t1", "nope", nil},
+			{"t2", "", []string{"m4"}},
+			{"t3", "", nil},
+		} {
+			got, err := ledger.ComputeTaskOutputAssets(l, c.task, c.id)
+			if err != nil || !slices.Equal(assetKeys(got), c.want) {
+				t.Errorf("ComputeTaskOutputAssets(%s, %q) = %v, %v; want %v", c.task, c.id, assetKeys(got), err, c.want)
+			}
+		}
+		got, err := ledger.ComputeTaskOutputAssets(l, "t1", "perf")
+		if err != nil || len(got) != 1 || !proto.Equal(got[0], outs[2].a) {
+			t.Errorf("ComputeTaskOutputAssets(t1, perf) = %v, %v", got, err)
+		}
+		models, err := ledger.ComputeTaskOutputModels(l, "t1")
+		if err != nil || len(models) != 3 || !proto.Equal(models[0], m3) || !proto.Equal(models[1], m1) || !proto.Equal(models[2], m2) {
+			t.Errorf("ComputeTaskOutputModels(t1) = %v, %v", models, err)
+		}
+		if models, err := ledger.ComputeTaskOutputModels(l, "t3"); err != nil || len(models) != 0 {
+			t.Errorf("ComputeTaskOutputModels(t3) = %v, %v", models, err)
+		}
+		m, err := ledger.GetModel(l, "m2")
+		if err != nil || !proto.Equal(m, m2) {
+			t.Errorf("GetModel(m2) = %v, %v", m, err)
+		}
+		if _, err := ledger.GetModel(l, "m9"); orcerr.KindOf(err) != orcerr.NotFound || err.Error() != "OE0002: model m9 not found" {
+			t.Errorf("GetModel(m9) = %v", err)
+		}
+		if _, err := ledger.GetModel(l, "m\x00"); orcerr.KindOf(err) != orcerr.InvalidAsset {
+			t.Errorf("GetModel(bad key) = %v", err)
+		}
+		ms, err := ledger.GetModels(l, []string{"m3", "m9", "m1"})
+		if err != nil || len(ms) != 2 || !proto.Equal(ms["m3"], m3) || !proto.Equal(ms["m1"], m1) {
+			t.Errorf("GetModels = %v, %v", ms, err)
+		}
+		if ms, err := ledger.GetModels(l, nil); err != nil || len(ms) != 0 {
+			t.Errorf("GetModels(nil) = %v, %v", ms, err)
+		}
+		return nil
+	})
+	// Disabling a model (storing it without address) is seen by later reads.
+	h.submit(func(l *ledger.Tx) error {
+		m, err := ledger.GetModel(l, "m1")
+		if err != nil {
+			return err
+		}
+		m.Address = nil
+		return ledger.PutModel(l, m)
+	})
+	h.evaluate(func(l *ledger.Tx) error {
+		if m, err := ledger.GetModel(l, "m1"); err != nil || m.GetAddress() != nil {
+			t.Errorf("disabled m1 = %v, %v", m, err)
+		}
+		return nil
+	})
+	for name, fn := range map[string]func(l *ledger.Tx) error{
+		"PutModel": func(l *ledger.Tx) error { return ledger.PutModel(l, &protos.Model{Key: "\x00"}) },
+		"AddComputeTaskOutputAsset": func(l *ledger.Tx) error {
+			return ledger.AddComputeTaskOutputAsset(l, &protos.ComputeTaskOutputAsset{ComputeTaskKey: "t\x00"}, 0)
+		},
+	} {
+		if err := h.run(true, "Org1MSP", fn); orcerr.KindOf(err) != orcerr.InvalidAsset {
+			t.Errorf("%s(bad key) = %v", name, err)
+		}
+	}
+	h.submit(func(l *ledger.Tx) error {
+		if err := l.PutState("\x00model\x00bad\x00", []byte{0xff}); err != nil {
+			return err
+		}
+		return l.PutState("\x00computetask~output\x00t7\x00model\x00000000\x00", []byte{0xff})
+	})
+	h.evaluate(func(l *ledger.Tx) error {
+		if _, err := ledger.GetModel(l, "bad"); orcerr.KindOf(err) != orcerr.Internal {
+			t.Errorf("GetModel(corrupt) = %v", err)
+		}
+		if _, err := ledger.ComputeTaskOutputModels(l, "t7"); orcerr.KindOf(err) != orcerr.Internal {
+			t.Errorf("ComputeTaskOutputModels(corrupt) = %v", err)
+		}
+		return nil
+	})
+}
+
+func TestComputePlans(t *testing.T) {
+	h := newHarness(t)
+	plans := []*protos.ComputePlan{
+		{Key: "p1", Owner: "o1", Name: "one", CreationDate: ts(3)},
+		{Key: "p2", Owner: "o2", Name: "two", CreationDate: ts(1)},
+		{Key: "p3", Owner: "o1", Name: "three", CreationDate: ts(2)},
+		{Key: "p4", Owner: "o1", Name: "four", CreationDate: ts(2)},
+	}
+	h.submit(func(l *ledger.Tx) error {
+		for _, p := range plans {
+			if err := ledger.PutComputePlan(l, p, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// A rename rewrites the record only: no second index entry.
+	h.submit(func(l *ledger.Tx) error {
+		p, err := ledger.GetComputePlan(l, "p1")
+		if err != nil {
+			return err
+		}
+		p.Name = "renamed"
+		return ledger.PutComputePlan(l, p, false)
+	})
+	planKeys := func(ps []*protos.ComputePlan) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.GetKey())
+		}
+		return out
+	}
+	for _, c := range []struct {
+		owner string
+		want  []string
+	}{
+		{"", []string{"p2", "p3", "p4", "p1"}},
+		{"o1", []string{"p3", "p4", "p1"}},
+		{"o2", []string{"p2"}},
+		{"o9", nil},
+	} {
+		for _, size := range []uint32{0, 1, 3} {
+			var got []string
+			token, pages := "", 0
+			for pages < 10 {
+				var next string
+				h.evaluate(func(l *ledger.Tx) error {
+					page, n, err := ledger.QueryComputePlans(l, c.owner, token, size)
+					if err != nil {
+						t.Fatalf("QueryComputePlans(%q, %d): %v", c.owner, size, err)
+					}
+					if size > 0 && len(page) > int(size) {
+						t.Errorf("QueryComputePlans(%q, %d): page of %d", c.owner, size, len(page))
+					}
+					got = append(got, planKeys(page)...)
+					next = n
+					return nil
+				})
+				pages++
+				if next == "" {
+					break
+				}
+				token = next
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("QueryComputePlans(%q, %d) = %v, want %v", c.owner, size, got, c.want)
+			}
+		}
+	}
+	h.evaluate(func(l *ledger.Tx) error {
+		p, err := ledger.GetComputePlan(l, "p1")
+		if err != nil || p.GetName() != "renamed" || p.GetOwner() != "o1" {
+			t.Errorf("GetComputePlan(p1) = %v, %v", p, err)
+		}
+		if _, err := ledger.GetComputePlan(l, "p9"); orcerr.KindOf(err) != orcerr.NotFound || err.Error() != "OE0002: compute plan p9 not found" {
+			t.Errorf("GetComputePlan(p9) = %v", err)
+		}
+		if _, err := ledger.GetComputePlan(l, "\x00"); orcerr.KindOf(err) != orcerr.InvalidAsset {
+			t.Errorf("GetComputePlan(bad key) = %v", err)
+		}
+		for key, want := range map[string]bool{"p2": true, "p9": false} {
+			if ok, err := ledger.ComputePlanExists(l, key); err != nil || ok != want {
+				t.Errorf("ComputePlanExists(%s) = %v, %v", key, ok, err)
+			}
+		}
+		if _, err := ledger.ComputePlanExists(l, "\x00"); orcerr.KindOf(err) != orcerr.InvalidAsset {
+			t.Errorf("ComputePlanExists(bad key) = %v", err)
+		}
+		if _, _, err := ledger.QueryComputePlans(l, "", "%%%", 1); orcerr.KindOf(err) != orcerr.BadRequest {
+			t.Errorf("QueryComputePlans(bad token) = %v", err)
+		}
+		if _, _, err := ledger.QueryComputePlans(l, "o2", ledger.EncodeToken("\x00computeplan~owner~time\x00o1\x00"), 1); orcerr.KindOf(err) != orcerr.BadRequest {
+			t.Errorf("QueryComputePlans(token of another owner) = %v", err)
+		}
+		return nil
+	})
+	for name, p := range map[string]*protos.ComputePlan{
+		"bad key":   {Key: "\x00", Owner: "o1"},
+		"bad owner": {Key: "p5", Owner: "o\x00"},
+	} {
+		if err := h.run(true, "Org1MSP", func(l *ledger.Tx) error { return ledger.PutComputePlan(l, p, true) }); orcerr.KindOf(err) != orcerr.InvalidAsset {
+			t.Errorf("PutComputePlan(%s) = %v", name, err)
+		}
+	}
+	h.submit(func(l *ledger.Tx) error { return l.PutState("\x00computeplan\x00bad\x00", []byte{0xff}) })
+	h.evaluate(func(l *ledger.Tx) error {
+		if _, err := ledger.GetComputePlan(l, "bad"); orcerr.KindOf(err) != orcerr.Internal {
+			t.Errorf("GetComputePlan(corrupt) = %v", err)
+		}
+		return nil
+	})
+}
+
+func TestPerformances(t *testing.T) {
+	h := newHarness(t)
+	perf := func(task, id string, sec int64, v float32) *protos.Performance {
+		return &protos.Performance{ComputeTaskKey: task, ComputeTaskOutputIdentifier: id, PerformanceValue: v, CreationDate: ts(sec)}
+	}
+	perfs := []*protos.Performance{
+		perf("t2", "auc", 1, 0.5),
+		perf("t1", "auc", 2, 0.6),
+		perf("t1", "loss", 2, 0.1),
+		perf("t3", "auc", 3, 0.7),
+	}
+	h.submit(func(l *ledger.Tx) error {
+		for _, p := range perfs {
+			if err := ledger.AddPerformance(l, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if k := ledger.PerformanceKey(perfs[1]); k != "t1|auc" {
+		t.Errorf("PerformanceKey = %q", k)
+	}
+	names := func(ps []*protos.Performance) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, ledger.PerformanceKey(p))
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name string
+		f    *protos.PerformanceQueryFilter
+		want []string
+	}{
+		{"all", nil, []string{"t2|auc", "t1|auc", "t1|loss", "t3|auc"}},
+		{"task", &protos.PerformanceQueryFilter{ComputeTaskKey: "t1"}, []string{"t1|auc", "t1|loss"}},
+		{"task and output", &protos.PerformanceQueryFilter{ComputeTaskKey: "t1", ComputeTaskOutputIdentifier: "loss"}, []string{"t1|loss"}},
+		{"output", &protos.PerformanceQueryFilter{ComputeTaskOutputIdentifier: "auc"}, []string{"t2|auc", "t1|auc", "t3|auc"}},
+		{"unknown task", &protos.PerformanceQueryFilter{ComputeTaskKey: "t9"}, nil},
+	} {
+		for _, size := range []uint32{0, 1, 2} {
+			var got []string
+			token, pages := "", 0
+			for pages < 10 {
+				var next string
+				h.evaluate(func(l *ledger.Tx) error {
+					page, n, err := ledger.QueryPerformances(l, c.f, token, size)
+					if err != nil {
+						t.Fatalf("%s/%d: %v", c.name, size, err)
+					}
+					if size > 0 && len(page) > int(size) {
+						t.Errorf("%s/%d: page of %d", c.name, size, len(page))
+					}
+					got = append(got, names(page)...)
+					next = n
+					return nil
+				})
+				pages++
+				if next == "" {
+					break
+				}
+				token = next
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("%s/%d: performances %v, want %v", c.name, size, got, c.want)
+			}
+		}
+	}
+	h.evaluate(func(l *ledger.Tx) error {
+		page, _, err := ledger.QueryPerformances(l, &protos.PerformanceQueryFilter{ComputeTaskKey: "t3"}, "", 0)
+		if err != nil || len(page) != 1 || !proto.Equal(page[0], perfs[3]) {
+			t.Errorf("QueryPerformances(t3) = %v, %v", page, err)
+		}
+		for _, c := range []struct {
+			task, id string
+			want     bool
+		}{{"t1", "auc", true}, {"t1", "acc", false}, {"t9", "auc", false}} {
+			if ok, err := ledger.PerformanceExists(l, c.task, c.id); err != nil || ok != c.want {
+				t.Errorf("PerformanceExists(%s, %s) = %v, %v", c.task, c.id, ok, err)
+			}
+		}
+		if _, err := ledger.PerformanceExists(l, "t\x00", "auc"); orcerr.KindOf(err) != orcerr.InvalidAsset {
+			t.Errorf("PerformanceExists(bad key) = %v", err)
+		}
+		if _, _, err := ledger.QueryPerformances(l, nil, "not base64!", 1); orcerr.KindOf(err) != orcerr.BadRequest {
+			t.Errorf("QueryPerformances(bad token) = %v", err)
+		}
+		return nil
+	})
+	if err := h.run(true, "Org1MSP", func(l *ledger.Tx) error { return ledger.AddPerformance(l, perf("t\x00", "auc", 1, 0)) }); orcerr.KindOf(err) != orcerr.InvalidAsset {
+		t.Errorf("AddPerformance(bad key) = %v", err)
+	}
+	h.submit(func(l *ledger.Tx) error {
+		return l.PutState("\x00performance~task~time\x00t8\x00"+fmt.Sprintf("%020d", 1)+"\x00auc\x00", []byte{0xff})
+	})
+	h.evaluate(func(l *ledger.Tx) error {
+		if _, _, err := ledger.QueryPerformances(l, &protos.PerformanceQueryFilter{ComputeTaskKey: "t8"}, "", 0); orcerr.KindOf(err) != orcerr.Internal {
+			t.Errorf("QueryPerformances(corrupt) = %v", err)
+		}
+		return nil
+	})
+}
