@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"strconv"
 
@@ -95,5 +96,13 @@ func run(newChaincode func() (shim.Chaincode, error), getenv func(string) string
 		return shim.Start(cc)
 	}
 	srv := &shim.ChaincodeServer{CCID: cfg.ID, Address: cfg.Address, CC: cc, TLSProps: cfg.TLS}
+	tlsMode := "TLS"
+	switch {
+	case cfg.TLS.Disabled:
+		tlsMode = "no TLS"
+	case len(cfg.TLS.ClientCACerts) > 0:
+		tlsMode = "mutual TLS"
+	}
+	log.Printf("chaincode %s: serving on %s (%s)", cfg.ID, cfg.Address, tlsMode)
 	return srv.Start()
 }

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
@@ -19,9 +22,10 @@ import (
 )
 
 // TestSubmitThroughput measures submits (RegisterDataManager, endorsed by
-// both organizations) through Org1's gateway at concurrency 1 and 32. It
-// runs only with FABRIC_BENCH=1; FABRIC_BENCH_SECONDS sets each run's
-// length (default 10).
+// both organizations) through Org1's gateway at concurrency 1 and 32, or
+// through Org1's facade (gRPC) with FABRIC_BENCH_VIA=facade. It runs only
+// with FABRIC_BENCH=1; FABRIC_BENCH_SECONDS sets each run's length
+// (default 10).
 func TestSubmitThroughput(t *testing.T) {
 	if os.Getenv("FABRIC_BENCH") != "1" {
 		t.Skip("FABRIC_BENCH=1 runs the throughput measurement")
@@ -38,6 +42,25 @@ func TestSubmitThroughput(t *testing.T) {
 	if _, err := gw.Submit(ctx, "orchestrator.organization:RegisterOrganization", arg); err != nil && orcerr.KindOf(err) != orcerr.Conflict {
 		t.Fatal(err)
 	}
+	submit := func(dm *protos.NewDataManager) error {
+		arg, _ := proto.Marshal(dm)
+		_, err := gw.Submit(ctx, "orchestrator.datamanager:RegisterDataManager", arg)
+		return err
+	}
+	if os.Getenv("FABRIC_BENCH_VIA") == "facade" {
+		conn, err := grpc.NewClient(env["FABRIC_ORG1_FACADE"], grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		managers := protos.NewDataManagerServiceClient(conn)
+		mctx := metadata.AppendToOutgoingContext(context.Background(), "mspid", org1, "channel", env["FABRIC_CHANNEL"])
+		submit = func(dm *protos.NewDataManager) error {
+			_, err := managers.RegisterDataManager(mctx, dm)
+			return err
+		}
+		t.Logf("through the facade on %s", env["FABRIC_ORG1_FACADE"])
+	}
 	for _, workers := range []int{1, 32} {
 		var (
 			mu        sync.Mutex
@@ -51,9 +74,9 @@ func TestSubmitThroughput(t *testing.T) {
 		for range workers {
 			wg.Go(func() {
 				for time.Now().Before(deadline) {
-					arg, _ := proto.Marshal(chaincodetest.NewDataManager(uuid.NewString(), &protos.NewPermissions{Public: true}))
+					dm := chaincodetest.NewDataManager(uuid.NewString(), &protos.NewPermissions{Public: true})
 					t0 := time.Now()
-					_, err := gw.Submit(ctx, "orchestrator.datamanager:RegisterDataManager", arg)
+					err := submit(dm)
 					d := time.Since(t0)
 					mu.Lock()
 					if err != nil {

@@ -13,6 +13,10 @@ CC_NAME=${FABRIC_CHAINCODE:-orchestrator}
 CC_VERSION=1.0
 CC_LABEL=${CC_NAME}_${CC_VERSION}
 BATCH_TIMEOUT=${FABRIC_BATCH_TIMEOUT:-20ms}
+# How the chaincode runs: "service" (ccaas: a server the peers dial) or
+# "peer" (the peers launch the binary through builders/binary).
+CC_MODE=${FABRIC_CHAINCODE_MODE:-service}
+BINARY_BUILDER=$NETWORK_DIR/builders/binary
 
 # Loopback ports.
 ORDERER_PORT=7050
@@ -87,7 +91,7 @@ find_fabric_binaries() {
 # render TEMPLATE OUT: writes TEMPLATE with its ${VAR}s replaced.
 render() {
 	envsubst "$(printf '${%s} ' PEER_NAME PEER_MSPID PEER_PORT PEER_CC_PORT PEER_OPS_PORT PEER_STATE PEER_CRYPTO \
-		CCAAS_BUILDER ORDERER_PORT ORDERER_ADMIN_PORT ORDERER_OPS_PORT ORDERER_CRYPTO ORDERER_STATE \
+		CCAAS_BUILDER BINARY_BUILDER ORDERER_PORT ORDERER_ADMIN_PORT ORDERER_OPS_PORT ORDERER_CRYPTO ORDERER_STATE \
 		PEER1_PORT PEER2_PORT BATCH_TIMEOUT)" <"$1" >"$2"
 }
 

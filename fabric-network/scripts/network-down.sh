@@ -8,6 +8,16 @@ source "$(dirname "$0")/lib.sh"
 keep_logs=false
 [ "${1:-}" = --keep-logs ] && keep_logs=true
 
+# descendants PID: the pids of PID's children, grandchildren... (a peer's
+# chaincode processes when it launched them itself).
+descendants() {
+	local child
+	for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		echo "$child"
+		descendants "$child"
+	done
+}
+
 if [ -d "$STATE/pids" ]; then
 	pids=()
 	for f in "$STATE"/pids/*.pid; do
@@ -19,6 +29,10 @@ if [ -d "$STATE/pids" ]; then
 			continue
 		fi
 		if kill -0 "$pid" 2>/dev/null; then
+			for child in $(descendants "$pid"); do
+				kill -TERM "$child" 2>/dev/null || true
+				pids+=("$child")
+			done
 			kill -TERM "$pid" 2>/dev/null || true
 			pids+=("$pid")
 		fi

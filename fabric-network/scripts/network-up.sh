@@ -49,7 +49,7 @@ log "generating crypto material (cryptogen)"
 "$CRYPTOGEN_BIN" generate --config="$NETWORK_DIR/config/crypto-config.yaml" --output="$CRYPTO" >/dev/null
 
 log "creating the genesis block of $CHANNEL (configtxgen)"
-export ORDERER_PORT ORDERER_ADMIN_PORT ORDERER_OPS_PORT PEER1_PORT PEER2_PORT BATCH_TIMEOUT CCAAS_BUILDER ORDERER_CRYPTO
+export ORDERER_PORT ORDERER_ADMIN_PORT ORDERER_OPS_PORT PEER1_PORT PEER2_PORT BATCH_TIMEOUT CCAAS_BUILDER BINARY_BUILDER ORDERER_CRYPTO
 render "$NETWORK_DIR/config/configtx.yaml" "$STATE/configtx.yaml"
 FABRIC_CFG_PATH=$STATE "$CONFIGTXGEN_BIN" -profile OrchestratorChannel -channelID "$CHANNEL" \
 	-outputBlock "$STATE/$CHANNEL.block" >"$STATE/logs/configtxgen.log" 2>&1 ||
@@ -91,21 +91,27 @@ for n in 1 2; do
 	wait_for "peer0.org$n to join $CHANNEL" 30 as_org $n "$PEER_BIN" channel join -b "$STATE/$CHANNEL.block"
 done
 
-log "packaging the chaincode (ccaas, mutual TLS)"
 ccdir=$STATE/chaincode
 mkdir -p "$ccdir"
-# The chaincode server's key pair (self-signed), and a small CA that signs
-# the client certificate the peers present to it.
-ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-openssl req -x509 "${ec[@]}" -days 30 -keyout "$ccdir/server.key" -out "$ccdir/server.crt" \
-	-subj "/CN=orchestrator-chaincode" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
-openssl req -x509 "${ec[@]}" -days 30 -keyout "$ccdir/client-ca.key" -out "$ccdir/client-ca.crt" \
-	-subj "/CN=orchestrator-chaincode-clients" >/dev/null 2>&1
-openssl req "${ec[@]}" -keyout "$ccdir/client.key" -out "$ccdir/client.csr" -subj "/CN=peer" >/dev/null 2>&1
-openssl x509 -req -in "$ccdir/client.csr" -CA "$ccdir/client-ca.crt" -CAkey "$ccdir/client-ca.key" \
-	-CAcreateserial -days 30 -out "$ccdir/client.crt" >/dev/null 2>&1
-"$NETWORK_DIR/scripts/package-chaincode.sh" -o "$ccdir/orchestrator.tar.gz" -l "$CC_LABEL" \
-	-a "127.0.0.1:$CC_SERVER_PORT" -c "$ccdir/server.crt" -k "$ccdir/client.key" -K "$ccdir/client.crt" >"$ccdir/package.txt"
+if [ "$CC_MODE" = peer ]; then
+	log "packaging the chaincode binary (launched by the peers)"
+	"$NETWORK_DIR/scripts/package-chaincode.sh" -o "$ccdir/orchestrator.tar.gz" -l "$CC_LABEL" \
+		-b "$STATE/bin/chaincode" >"$ccdir/package.txt"
+else
+	log "packaging the chaincode (ccaas, mutual TLS)"
+	# The chaincode server's key pair (self-signed), and a small CA that signs
+	# the client certificate the peers present to it.
+	ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+	openssl req -x509 "${ec[@]}" -days 30 -keyout "$ccdir/server.key" -out "$ccdir/server.crt" \
+		-subj "/CN=orchestrator-chaincode" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
+	openssl req -x509 "${ec[@]}" -days 30 -keyout "$ccdir/client-ca.key" -out "$ccdir/client-ca.crt" \
+		-subj "/CN=orchestrator-chaincode-clients" >/dev/null 2>&1
+	openssl req "${ec[@]}" -keyout "$ccdir/client.key" -out "$ccdir/client.csr" -subj "/CN=peer" >/dev/null 2>&1
+	openssl x509 -req -in "$ccdir/client.csr" -CA "$ccdir/client-ca.crt" -CAkey "$ccdir/client-ca.key" \
+		-CAcreateserial -days 30 -out "$ccdir/client.crt" >/dev/null 2>&1
+	"$NETWORK_DIR/scripts/package-chaincode.sh" -o "$ccdir/orchestrator.tar.gz" -l "$CC_LABEL" \
+		-a "127.0.0.1:$CC_SERVER_PORT" -c "$ccdir/server.crt" -k "$ccdir/client.key" -K "$ccdir/client.crt" >"$ccdir/package.txt"
+fi
 PACKAGE_ID=$(sed -n 's/^package id: //p' "$ccdir/package.txt")
 log "package id $PACKAGE_ID"
 
@@ -115,11 +121,13 @@ for n in 1 2; do
 		die "install on peer0.org$n failed: $(tail -3 "$STATE/logs/lifecycle.log")"
 done
 
-log "starting the chaincode server on 127.0.0.1:$CC_SERVER_PORT"
-CHAINCODE_SERVER_ADDRESS=127.0.0.1:$CC_SERVER_PORT CHAINCODE_ID=$PACKAGE_ID \
-	CHAINCODE_TLS_KEY=$ccdir/server.key CHAINCODE_TLS_CERT=$ccdir/server.crt CHAINCODE_CLIENT_CA_CERT=$ccdir/client-ca.crt \
-	start chaincode "$STATE/bin/chaincode"
-wait_for "the chaincode server" 30 port_open "127.0.0.1:$CC_SERVER_PORT"
+if [ "$CC_MODE" != peer ]; then
+	log "starting the chaincode server on 127.0.0.1:$CC_SERVER_PORT"
+	CHAINCODE_SERVER_ADDRESS=127.0.0.1:$CC_SERVER_PORT CHAINCODE_ID=$PACKAGE_ID \
+		CHAINCODE_TLS_KEY=$ccdir/server.key CHAINCODE_TLS_CERT=$ccdir/server.crt CHAINCODE_CLIENT_CA_CERT=$ccdir/client-ca.crt \
+		start chaincode "$STATE/bin/chaincode"
+	wait_for "the chaincode server" 30 port_open "127.0.0.1:$CC_SERVER_PORT"
+fi
 
 orderer_flags=(-o "127.0.0.1:$ORDERER_PORT" --tls --cafile "$ORDERER_TLS_CA")
 cc_flags=(--channelID "$CHANNEL" --name "$CC_NAME" --version "$CC_VERSION" --sequence 1)

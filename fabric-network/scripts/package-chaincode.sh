@@ -4,6 +4,7 @@
 #
 #   package-chaincode.sh [-o FILE] [-l LABEL] [-a HOST:PORT] [-c ROOT_CERT_PEM]
 #                        [-k CLIENT_KEY_PEM -K CLIENT_CERT_PEM] [-t DIAL_TIMEOUT]
+#   package-chaincode.sh -b BINARY [-o FILE] [-l LABEL]
 #
 #   -o  package file to write (default: bin/orchestrator-ccaas.tar.gz)
 #   -l  package label (default: orchestrator_1.0)
@@ -13,6 +14,9 @@
 #   -k, -K  key and certificate the peer presents to the chaincode server
 #       (mutual TLS; the server must trust their CA: CHAINCODE_CLIENT_CA_CERT)
 #   -t  how long a peer waits to connect (default: 10s)
+#   -b  instead, package this chaincode binary (built from cmd/chaincode) for
+#       peers that launch it themselves: type "orchestrator-binary", for the
+#       external builder in fabric-network/builders/binary
 #
 # A ccaas package holds no code: a gzipped tar with metadata.json
 # ({"type":"ccaas","label":...}) and code.tar.gz, itself a gzipped tar with
@@ -32,7 +36,8 @@ root_cert=""
 client_key=""
 client_cert=""
 dial_timeout=10s
-while getopts "o:l:a:c:k:K:t:h" opt; do
+binary=""
+while getopts "o:l:a:c:k:K:t:b:h" opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	l) label=$OPTARG ;;
@@ -41,8 +46,9 @@ while getopts "o:l:a:c:k:K:t:h" opt; do
 	k) client_key=$OPTARG ;;
 	K) client_cert=$OPTARG ;;
 	t) dial_timeout=$OPTARG ;;
+	b) binary=$OPTARG ;;
 	*)
-		sed -n '2,17s/^# \{0,1\}//p' "$0" >&2
+		sed -n '2,21s/^# \{0,1\}//p' "$0" >&2
 		exit 2
 		;;
 	esac
@@ -60,36 +66,46 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/code" "$work/pkg"
 
-if [ -n "$client_key$client_cert" ] && { [ -z "$client_key" ] || [ -z "$client_cert" ] || [ -z "$root_cert" ]; }; then
-	echo "package-chaincode: mutual TLS needs -c, -k and -K" >&2
-	exit 2
-fi
-if [ -n "$client_key" ]; then
-	jq -n --arg a "$address" --arg t "$dial_timeout" --rawfile ca "$root_cert" \
-		--rawfile key "$client_key" --rawfile cert "$client_cert" \
-		'{address: $a, dial_timeout: $t, tls_required: true, client_auth_required: true,
-		  root_cert: $ca, client_key: $key, client_cert: $cert}' >"$work/code/connection.json"
-elif [ -n "$root_cert" ]; then
-	jq -n --arg a "$address" --arg t "$dial_timeout" --rawfile ca "$root_cert" \
-		'{address: $a, dial_timeout: $t, tls_required: true, client_auth_required: false, root_cert: $ca}' \
-		>"$work/code/connection.json"
-else
-	jq -n --arg a "$address" --arg t "$dial_timeout" \
-		'{address: $a, dial_timeout: $t, tls_required: false}' >"$work/code/connection.json"
-fi
-jq -n --arg l "$label" '{type: "ccaas", label: $l}' >"$work/pkg/metadata.json"
-
-# reproducible_tgz DIR OUT FILE...: a gzipped tar of FILEs of DIR with no
-# times, owners or folder entries.
+# reproducible_tgz DIR OUT MODE FILE...: a gzipped tar of FILEs of DIR with
+# no times, owners or folder entries, every file with MODE.
 reproducible_tgz() {
-	local dir=$1 dest=$2
-	shift 2
-	tar -C "$dir" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=0644 \
+	local dir=$1 dest=$2 mode=$3
+	shift 3
+	tar -C "$dir" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode="$mode" \
 		--format=ustar -cf - "$@" | gzip -n -9 >"$dest"
 }
-reproducible_tgz "$work/code" "$work/pkg/code.tar.gz" connection.json
+
+if [ -n "$binary" ]; then
+	# A prebuilt binary that the peer launches (builders/binary).
+	[ -x "$binary" ] || { echo "package-chaincode: $binary is not an executable" >&2; exit 2; }
+	type=orchestrator-binary
+	cp "$binary" "$work/code/chaincode"
+	reproducible_tgz "$work/code" "$work/pkg/code.tar.gz" 0755 chaincode
+else
+	# Chaincode-as-a-service: where and how the peer dials the server.
+	type=ccaas
+	if [ -n "$client_key$client_cert" ] && { [ -z "$client_key" ] || [ -z "$client_cert" ] || [ -z "$root_cert" ]; }; then
+		echo "package-chaincode: mutual TLS needs -c, -k and -K" >&2
+		exit 2
+	fi
+	if [ -n "$client_key" ]; then
+		jq -n --arg a "$address" --arg t "$dial_timeout" --rawfile ca "$root_cert" \
+			--rawfile key "$client_key" --rawfile cert "$client_cert" \
+			'{address: $a, dial_timeout: $t, tls_required: true, client_auth_required: true,
+			  root_cert: $ca, client_key: $key, client_cert: $cert}' >"$work/code/connection.json"
+	elif [ -n "$root_cert" ]; then
+		jq -n --arg a "$address" --arg t "$dial_timeout" --rawfile ca "$root_cert" \
+			'{address: $a, dial_timeout: $t, tls_required: true, client_auth_required: false, root_cert: $ca}' \
+			>"$work/code/connection.json"
+	else
+		jq -n --arg a "$address" --arg t "$dial_timeout" \
+			'{address: $a, dial_timeout: $t, tls_required: false}' >"$work/code/connection.json"
+	fi
+	reproducible_tgz "$work/code" "$work/pkg/code.tar.gz" 0644 connection.json
+fi
+jq -n --arg t "$type" --arg l "$label" '{type: $t, label: $l}' >"$work/pkg/metadata.json"
 mkdir -p "$(dirname "$out")"
-reproducible_tgz "$work/pkg" "$out" metadata.json code.tar.gz
+reproducible_tgz "$work/pkg" "$out" 0644 metadata.json code.tar.gz
 
 hash=$(sha256sum "$out" | cut -d' ' -f1)
 echo "label: $label"

@@ -9,6 +9,12 @@
 // that organization's identity, and refuses callers whose MSP id is another
 // organization's.
 //
+// Reads (Evaluate) and events come from the organization's own peer, and
+// Submit returns once that peer committed the transaction: a caller reads
+// its own writes. A transaction submitted through another organization's
+// peer becomes visible when this peer commits its block, at the same moment
+// as its events reach this Gateway's subscribers.
+//
 // Errors come back as the facade expects them: a contract error as an
 // *orcerr.Error with the kind and message the chaincode gave (parsed from
 // the gateway's endorsement error details), MVCC and phantom read conflicts
