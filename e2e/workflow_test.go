@@ -239,12 +239,12 @@ func (f *federation) plan(t *testing.T, owner *org, planKey string, base, rounds
 // reads its inputs, registers its outputs (models, performances) and
 // marks it DONE; the task fail instead gets a failure report. It returns
 // how many tasks it ran.
-func work(t *testing.T, o *org, fail string) int {
+func work(t *testing.T, o *org, planKey, fail string) int {
 	t.Helper()
 	ran := 0
 	for {
 		page := must(o.tasks().QueryTasks(o.ctx(), &protos.QueryTasksParam{PageSize: 5,
-			Filter: &protos.TaskQueryFilter{Worker: o.id, Status: protos.ComputeTaskStatus_STATUS_WAITING_FOR_EXECUTOR_SLOT}}))(t)
+			Filter: &protos.TaskQueryFilter{Worker: o.id, ComputePlanKey: planKey, Status: protos.ComputeTaskStatus_STATUS_WAITING_FOR_EXECUTOR_SLOT}}))(t)
 		if len(page.GetTasks()) == 0 {
 			return ran
 		}
@@ -283,14 +283,16 @@ func modelKey(taskKey string, i int) string {
 	return "0000000b-" + runID + "-4000-8000-" + taskKey[26:36] + fmt.Sprintf("%02x", i)
 }
 
-// runPlan has every organization work until nothing is left to run.
-func runPlan(t *testing.T, f *federation, fail string) int {
+// runPlan has every organization work on the plan's tasks until none is
+// left to run. It looks only at that plan, so tests sharing one ledger (an
+// external server, a Fabric network) do not run each other's tasks.
+func runPlan(t *testing.T, f *federation, planKey, fail string) int {
 	t.Helper()
 	total := 0
 	for {
 		ran := 0
 		for _, o := range f.orgs {
-			ran += work(t, o, fail)
+			ran += work(t, o, planKey, fail)
 		}
 		if ran == 0 {
 			return total
@@ -320,7 +322,7 @@ func testWorkflow(t *testing.T, addr1, addr2 string) {
 	if !running.GetIsRunning() {
 		t.Fatal("IsPlanRunning before any work: false")
 	}
-	ran := runPlan(t, f, "")
+	ran := runPlan(t, f, plan1, "")
 	if ran != len(keys) {
 		t.Fatalf("ran %d tasks, want %d", ran, len(keys))
 	}
@@ -367,7 +369,7 @@ func testWorkflow(t *testing.T, addr1, addr2 string) {
 	// A plan whose second task fails, and a plan that its owner cancels.
 	plan2 := key(0xc, 2)
 	keys2 := f.plan(t, org1, plan2, 100, 1)
-	runPlan(t, f, keys2[1])
+	runPlan(t, f, plan2, keys2[1])
 	fr := must(org1.failures().GetFailureReport(org1.ctx(), &protos.GetFailureReportParam{AssetKey: keys2[1]}))(t)
 	if fr.GetOwner() != org2.id {
 		t.Fatalf("failure report: %v", fr)
