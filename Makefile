@@ -94,3 +94,7 @@ test-fabric: ## fabric-up, the parity and end-to-end suites against the facades,
 .PHONY: chaincode-package
 chaincode-package: ## write the chaincode-as-a-service package bin/orchestrator-ccaas.tar.gz and print its package id
 	fabric-network/scripts/package-chaincode.sh -o bin/orchestrator-ccaas.tar.gz
+
+.PHONY: bench-fabric
+bench-fabric: ## test-fabric plus submit throughput through the gateway at concurrency 1 and 32 (needs Fabric binaries)
+	FABRIC_BENCH=1 fabric-network/scripts/test-fabric.sh
