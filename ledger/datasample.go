@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"google.golang.org/protobuf/encoding/protowire"
+
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
@@ -120,4 +122,47 @@ func QueryDataSamples(l *Tx, keys []string, token string, size int) ([]*protos.D
 		out = append(out, it.ds)
 	}
 	return out, "", nil
+}
+
+// DataSampleHasManager reports whether data sample key is linked to data
+// manager dm; OE0002 when the sample is unknown. It reads the stored
+// record like GetDataSample but decodes only its data manager keys
+// (field 2), which is all that checking a task input needs.
+func DataSampleHasManager(l *Tx, key, dm string) (bool, error) {
+	sk, err := DataSampleKind.Key(key)
+	if err != nil {
+		return false, err
+	}
+	b, err := l.GetState(sk)
+	if err != nil {
+		return false, orcerr.Wrap(orcerr.Internal, err, "read %s %s", DataSampleKind.Noun, key)
+	}
+	if b == nil {
+		return false, orcerr.New(orcerr.NotFound, "%s %s not found", DataSampleKind.Noun, key)
+	}
+	found := false
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false, orcerr.Wrap(orcerr.Internal, protowire.ParseError(n), "decode %s %s", DataSampleKind.Noun, key)
+		}
+		b = b[n:]
+		if num == 2 && typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return false, orcerr.Wrap(orcerr.Internal, protowire.ParseError(m), "decode %s %s", DataSampleKind.Noun, key)
+			}
+			if string(v) == dm {
+				found = true
+			}
+			b = b[m:]
+			continue
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b)
+		if m < 0 {
+			return false, orcerr.Wrap(orcerr.Internal, protowire.ParseError(m), "decode %s %s", DataSampleKind.Noun, key)
+		}
+		b = b[m:]
+	}
+	return found, nil
 }

@@ -320,3 +320,44 @@ func TestOrganizationsAndSamples(t *testing.T) {
 		return nil
 	})
 }
+
+func TestDataSampleHasManager(t *testing.T) {
+	h := newHarness(t)
+	h.submit(func(l *ledger.Tx) error {
+		return ledger.AddDataSample(l, &protos.DataSample{Key: "s1", DataManagerKeys: []string{"dm1", "dm2"},
+			Owner: "A", TestOnly: true, Checksum: "c", CreationDate: ts(7)})
+	})
+	h.evaluate(func(l *ledger.Tx) error {
+		for dm, want := range map[string]bool{"dm1": true, "dm2": true, "dm": false, "dm3": false, "": false} {
+			got, err := ledger.DataSampleHasManager(l, "s1", dm)
+			if err != nil || got != want {
+				t.Errorf("DataSampleHasManager(s1, %q) = %v, %v; want %v", dm, got, err, want)
+			}
+		}
+		if _, err := ledger.DataSampleHasManager(l, "nope", "dm1"); !errors.Is(err, orcerr.NotFound) {
+			t.Errorf("unknown sample: %v", err)
+		}
+		_, want := ledger.GetDataSample(l, "nope")
+		if _, err := ledger.DataSampleHasManager(l, "nope", "dm1"); err == nil || err.Error() != want.Error() {
+			t.Errorf("unknown sample: %v; want %v", err, want)
+		}
+		return nil
+	})
+	h.submit(func(l *ledger.Tx) error {
+		// Own writes are seen, and a truncated record is an error.
+		if err := ledger.AddDataSample(l, &protos.DataSample{Key: "s2", DataManagerKeys: []string{"dm9"}, CreationDate: ts(8)}); err != nil {
+			return err
+		}
+		if ok, err := ledger.DataSampleHasManager(l, "s2", "dm9"); !ok || err != nil {
+			t.Errorf("own write: %v, %v", ok, err)
+		}
+		sk, _ := ledger.DataSampleKind.Key("s3")
+		if err := l.PutState(sk, []byte{0x12, 0x05, 'd'}); err != nil {
+			return err
+		}
+		if _, err := ledger.DataSampleHasManager(l, "s3", "dm9"); !errors.Is(err, orcerr.Internal) {
+			t.Errorf("truncated record: %v", err)
+		}
+		return nil
+	})
+}

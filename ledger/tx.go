@@ -158,6 +158,13 @@ func (l *Tx) GetMultipleStates(keys ...string) ([][]byte, error) {
 	if len(vals) != len(missing) {
 		return nil, errors.New("get multiple states: stub returned a wrong number of values")
 	}
+	if len(missing) > len(l.values) {
+		// A large batch read (the samples of a task batch): grow the
+		// cache once instead of doubling it several times.
+		m := make(map[string]slot, 2*(len(l.values)+len(missing)))
+		maps.Copy(m, l.values)
+		l.values = m
+	}
 	for j, v := range vals {
 		l.values[missing[j]] = slot{v: v}
 		out[at[j]] = v

@@ -27,6 +27,16 @@ func TestRegisterTasksThroughChaincode(t *testing.T) {
 	}{
 		{"not the plan owner", "org2", []*protos.NewComputeTask{b.TrainTask(train, "org2")}, orcerr.PermissionDenied},
 		{"unknown organization", "org1", []*protos.NewComputeTask{b.AggTask(agg, "org3", train), b.TrainTask(train, "org1")}, orcerr.NotFound},
+		{"sample of another manager", "org1", []*protos.NewComputeTask{func() *protos.NewComputeTask {
+			nt := b.TrainTask(train, "org1")
+			nt.Inputs = append(nt.Inputs, tasktest.AssetInput("datasamples", b.Samples["org2"][0]))
+			return nt
+		}()}, orcerr.InvalidAsset},
+		{"unknown sample", "org1", []*protos.NewComputeTask{func() *protos.NewComputeTask {
+			nt := b.TrainTask(train, "org1")
+			nt.Inputs = append(nt.Inputs, tasktest.AssetInput("datasamples", tasktest.Key(0x13, 99)))
+			return nt
+		}()}, orcerr.NotFound},
 		{"ok, children first", "org1", []*protos.NewComputeTask{b.AggTask(agg, "org2", train), b.TrainTask(train, "org1")}, ""},
 		{"again", "org1", []*protos.NewComputeTask{b.TrainTask(train, "org1")}, orcerr.Conflict},
 	}

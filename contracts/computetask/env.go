@@ -65,6 +65,12 @@ func (e *txEnv) DataSample(key string) (*protos.DataSample, error) {
 	return ledger.Get[protos.DataSample](e.l, ledger.DataSampleKind, key)
 }
 
+// DataSampleHasManager reports whether a data sample belongs to a data
+// manager, decoding only the sample's data manager keys.
+func (e *txEnv) DataSampleHasManager(key, dm string) (bool, error) {
+	return ledger.DataSampleHasManager(e.l, key, dm)
+}
+
 // OrganizationExists reports whether id is a registered organization.
 func (e *txEnv) OrganizationExists(id string) (bool, error) {
 	return ledger.Exists(e.l, ledger.OrganizationKind, id)

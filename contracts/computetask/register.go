@@ -90,7 +90,6 @@ func (s *Session) Register(batch []*protos.NewComputeTask, owner string) ([]*pro
 // transaction's read cache. It reports nothing: a missing function or
 // sample, or a bad key, fails later in the checks, in their order.
 func (s *Session) preloadSamples(batch []*protos.NewComputeTask) {
-	seen := make(map[string]bool)
 	var keys []string
 	for _, nt := range batch {
 		fn, err := s.Function(nt.GetFunctionKey())
@@ -99,18 +98,27 @@ func (s *Session) preloadSamples(batch []*protos.NewComputeTask) {
 		}
 		for _, in := range nt.GetInputs() {
 			k := in.GetAssetKey()
-			if k == "" || seen[k] || fn.GetInputs()[in.GetIdentifier()].GetKind() != protos.AssetKind_ASSET_DATA_SAMPLE {
+			if k == "" || fn.GetInputs()[in.GetIdentifier()].GetKind() != protos.AssetKind_ASSET_DATA_SAMPLE {
 				continue
 			}
-			seen[k] = true
 			if _, ok := s.samples[k]; ok {
 				continue
 			}
-			if sk, err := ledger.DataSampleKind.Key(k); err == nil {
-				keys = append(keys, sk)
-			}
+			keys = append(keys, k)
 		}
 	}
+	// Each key once; the order does not matter (the reads only fill the
+	// transaction's cache).
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	n := 0
+	for _, k := range keys {
+		if sk, err := ledger.DataSampleKind.Key(k); err == nil {
+			keys[n] = sk
+			n++
+		}
+	}
+	keys = keys[:n]
 	if len(keys) > 1 {
 		_, _ = s.stub.GetMultipleStates(keys...)
 	}
@@ -339,15 +347,38 @@ func (s *Session) checkDataManagerInput(dmIn *protos.ComputeTaskInput, t *protos
 		return orcerr.New(orcerr.PermissionDenied, "not authorized to process data manager %s", dmKey)
 	}
 	for _, k := range sampleKeys {
-		ds, err := s.dataSample(k)
+		ok, err := s.sampleHasManager(k, dmKey)
 		if err != nil {
 			return err
 		}
-		if !slices.Contains(ds.GetDataManagerKeys(), dmKey) {
+		if !ok {
 			return orcerr.New(orcerr.InvalidAsset, "data sample %s does not belong to data manager %s", k, dmKey)
 		}
 	}
 	return nil
+}
+
+// sampleManagerChecker is implemented by environments that can tell
+// whether a data sample belongs to a data manager without decoding the
+// whole sample.
+type sampleManagerChecker interface {
+	DataSampleHasManager(key, dm string) (bool, error)
+}
+
+// sampleHasManager reports whether data sample key belongs to data manager
+// dm; OE0002 when the sample is unknown.
+func (s *Session) sampleHasManager(key, dm string) (bool, error) {
+	if d, ok := s.samples[key]; ok {
+		return slices.Contains(d.GetDataManagerKeys(), dm), nil
+	}
+	if c, ok := s.env.(sampleManagerChecker); ok {
+		return c.DataSampleHasManager(key, dm)
+	}
+	d, err := s.dataSample(key)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(d.GetDataManagerKeys(), dm), nil
 }
 
 // checkInputRef checks an input that is neither data manager nor data
