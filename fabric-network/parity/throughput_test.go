@@ -3,11 +3,7 @@ package parity_test
 import (
 	"context"
 	"os"
-	"slices"
-	"strconv"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
@@ -31,10 +27,7 @@ func TestSubmitThroughput(t *testing.T) {
 		t.Skip("FABRIC_BENCH=1 runs the throughput measurement")
 	}
 	env := networkEnv(t)
-	secs := 10
-	if s, err := strconv.Atoi(os.Getenv("FABRIC_BENCH_SECONDS")); err == nil && s > 0 {
-		secs = s
-	}
+	secs := benchSeconds()
 	ctx := context.Background()
 	gw := openGateway(ctx, t, env["FABRIC_ORG1_GATEWAY_FLAGS"])
 	ctx = facade.WithCaller(ctx, facade.Caller{MSPID: org1, Channel: env["FABRIC_CHANNEL"]})
@@ -62,47 +55,8 @@ func TestSubmitThroughput(t *testing.T) {
 		t.Logf("through the facade on %s", env["FABRIC_ORG1_FACADE"])
 	}
 	for _, workers := range []int{1, 32} {
-		var (
-			mu        sync.Mutex
-			latencies []time.Duration
-			failures  int
-			firstErr  error
-		)
-		deadline := time.Now().Add(time.Duration(secs) * time.Second)
-		start := time.Now()
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Go(func() {
-				for time.Now().Before(deadline) {
-					dm := chaincodetest.NewDataManager(uuid.NewString(), &protos.NewPermissions{Public: true})
-					t0 := time.Now()
-					err := submit(dm)
-					d := time.Since(t0)
-					mu.Lock()
-					if err != nil {
-						failures++
-						if firstErr == nil {
-							firstErr = err
-						}
-					} else {
-						latencies = append(latencies, d)
-					}
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
-		elapsed := time.Since(start)
-		slices.Sort(latencies)
-		if len(latencies) == 0 {
-			t.Fatalf("concurrency %d: no successful submit (%d failures: %v)", workers, failures, firstErr)
-		}
-		pct := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }
-		t.Logf("concurrency %2d: %d submits in %.1fs = %.1f submits/s, p50 %v, p99 %v, %d failures",
-			workers, len(latencies), elapsed.Seconds(), float64(len(latencies))/elapsed.Seconds(),
-			pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), failures)
-		if failures > 0 {
-			t.Errorf("concurrency %d: %d failures, first: %v", workers, failures, firstErr)
-		}
+		measure(t, workers, secs, 1, func(int) error {
+			return submit(chaincodetest.NewDataManager(uuid.NewString(), &protos.NewPermissions{Public: true}))
+		})
 	}
 }

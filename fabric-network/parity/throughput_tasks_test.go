@@ -1,0 +1,179 @@
+package parity_test
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
+	"github.com/fedchain/orchestrator/facade"
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// tasksPerBatch is the number of tasks each RegisterTasks submit registers.
+const tasksPerBatch = 50
+
+// benchSeconds is each throughput run's length: FABRIC_BENCH_SECONDS, or 10.
+func benchSeconds() int {
+	if s, err := strconv.Atoi(os.Getenv("FABRIC_BENCH_SECONDS")); err == nil && s > 0 {
+		return s
+	}
+	return 10
+}
+
+// measure runs submit from workers goroutines (worker is each one's index)
+// for secs seconds, logs submits/s (and items/s when perSubmit > 1), p50 and
+// p99, and fails the test on any error.
+func measure(t *testing.T, workers, secs, perSubmit int, submit func(worker int) error) {
+	t.Helper()
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		failures  int
+		firstErr  error
+	)
+	deadline := time.Now().Add(time.Duration(secs) * time.Second)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				err := submit(w)
+				d := time.Since(t0)
+				mu.Lock()
+				if err != nil {
+					failures++
+					if firstErr == nil {
+						firstErr = err
+					}
+				} else {
+					latencies = append(latencies, d)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(latencies)
+	if len(latencies) == 0 {
+		t.Fatalf("concurrency %d: no successful submit (%d failures: %v)", workers, failures, firstErr)
+	}
+	pct := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }
+	rate := float64(len(latencies)) / elapsed.Seconds()
+	items := ""
+	if perSubmit > 1 {
+		items = ", " + strconv.FormatFloat(rate*float64(perSubmit), 'f', 1, 64) + " tasks/s"
+	}
+	t.Logf("concurrency %2d: %d submits in %.1fs = %.1f submits/s%s, p50 %v, p99 %v, %d failures",
+		workers, len(latencies), elapsed.Seconds(), rate, items,
+		pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), failures)
+	if failures > 0 {
+		t.Errorf("concurrency %d: %d failures, first: %v", workers, failures, firstErr)
+	}
+}
+
+// TestRegisterTasksThroughput measures RegisterTasks submits of
+// tasksPerBatch independent train tasks through Org1's gateway at
+// concurrency 1 and 32, each worker registering into its own compute plan.
+// It runs only with FABRIC_BENCH=1; FABRIC_BENCH_SECONDS sets each run's
+// length (default 10).
+func TestRegisterTasksThroughput(t *testing.T) {
+	if os.Getenv("FABRIC_BENCH") != "1" {
+		t.Skip("FABRIC_BENCH=1 runs the throughput measurement")
+	}
+	env := networkEnv(t)
+	secs := benchSeconds()
+	ctx := context.Background()
+	gw := openGateway(ctx, t, env["FABRIC_ORG1_GATEWAY_FLAGS"])
+	ctx = facade.WithCaller(ctx, facade.Caller{MSPID: org1, Channel: env["FABRIC_CHANNEL"]})
+	submit := func(tx string, req proto.Message) error {
+		arg, err := proto.Marshal(req)
+		if err != nil {
+			return err
+		}
+		_, err = gw.Submit(ctx, tx, arg)
+		return err
+	}
+	must := func(tx string, req proto.Message) {
+		t.Helper()
+		if err := submit(tx, req); err != nil {
+			t.Fatalf("%s: %v", tx, err)
+		}
+	}
+
+	if err := submit("orchestrator.organization:RegisterOrganization",
+		&protos.RegisterOrganizationParam{Address: "https://org1.example.org"}); err != nil && orcerr.KindOf(err) != orcerr.Conflict {
+		t.Fatal(err)
+	}
+	fn, dm := uuid.NewString(), uuid.NewString()
+	addr := chaincodetest.Addressable
+	public := &protos.NewPermissions{Public: true}
+	must("orchestrator.function:RegisterFunction", &protos.NewFunction{
+		Key: fn, Name: "train", Description: addr("d-" + fn), Archive: addr("a-" + fn), NewPermissions: public,
+		Inputs: map[string]*protos.FunctionInput{
+			"opener":      {Kind: protos.AssetKind_ASSET_DATA_MANAGER},
+			"datasamples": {Kind: protos.AssetKind_ASSET_DATA_SAMPLE, Multiple: true},
+		},
+		Outputs: map[string]*protos.FunctionOutput{"model": {Kind: protos.AssetKind_ASSET_MODEL}},
+	})
+	for _, a := range []protos.FunctionAction{protos.FunctionAction_FUNCTION_ACTION_BUILDING, protos.FunctionAction_FUNCTION_ACTION_READY} {
+		must("orchestrator.function:ApplyFunctionAction", &protos.ApplyFunctionActionParam{FunctionKey: fn, Action: a})
+	}
+	must("orchestrator.datamanager:RegisterDataManager", chaincodetest.NewDataManager(dm, public))
+	inputs := []*protos.ComputeTaskInput{{Identifier: "opener", Ref: &protos.ComputeTaskInput_AssetKey{AssetKey: dm}}}
+	var samples []*protos.NewDataSample
+	for range 3 {
+		s := uuid.NewString()
+		samples = append(samples, &protos.NewDataSample{Key: s, DataManagerKeys: []string{dm}, Checksum: chaincodetest.Checksum(s)})
+		inputs = append(inputs, &protos.ComputeTaskInput{Identifier: "datasamples", Ref: &protos.ComputeTaskInput_AssetKey{AssetKey: s}})
+	}
+	must("orchestrator.datasample:RegisterDataSamples", &protos.RegisterDataSamplesParam{Samples: samples})
+	org1Only := &protos.NewPermissions{AuthorizedIds: []string{org1}}
+
+	for _, workers := range []int{1, 32} {
+		plans := make([]string, workers)
+		var (
+			wg       sync.WaitGroup
+			mu       sync.Mutex
+			firstErr error
+		)
+		for w := range plans {
+			plans[w] = uuid.NewString()
+			wg.Go(func() {
+				err := submit("orchestrator.computeplan:RegisterPlan",
+					&protos.NewComputePlan{Key: plans[w], Name: "bench-" + strconv.Itoa(w)})
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if firstErr != nil {
+			t.Fatalf("register plan: %v", firstErr)
+		}
+		measure(t, workers, secs, tasksPerBatch, func(w int) error {
+			tasks := make([]*protos.NewComputeTask, tasksPerBatch)
+			for i := range tasks {
+				tasks[i] = &protos.NewComputeTask{
+					Key: uuid.NewString(), FunctionKey: fn, ComputePlanKey: plans[w],
+					Inputs:   inputs,
+					Outputs:  map[string]*protos.NewComputeTaskOutput{"model": {Permissions: org1Only}},
+					Metadata: map[string]string{"round": strconv.Itoa(i)},
+				}
+			}
+			return submit("orchestrator.computetask:RegisterTasks", &protos.RegisterTasksParam{Tasks: tasks})
+		})
+	}
+}
