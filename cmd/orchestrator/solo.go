@@ -18,7 +18,7 @@ import (
 
 	"github.com/fedchain/orchestrator/cmd/orchestrator/internal/soloinvoker"
 	"github.com/fedchain/orchestrator/solo"
-	"github.com/fedchain/orchestrator/solo/boltstore"
+	"github.com/fedchain/orchestrator/solo/pebblestore"
 	"github.com/fedchain/orchestrator/solo/couchstore"
 	"github.com/fedchain/orchestrator/solo/store"
 )
@@ -102,11 +102,11 @@ func openSolo(ctx context.Context, f *soloFlags, reg prometheus.Registerer, chan
 			return backend{}, err
 		}
 		closers = append(closers, unlock)
-		var bopts []boltstore.Option
+		var popts []pebblestore.Option
 		if f.unsafeNoSync {
-			bopts = append(bopts, boltstore.WithNoSync())
+			popts = append(popts, pebblestore.WithNoSync())
 		}
-		opener = boltstore.Opener(f.data, bopts...)
+		opener = pebblestore.Opener(f.data, popts...)
 		abs, _ := filepath.Abs(f.data)
 		describe = []any{"store", "embedded", "data", abs}
 		if f.unsafeNoSync {

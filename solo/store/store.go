@@ -32,8 +32,9 @@
 //
 // # Implementations
 //
-// solo/memstore (memory), solo/boltstore (embedded bbolt file, the default)
-// and solo/couchstore (CouchDB). All pass the conformance suite in
+// solo/memstore (memory), solo/pebblestore (embedded Pebble database, the
+// default), solo/boltstore (embedded bbolt file) and solo/couchstore
+// (CouchDB). All pass the conformance suite in
 // solo/store/storetest.
 package store
 
@@ -128,6 +129,20 @@ type Batch struct {
 	// Event, if not nil, is appended to the channel's event log in the same
 	// atomic step as Writes. Its Seq is assigned by the store.
 	Event *Event
+	// Snapshot is the number of the snapshot every read of Reads and Ranges
+	// was made on (see Snapshotter), or 0 when unknown. A store that knows
+	// which keys were written after that snapshot may validate the batch
+	// from that knowledge instead of re-reading the state; a wrong number
+	// makes validation wrong, so only set what the Reader reported.
+	Snapshot uint64
+}
+
+// Snapshotter is implemented by Readers that read one numbered, consistent
+// snapshot of the committed state. Numbers grow with commits; 0 means the
+// Reader cannot tell. The number stays readable after Close, so that the
+// transaction can put it in its Batch.
+type Snapshotter interface {
+	Snapshot() uint64
 }
 
 // Reader reads the committed state. Implementations should give a
