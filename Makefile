@@ -67,7 +67,7 @@ BENCH_FLAGS ?=
 
 .PHONY: bench
 bench: ## benchmarks: stores, stub and contracts (go test -bench), then the load tool against $(BENCH_ADDR) or an in-process solo server
-	$(GO) test -run '^$$' -bench . -benchtime 200x ./solo/memstore ./solo/boltstore
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./solo/memstore ./solo/pebblestore
 	$(GO) test -run '^$$' -bench 'RegisterTasks|QueryTasksPages' -benchtime 3x ./contracts/computetask/
 	$(GO) run ./cmd/orchestrator bench $(if $(BENCH_ADDR),--addr $(BENCH_ADDR),--self) $(BENCH_FLAGS)
 

@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
+	"sync"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -23,11 +27,13 @@ const (
 	headerChannel = "channel"
 )
 
-// orgClient is the API as seen by one organization: its own connection (its
-// own client certificate under mutual TLS) and its headers.
+// orgClient is the API as seen by one organization: its own connection (to
+// its own address, with its own client certificate under mutual TLS) and
+// its headers.
 type orgClient struct {
 	mspid   string
 	channel string
+	addr    string
 	conn    *grpc.ClientConn
 
 	org      protos.OrganizationServiceClient
@@ -43,23 +49,25 @@ type orgClient struct {
 // maxRecvBytes is the largest response the run accepts (a page of events).
 const maxRecvBytes = 64 << 20
 
-// dial opens the connection of organization mspid (lazily: the first call
-// connects).
+// dial opens the connection of organization mspid to its address
+// (lazily: the first call connects).
 func dial(cfg *Config, mspid string) (*orgClient, error) {
+	addr := cfg.addrOf(mspid)
 	creds, err := transportCredentials(cfg, mspid)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := grpc.NewClient(cfg.Addr,
+	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvBytes)),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("connect to %s (%s): %w", addr, mspid, err)
 	}
 	return &orgClient{
 		mspid:    mspid,
 		channel:  cfg.Channel,
+		addr:     addr,
 		conn:     conn,
 		org:      protos.NewOrganizationServiceClient(conn),
 		function: protos.NewFunctionServiceClient(conn),
@@ -72,15 +80,25 @@ func dial(cfg *Config, mspid string) (*orgClient, error) {
 	}, nil
 }
 
-// transportCredentials returns plaintext, or TLS with the configured CA,
-// server name and the client certificate of mspid.
+// transportCredentials returns plaintext, or TLS (tlsConfig).
 func transportCredentials(cfg *Config, mspid string) (credentials.TransportCredentials, error) {
 	if !cfg.useTLS() {
 		return insecure.NewCredentials(), nil
 	}
+	tc, err := tlsConfig(cfg, mspid)
+	if err != nil {
+		return nil, err
+	}
+	return credentials.NewTLS(tc), nil
+}
+
+// tlsConfig is the TLS configuration of organization mspid's connection:
+// the configured CA, the configured server name or else the host of the
+// organization's address, and its client certificate.
+func tlsConfig(cfg *Config, mspid string) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.TLSServerName}
 	if tc.ServerName == "" {
-		if host, _, err := net.SplitHostPort(cfg.Addr); err == nil {
+		if host, _, err := net.SplitHostPort(cfg.addrOf(mspid)); err == nil {
 			tc.ServerName = host
 		}
 	}
@@ -102,7 +120,7 @@ func transportCredentials(cfg *Config, mspid string) (credentials.TransportCrede
 		}
 		tc.Certificates = []tls.Certificate{cert}
 	}
-	return credentials.NewTLS(tc), nil
+	return tc, nil
 }
 
 // ctx returns parent with the organization's headers.
@@ -129,6 +147,51 @@ func dialAll(cfg *Config) (clients, error) {
 		cs[org] = c
 	}
 	return cs, nil
+}
+
+// connect opens every organization's connection (TCP, and TLS handshake),
+// concurrently, each within timeout, and returns how long each took in
+// milliseconds; a connection that fails is left to the phases, whose calls
+// then fail and count as errors.
+func (cs clients) connect(ctx context.Context, timeout time.Duration) (ms map[string]float64, failed []string) {
+	ms = map[string]float64{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for org, c := range cs {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			start := time.Now()
+			c.conn.Connect()
+			for {
+				st := c.conn.GetState()
+				if st == connectivity.Ready {
+					mu.Lock()
+					ms[org] = float64(time.Since(start).Microseconds()) / 1000
+					mu.Unlock()
+					return
+				}
+				if st == connectivity.TransientFailure || !c.conn.WaitForStateChange(ctx, st) {
+					mu.Lock()
+					failed = append(failed, org)
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	slices.Sort(failed)
+	return ms, failed
+}
+
+// targets maps every organization to the address its calls go to.
+func (cs clients) targets() map[string]string {
+	out := make(map[string]string, len(cs))
+	for org, c := range cs {
+		out[org] = c.addr
+	}
+	return out
 }
 
 func (cs clients) close() error {

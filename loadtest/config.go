@@ -5,7 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -13,15 +16,22 @@ import (
 // Config is what a run does and where it sends it. Start from
 // DefaultConfig; RegisterFlags binds every field to a command line flag.
 type Config struct {
-	// Addr is the host:port of the server under test; the only place the
-	// run sends traffic.
+	// Addr is the host:port of the server under test: where the calls of
+	// every organization without an entry in OrgAddrs go.
 	Addr string `json:"addr"`
+	// OrgAddrs maps an organization (MSP id) to the host:port of its own
+	// server, where every call carrying its mspid header goes: one facade
+	// per organization, as on a Fabric network, where a facade refuses the
+	// calls of other organizations.
+	OrgAddrs map[string]string `json:"org_addrs,omitempty"`
 	// TLS enables TLS (implied by TLSCA or ClientCerts); without TLSCA the
 	// system roots verify the server.
 	TLS bool `json:"tls"`
 	// TLSCA is a PEM file of the CA(s) that issued the server certificate.
 	TLSCA string `json:"tls_ca,omitempty"`
-	// TLSServerName overrides the name checked in the server certificate.
+	// TLSServerName overrides the name checked in the server certificate
+	// (of every organization's server); by default it is the host of the
+	// address the organization's calls go to.
 	TLSServerName string `json:"tls_server_name,omitempty"`
 	// ClientCerts maps an organization (MSP id) to the client certificate
 	// and key it presents (mutual TLS).
@@ -50,6 +60,11 @@ type Config struct {
 	// the functions, so that tasks are registered ready to run, instead of
 	// after the tasks, which the builds then release.
 	BuildBeforeTasks bool `json:"build_before_tasks"`
+
+	// Phases, when not empty, names the phases to run; the phases whose
+	// results they use run too, before them (--phases tasks also runs
+	// organizations, functions, data and plans). Empty: every phase.
+	Phases []string `json:"phases,omitempty"`
 
 	// Probes sends, after the task queries, a few requests the API must
 	// refuse (unknown task, duplicate task, wrong organization, model too
@@ -141,17 +156,20 @@ func DefaultConfig() Config {
 // RegisterFlags defines one flag per field of c on fs, with the current
 // values of c as defaults; parsing fs then sets c.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Addr, "addr", c.Addr, "host:port of the server under test (the only address the run talks to)")
+	fs.StringVar(&c.Addr, "addr", c.Addr, "host:port of the server under test; the calls of the organizations without --org-addr go there")
+	fs.Var((*orgAddrFlag)(&c.OrgAddrs), "org-addr", "MSPID=HOST:PORT: send every call whose mspid header is MSPID to HOST:PORT instead of --addr "+
+		"(one facade per organization, as on Fabric, where a facade refuses other organizations' calls); repeatable, or several separated by commas")
 	fs.BoolVar(&c.TLS, "tls", c.TLS, "use TLS (implied by --tls-ca and --client-cert); without --tls-ca the system roots verify the server")
-	fs.StringVar(&c.TLSCA, "tls-ca", c.TLSCA, "PEM file of the CA that issued the server certificate; enables TLS")
-	fs.StringVar(&c.TLSServerName, "tls-server-name", c.TLSServerName, "name to verify in the server certificate (default: the host of --addr)")
+	fs.StringVar(&c.TLSCA, "tls-ca", c.TLSCA, "PEM file of the CA(s) that issued the server certificate(s) (one file may hold the CAs of several facades); enables TLS")
+	fs.StringVar(&c.TLSServerName, "tls-server-name", c.TLSServerName, "name to verify in the server certificate of every organization (default: the host of the address its calls go to)")
 	fs.Var((*certFlag)(&c.ClientCerts), "client-cert", "MSPID=CERT_FILE,KEY_FILE: the client certificate organization MSPID presents (repeatable); enables TLS")
 	fs.StringVar(&c.Channel, "channel", c.Channel, "channel header of every call")
 	fs.Var((*listFlag)(&c.Orgs), "orgs", "comma-separated MSP ids: the first owns the data and executes the tasks, the last owns functions, plans and tasks")
 	fs.IntVar(&c.Functions, "functions", c.Functions, "train functions to register")
 	fs.IntVar(&c.Samples, "samples", c.Samples, "data samples to register")
 	fs.IntVar(&c.SampleBatch, "sample-batch", c.SampleBatch, "data samples per RegisterDataSamples call")
-	fs.IntVar(&c.Plans, "plans", c.Plans, "compute plans")
+	fs.IntVar(&c.Plans, "plans", c.Plans, "compute plans; the tasks phase makes plans x ceil(tasks-per-plan / task-batch) RegisterTasks calls "+
+		"(20 by default: their p99 is then the slowest of them; more plans give a real tail)")
 	fs.IntVar(&c.TasksPerPlan, "tasks-per-plan", c.TasksPerPlan, "chained train tasks per compute plan")
 	fs.IntVar(&c.TaskBatch, "task-batch", c.TaskBatch, "tasks per RegisterTasks call")
 	fs.IntVar(&c.SamplesPerTask, "samples-per-task", c.SamplesPerTask, "data samples each task trains on")
@@ -159,6 +177,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.TaskPageSize, "task-page-size", c.TaskPageSize, "page size of the QueryTasks walks")
 	fs.IntVar(&c.EventPageSize, "event-page-size", c.EventPageSize, "page size of the QueryEvents walks")
 	fs.BoolVar(&c.BuildBeforeTasks, "build-before-tasks", c.BuildBeforeTasks, "build the functions right after registering them (tasks start ready) instead of after the tasks (the builds release them)")
+	fs.Var((*listFlag)(&c.Phases), "phases", "comma-separated phases to run, with the phases they need before them "+
+		"(--phases tasks: organizations, functions, data, plans, tasks); default all: "+strings.Join(phaseNames(), ","))
 	fs.BoolVar(&c.Probes, "probes", c.Probes, "check that the API refuses a few invalid requests with the reference's codes (--probes=false: skip)")
 	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "goroutines sharing the work of each phase")
 	fs.DurationVar(&c.CallTimeout, "call-timeout", c.CallTimeout, "timeout of every unary call")
@@ -195,6 +215,15 @@ func (c *Config) Validate() error {
 	check(c.CallTimeout > 0, "call-timeout: %v, want > 0", c.CallTimeout)
 	check(c.Deadline > 0, "deadline: %v, want > 0", c.Deadline)
 	check(c.MaxErrors >= 0, "max-errors: %d, want >= 0", c.MaxErrors)
+	for _, name := range c.Phases {
+		check(slices.Contains(phaseNames(), name), "phases: unknown phase %q (phases: %s)", name, strings.Join(phaseNames(), ","))
+	}
+	for _, org := range slices.Sorted(maps.Keys(c.OrgAddrs)) {
+		check(slices.Contains(c.Orgs, org), "org-addr: %q is not one of --orgs (%s)", org, strings.Join(c.Orgs, ","))
+		if err := checkHostPort(c.OrgAddrs[org]); err != nil {
+			errs = append(errs, fmt.Errorf("org-addr %s: %w", org, err))
+		}
+	}
 	for org, ck := range c.ClientCerts {
 		check(slices.Contains(c.Orgs, org), "client-cert: %q is not one of --orgs", org)
 		check(ck.Cert != "" && ck.Key != "", "client-cert %s: want CERT_FILE,KEY_FILE", org)
@@ -204,6 +233,82 @@ func (c *Config) Validate() error {
 
 // useTLS tells whether the run connects with TLS.
 func (c *Config) useTLS() bool { return c.TLS || c.TLSCA != "" || len(c.ClientCerts) > 0 }
+
+// addrOf returns the address the calls of organization mspid go to.
+func (c *Config) addrOf(mspid string) string {
+	if a, ok := c.OrgAddrs[mspid]; ok {
+		return a
+	}
+	return c.Addr
+}
+
+// checkHostPort checks that addr is HOST:PORT with a host and a port
+// number.
+func checkHostPort(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q: want HOST:PORT", addr)
+	}
+	if host == "" {
+		return fmt.Errorf("%q: no host", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number in 1-65535", addr, port)
+	}
+	return nil
+}
+
+// orgAddrFlag collects MSPID=HOST:PORT items, from repeated flags or
+// several in one value, separated by commas (ORCHESTRATOR_ORG_ADDR).
+type orgAddrFlag map[string]string
+
+func (f *orgAddrFlag) String() string {
+	if f == nil || *f == nil {
+		return ""
+	}
+	var items []string
+	for org, addr := range *f {
+		items = append(items, org+"="+addr)
+	}
+	slices.Sort(items)
+	return strings.Join(items, ",")
+}
+
+// Set adds the comma-separated MSPID=HOST:PORT items of v; it adds none
+// when one is wrong, and refuses a second address for an organization.
+func (f *orgAddrFlag) Set(v string) error {
+	add := map[string]string{}
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		org, addr, ok := strings.Cut(item, "=")
+		org, addr = strings.TrimSpace(org), strings.TrimSpace(addr)
+		if !ok || org == "" || addr == "" {
+			return fmt.Errorf("%q: want MSPID=HOST:PORT", item)
+		}
+		if err := checkHostPort(addr); err != nil {
+			return fmt.Errorf("%s: %w", org, err)
+		}
+		prev, seen := add[org]
+		if !seen && *f != nil {
+			prev, seen = (*f)[org]
+		}
+		if seen && prev != addr {
+			return fmt.Errorf("%s: two addresses, %s and %s", org, prev, addr)
+		}
+		add[org] = addr
+	}
+	if len(add) == 0 {
+		return errors.New("want MSPID=HOST:PORT")
+	}
+	if *f == nil {
+		*f = map[string]string{}
+	}
+	maps.Copy(*f, add)
+	return nil
+}
 
 // listFlag is a comma-separated list flag; setting it replaces the list.
 type listFlag []string

@@ -140,3 +140,105 @@ func TestConfigJSON(t *testing.T) {
 		t.Error("a bad duration decodes")
 	}
 }
+
+func TestOrgAddrFlag(t *testing.T) {
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.RegisterFlags(fs)
+	err := fs.Parse([]string{
+		"--orgs", "Org1MSP,Org2MSP,Org3MSP",
+		"--org-addr", "Org1MSP=127.0.0.1:9001",
+		"--org-addr", " Org2MSP = facade2.example:9002 , Org1MSP=127.0.0.1:9001,", // the env form; a repeat of the same address is fine
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"Org1MSP": "127.0.0.1:9001", "Org2MSP": "facade2.example:9002"}
+	if !reflect.DeepEqual(c.OrgAddrs, want) {
+		t.Errorf("org-addr %v, want %v", c.OrgAddrs, want)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for org, addr := range map[string]string{"Org1MSP": "127.0.0.1:9001", "Org2MSP": "facade2.example:9002", "Org3MSP": c.Addr} {
+		if got := c.addrOf(org); got != addr {
+			t.Errorf("addrOf(%s) = %s, want %s", org, got, addr)
+		}
+	}
+	if got := fs.Lookup("org-addr").Value.String(); got != "Org1MSP=127.0.0.1:9001,Org2MSP=facade2.example:9002" {
+		t.Errorf("String() = %q", got)
+	}
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--org-addr", "127.0.0.1:9001"}, `"127.0.0.1:9001": want MSPID=HOST:PORT`},
+		{[]string{"--org-addr", "Org1MSP="}, `"Org1MSP=": want MSPID=HOST:PORT`},
+		{[]string{"--org-addr", "=127.0.0.1:9001"}, "want MSPID=HOST:PORT"},
+		{[]string{"--org-addr", "Org1MSP=127.0.0.1"}, `Org1MSP: "127.0.0.1": want HOST:PORT`},
+		{[]string{"--org-addr", "Org1MSP=:9001"}, `Org1MSP: ":9001": no host`},
+		{[]string{"--org-addr", "Org1MSP=host:http"}, `port "http" is not a number in 1-65535`},
+		{[]string{"--org-addr", "Org1MSP=host:70000"}, "not a number in 1-65535"},
+		{[]string{"--org-addr", " , "}, "want MSPID=HOST:PORT"},
+		{[]string{"--org-addr", "Org1MSP=a:1,Org1MSP=b:2"}, "Org1MSP: two addresses, a:1 and b:2"},
+		{[]string{"--org-addr", "Org1MSP=a:1", "--org-addr", "Org1MSP=b:2"}, "Org1MSP: two addresses, a:1 and b:2"},
+	} {
+		c := DefaultConfig()
+		fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		c.RegisterFlags(fs)
+		if err := fs.Parse(tt.args); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want %q", tt.args, err, tt.want)
+		}
+	}
+
+	// A wrong item leaves the others out too.
+	var f orgAddrFlag
+	if err := f.Set("A=a:1,B=b"); err == nil || len(f) != 0 {
+		t.Errorf("Set with a wrong item: %v, kept %v", err, f)
+	}
+}
+
+func TestValidateOrgAddrsAndPhases(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   string
+	}{
+		{"address of a stranger", func(c *Config) { c.OrgAddrs = map[string]string{"Org1MSP": "127.0.0.1:9001"} },
+			`org-addr: "Org1MSP" is not one of --orgs (MyOrg1MSP,MyOrg2MSP)`},
+		{"bad address", func(c *Config) { c.OrgAddrs = map[string]string{"MyOrg1MSP": "nowhere"} }, `org-addr MyOrg1MSP: "nowhere": want HOST:PORT`},
+		{"unknown phase", func(c *Config) { c.Phases = []string{"tasks", "task"} }, `phases: unknown phase "task" (phases: organizations,functions,`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.change(&c)
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTLSConfigPerOrganization(t *testing.T) {
+	c := DefaultConfig()
+	c.TLS = true
+	c.Addr = "default.example:9000"
+	c.OrgAddrs = map[string]string{"MyOrg2MSP": "facade2.example:9002"}
+	for org, want := range map[string]string{"MyOrg1MSP": "default.example", "MyOrg2MSP": "facade2.example"} {
+		tc, err := tlsConfig(&c, org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.ServerName != want {
+			t.Errorf("%s: server name %q, want %q", org, tc.ServerName, want)
+		}
+	}
+	c.TLSServerName = "orchestrator.example"
+	if tc, err := tlsConfig(&c, "MyOrg2MSP"); err != nil || tc.ServerName != "orchestrator.example" {
+		t.Errorf("--tls-server-name: %v, %v; want it for every organization", tc.ServerName, err)
+	}
+}

@@ -25,6 +25,12 @@
 //
 // With Config.BuildBeforeTasks, function-builds comes right after functions:
 // the tasks are then registered ready to run instead of waiting for builds.
+// Config.Phases runs some phases only, with the phases they need before
+// them (tasks needs organizations, functions, data and plans).
+//
+// Each organization has its own connection, to Config.Addr or to its own
+// address (Config.OrgAddrs): on a Fabric network there is one facade per
+// organization, and a facade refuses the calls of another organization.
 //
 // The work of a phase is shared by Config.Concurrency goroutines. Besides
 // failed calls, a run checks the answers (statuses, ranks, owners, page walks
@@ -35,8 +41,9 @@
 // a server.
 //
 // Run reports, for each phase and method, calls, items, rates and latency
-// quantiles (from a logarithmic histogram: bounded memory, about 1.6%
-// precision), as a table and one JSON line, and fails when any error
-// occurred. A run is bounded: a fixed amount of work, a call timeout, an
+// quantiles (nearest rank: exact up to 4096 calls, past that from a
+// logarithmic histogram, within about 1.6%; below 100 calls the p99 is the
+// slowest call), as a table and one JSON line, and fails when any error
+// occurred. Every call of a phase counts: there is no warm-up. A run is bounded: a fixed amount of work, a call timeout, an
 // overall deadline and a maximum number of errors.
 package loadtest

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"time"
 )
 
@@ -17,15 +18,26 @@ const (
 	numBuckets = exactBelow + (64-subBits-1)*subBuckets
 )
 
+// exactUpTo is how many durations a histogram keeps as they are: up to
+// that many, its quantiles are exact rather than estimated from buckets.
+const exactUpTo = 4096
+
 // histogram counts durations in logarithmic buckets: bounded memory, and
-// quantiles within about 1.6% of the exact value. The zero value is empty
-// and ready to use; it is not safe for concurrent use.
+// quantiles within about 1.6% of the exact value, exact up to exactUpTo
+// durations. The zero value is empty and ready to use; it is not safe for
+// concurrent use.
 type histogram struct {
 	counts   [numBuckets]uint64
 	n        uint64
 	sum      float64 // nanoseconds
 	min, max uint64
+	// exact holds every duration while n <= exactUpTo; it is dropped
+	// (len(exact) != n) past that.
+	exact []uint64
 }
+
+// isExact tells whether h still holds every duration.
+func (h *histogram) isExact() bool { return uint64(len(h.exact)) == h.n }
 
 // bucketOf returns the bucket index of v.
 func bucketOf(v uint64) int {
@@ -56,6 +68,11 @@ func (h *histogram) add(d time.Duration) {
 		v = uint64(d)
 	}
 	h.counts[bucketOf(v)]++
+	if h.isExact() && h.n < exactUpTo {
+		h.exact = append(h.exact, v)
+	} else {
+		h.exact = nil
+	}
 	if h.n == 0 || v < h.min {
 		h.min = v
 	}
@@ -71,6 +88,11 @@ func (h *histogram) merge(o *histogram) {
 	if o.n == 0 {
 		return
 	}
+	if h.isExact() && o.isExact() && h.n+o.n <= exactUpTo {
+		h.exact = append(h.exact, o.exact...)
+	} else {
+		h.exact = nil
+	}
 	for i, c := range o.counts {
 		h.counts[i] += c
 	}
@@ -85,9 +107,11 @@ func (h *histogram) merge(o *histogram) {
 }
 
 // quantile returns the q-quantile (0 <= q <= 1) by the nearest-rank method:
-// the value of rank ceil(q*n), estimated as the middle of its bucket and
-// kept within the observed minimum and maximum, which ranks 1 and n return
-// exactly. It is 0 when h is empty.
+// the value of rank ceil(q*n) (so, below 100 durations, the 0.99-quantile
+// is the maximum). It is exact while h holds every duration; past that,
+// estimated as the middle of its bucket and kept within the observed
+// minimum and maximum, which ranks 1 and n return exactly. It is 0 when h
+// is empty.
 func (h *histogram) quantile(q float64) time.Duration {
 	if h.n == 0 {
 		return 0
@@ -95,6 +119,11 @@ func (h *histogram) quantile(q float64) time.Duration {
 	rank := uint64(math.Ceil(q * float64(h.n)))
 	rank = max(rank, 1)
 	rank = min(rank, h.n)
+	if h.isExact() {
+		sorted := slices.Clone(h.exact)
+		slices.Sort(sorted)
+		return time.Duration(sorted[rank-1])
+	}
 	switch rank { // the extremes are known exactly
 	case 1:
 		return time.Duration(h.min)

@@ -129,3 +129,54 @@ func TestHistogramEmptyNegativeAndMerge(t *testing.T) {
 		t.Fatalf("merge into empty: min %d p50 %v, want %d %v", empty.min, empty.quantile(0.5), both.min, both.quantile(0.5))
 	}
 }
+
+// Up to exactUpTo durations the quantiles are the exact nearest-rank
+// values: with 20 calls the p99 is the slowest, with 100 the 99th.
+func TestHistogramExactSmallCounts(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 2, 20, 99, 100, 101, 1000, exactUpTo} {
+		var h histogram
+		var all []time.Duration
+		for range n {
+			d := time.Duration(r.Int64N(int64(50*time.Millisecond))) + time.Millisecond
+			h.add(d)
+			all = append(all, d)
+		}
+		slices.Sort(all)
+		for _, q := range []float64{0, 0.5, 0.9, 0.99, 1} {
+			if got, want := h.quantile(q), exactQuantile(all, q); got != want {
+				t.Errorf("n=%d: quantile(%v) = %v, want exactly %v", n, q, got, want)
+			}
+		}
+		if n < 100 && h.quantile(0.99) != all[n-1] {
+			t.Errorf("n=%d: p99 %v is not the maximum %v", n, h.quantile(0.99), all[n-1])
+		}
+		if n >= 100 && h.quantile(0.99) != all[(99*n+99)/100-1] {
+			t.Errorf("n=%d: p99 %v is not the value of rank ceil(0.99n)", n, h.quantile(0.99))
+		}
+	}
+	// One more: estimates from the buckets again, within their precision.
+	var h histogram
+	for i := range exactUpTo + 1 {
+		h.add(time.Duration(i+1) * time.Microsecond)
+	}
+	if h.isExact() || h.exact != nil {
+		t.Fatalf("kept %d durations past exactUpTo", len(h.exact))
+	}
+	if got, want := h.quantile(0.5), 2049*time.Microsecond; math.Abs(float64(got-want)) > float64(want)/subBuckets {
+		t.Errorf("p50 past exactUpTo: %v, want about %v", got, want)
+	}
+	// Merges stay exact while they fit.
+	var a, b histogram
+	a.add(3 * time.Millisecond)
+	b.add(time.Millisecond)
+	b.add(2 * time.Millisecond)
+	a.merge(&b)
+	if !a.isExact() || a.quantile(0.5) != 2*time.Millisecond {
+		t.Errorf("merged exact: %v, p50 %v", a.isExact(), a.quantile(0.5))
+	}
+	a.merge(&h)
+	if a.isExact() {
+		t.Error("merged with a bucket-only histogram, still exact")
+	}
+}

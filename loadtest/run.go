@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +21,12 @@ type Report struct {
 	Phases    []PhaseResult `json:"phases"`
 	Calls     int64         `json:"calls"`
 	Errors    int64         `json:"errors"`
+	// Targets maps each organization to the address its calls went to.
+	Targets map[string]string `json:"targets"`
+	// ConnectMs is, per organization, how long its connection took to set
+	// up (before the first phase, so in no phase's figures); missing when
+	// it failed.
+	ConnectMs map[string]float64 `json:"connect_ms"`
 	// Stopped says why the run ended before its last phase ("" when it
 	// did not).
 	Stopped string `json:"stopped,omitempty"`
@@ -63,13 +71,35 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	}
 	defer cs.close()
 
+	// Connections are set up before the first phase, so that no phase's
+	// first calls pay for them; their time is reported apart.
+	connectMs, failed := cs.connect(ctx, cfg.CallTimeout)
+	fmt.Fprintf(out, "# targets: %s\n", describeTargets(cs.targets(), connectMs))
+	if len(failed) > 0 {
+		fmt.Fprintf(out, "# not connected (the calls will tell why): %s\n", strings.Join(failed, " "))
+	}
 	r := newRunner(cfg, cs, out)
 	rep := r.run(ctx)
+	rep.Targets, rep.ConnectMs = cs.targets(), connectMs
 	writeTable(out, rep)
 	if err := writeJSON(out, rep); err != nil {
 		return rep, err
 	}
 	return rep, rep.Err()
+}
+
+// describeTargets renders org -> address as "org=addr (connected in 1.20
+// ms) ...".
+func describeTargets(t map[string]string, connectMs map[string]float64) string {
+	var items []string
+	for _, org := range slices.Sorted(maps.Keys(t)) {
+		item := org + "=" + t[org]
+		if ms, ok := connectMs[org]; ok {
+			item += fmt.Sprintf(" (connected in %.2f ms)", ms)
+		}
+		items = append(items, item)
+	}
+	return strings.Join(items, " ")
 }
 
 // runner holds the state of one run: what earlier phases achieved, which
@@ -83,6 +113,8 @@ type runner struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	errs   atomic.Int64
+	// workers is the most goroutines parallel ran at once in this phase.
+	workers atomic.Int64
 
 	// Outcomes of earlier phases.
 	functionsOK []bool // function i registered
@@ -136,22 +168,75 @@ var phases = []phase{
 	{"subscribe-events", (*runner).subscribeEvents},
 }
 
-// phaseOrder returns the phases of a run of cfg, in order.
-func phaseOrder(cfg Config) []phase {
-	if !cfg.BuildBeforeTasks {
-		return phases
+// phaseNames returns the names of the phases, in their default order.
+func phaseNames() []string {
+	names := make([]string, len(phases))
+	for i, p := range phases {
+		names[i] = p.name
 	}
-	var out []phase
+	return names
+}
+
+// needs returns the phases whose results phase name uses in a run of cfg:
+// with Config.Phases, they run too.
+func needs(cfg Config, name string) []string {
+	switch name {
+	case "functions", "data", "plans":
+		return []string{"organizations"}
+	case "tasks":
+		if cfg.BuildBeforeTasks {
+			return []string{"functions", "function-builds", "data", "plans"}
+		}
+		return []string{"functions", "data", "plans"}
+	case "get-task", "query-tasks", "probes":
+		return []string{"tasks"}
+	case "function-builds":
+		return []string{"functions"}
+	case "task-lifecycle":
+		return []string{"tasks", "function-builds"}
+	case "query-done-tasks":
+		return []string{"task-lifecycle"}
+	case "subscribe-events":
+		return []string{"query-events"}
+	}
+	return nil
+}
+
+// phaseOrder returns the phases of a run of cfg, in order: all of them, or
+// those of Config.Phases and the ones they need; without the probes when
+// Config.Probes is off.
+func phaseOrder(cfg Config) []phase {
+	var order []phase
 	for _, ph := range phases {
-		switch ph.name {
-		case "function-builds":
-		case "functions":
-			out = append(out, ph, phases[slices.IndexFunc(phases, func(p phase) bool { return p.name == "function-builds" })])
+		switch {
+		case cfg.BuildBeforeTasks && ph.name == "function-builds":
+		case cfg.BuildBeforeTasks && ph.name == "functions":
+			order = append(order, ph, phases[slices.IndexFunc(phases, func(p phase) bool { return p.name == "function-builds" })])
 		default:
-			out = append(out, ph)
+			order = append(order, ph)
 		}
 	}
-	return out
+	if !cfg.Probes {
+		order = slices.DeleteFunc(order, func(p phase) bool { return p.name == "probes" })
+	}
+	if len(cfg.Phases) == 0 {
+		return order
+	}
+	keep := map[string]bool{}
+	var add func(name string)
+	add = func(name string) {
+		if keep[name] {
+			return
+		}
+		keep[name] = true
+		for _, n := range needs(cfg, name) {
+			add(n)
+		}
+	}
+	for _, name := range cfg.Phases {
+		add(name)
+	}
+	return slices.DeleteFunc(order, func(p phase) bool { return !keep[p.name] })
 }
 
 func (r *runner) run(parent context.Context) *Report {
@@ -163,16 +248,18 @@ func (r *runner) run(parent context.Context) *Report {
 	defer r.cancel(nil)
 
 	order := phaseOrder(r.cfg)
-	if !r.cfg.Probes {
-		order = slices.DeleteFunc(slices.Clone(order), func(p phase) bool { return p.name == "probes" })
-	}
 	for _, ph := range order {
 		if r.ctx.Err() != nil {
 			break
 		}
+		r.workers.Store(0)
 		rec := newRecorder(ph.name, r.countError)
 		ph.run(r, rec)
 		res := rec.finish()
+		res.Workers = int(r.workers.Load())
+		if res.Workers == 0 && res.Calls > 0 {
+			res.Workers = 1 // its calls, one after the other
+		}
 		rep.Phases = append(rep.Phases, res)
 		fmt.Fprintf(r.out, "# %-17s %6d calls %7d items %4d errors %8.2fs\n",
 			res.Name, res.Calls, res.Items, res.Errors, res.Seconds)
@@ -216,7 +303,14 @@ func (r *runner) call(rec *recorder, method string, items int, f func(ctx contex
 func (r *runner) parallel(n int, do func(i int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(r.cfg.Concurrency, n) {
+	k := int64(min(r.cfg.Concurrency, n))
+	for {
+		w := r.workers.Load()
+		if w >= k || r.workers.CompareAndSwap(w, k) {
+			break
+		}
+	}
+	for range k {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)

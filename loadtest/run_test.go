@@ -105,3 +105,35 @@ func TestRunStopsWhenCanceled(t *testing.T) {
 		t.Errorf("Run with a done context = %+v, %v; want no phase, stopped, an error", rep, err)
 	}
 }
+
+func TestPhaseSelection(t *testing.T) {
+	tests := []struct {
+		phases     []string
+		buildFirst bool
+		noProbes   bool
+		want       string
+	}{
+		{[]string{"tasks"}, false, false, "organizations functions data plans tasks"},
+		{[]string{"tasks"}, true, false, "organizations functions function-builds data plans tasks"},
+		{[]string{"get-task", "probes"}, false, false, "organizations functions data plans tasks get-task probes"},
+		{[]string{"probes"}, false, true, "organizations functions data plans tasks"},
+		{[]string{"query-done-tasks"}, false, false, "organizations functions data plans tasks function-builds task-lifecycle query-done-tasks"},
+		{[]string{"subscribe-events"}, false, false, "query-events subscribe-events"},
+		{[]string{"organizations"}, false, false, "organizations"},
+	}
+	for _, tt := range tests {
+		cfg := DefaultConfig()
+		cfg.Phases, cfg.BuildBeforeTasks, cfg.Probes = tt.phases, tt.buildFirst, !tt.noProbes
+		var got []string
+		for _, p := range phaseOrder(cfg) {
+			got = append(got, p.name)
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("phases %v (build first %t, no probes %t): %v, want %s", tt.phases, tt.buildFirst, tt.noProbes, got, tt.want)
+		}
+	}
+	// The selection does not change the package's list.
+	if got := strings.Join(phaseNames(), " "); !strings.HasPrefix(got, "organizations functions data plans tasks get-task") || len(phases) != 13 {
+		t.Errorf("phases now %s", got)
+	}
+}

@@ -192,4 +192,8 @@ type PhaseResult struct {
 	FirstErrors  []string       `json:"first_errors,omitempty"`
 	Notes        []string       `json:"notes,omitempty"`
 	Methods      []MethodResult `json:"methods"`
+	// Workers is how many goroutines shared the phase's work at most:
+	// Config.Concurrency, or fewer when the phase had fewer units of work
+	// (plans, for the tasks phase); 1 for a sequential phase.
+	Workers int `json:"workers"`
 }

@@ -5,7 +5,7 @@
 // ContractChaincode) against a stub that implements
 // shim.ChaincodeStubInterface over a store.Store, one store per channel:
 //
-//	p := solo.New(cc, boltstore.Opener(dir))
+//	p := solo.New(cc, pebblestore.Opener(dir))
 //	defer p.Close()
 //	res, err := p.Submit(ctx, solo.Proposal{
 //		Channel: "mychannel",

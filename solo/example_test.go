@@ -10,7 +10,7 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/fedchain/orchestrator/solo"
-	"github.com/fedchain/orchestrator/solo/boltstore"
+	"github.com/fedchain/orchestrator/solo/pebblestore"
 )
 
 // Registry is a tiny contract: names registered once, indexed by owner.
@@ -60,7 +60,7 @@ func Example() {
 	}
 	defer os.RemoveAll(dir)
 
-	p := solo.New(cc, boltstore.Opener(dir))
+	p := solo.New(cc, pebblestore.Opener(dir))
 	defer p.Close()
 	ctx := context.Background()
 	org1 := solo.Identity{MSPID: "Org1MSP"} // a self-signed certificate is generated

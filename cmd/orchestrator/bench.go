@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/fedchain/orchestrator/cmd/orchestrator/internal/server"
 	"github.com/fedchain/orchestrator/loadtest"
@@ -16,7 +19,29 @@ const benchSynopsis = `Drive a realistic workload over gRPC against a running or
 server of this API) and report per-phase throughput and latency: progress
 lines and a table, then one JSON line on stdout. The exit status is 1 when
 any call or check failed. With --self, the run starts its own solo server
-(embedded store in a temporary folder) in this process and loads it.`
+(embedded store in a temporary folder) in this process and loads it.
+
+Against Fabric (make fabric-up: one facade per organization, each refusing
+the calls of another organization), name the network's organizations and
+send each one's calls to its own facade:
+
+  orchestrator bench --orgs Org1MSP,Org2MSP \
+    --org-addr Org1MSP=127.0.0.1:9001 --org-addr Org2MSP=127.0.0.1:9002
+
+(or ORCHESTRATOR_ORG_ADDR=Org1MSP=127.0.0.1:9001,Org2MSP=127.0.0.1:9002).
+The first organization of --orgs owns the data and runs the tasks, the last
+registers functions, plans and tasks. To measure RegisterTasks alone, run
+only the tasks phase and what it needs (organizations, functions, data,
+plans), with small sizes around it, e.g.
+
+  ... --phases tasks --functions 5 --samples 100 --plans 64 --concurrency 32
+
+The tasks phase makes plans x ceil(tasks-per-plan / task-batch) calls (20 by
+default), spread over at most one worker per plan ("workers" in the report):
+raise --plans for more workers and for a p99 that is not simply the slowest
+call. Every call counts: there is no warm-up; the connections are opened
+before the first phase and timed apart ("connect_ms").
+--self-facades plays the same topology on one machine, over one solo store.`
 
 // runBench runs the load test (package loadtest).
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -25,58 +50,130 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.RegisterFlags(fs)
 	self := fs.Bool("self", false, "start a solo server (temporary embedded store, free port) in this process and load it; --addr is ignored")
 	noSync := fs.Bool("self-unsafe-no-sync", false, "with --self: do not fsync the store (measures everything but the disk)")
+	facades := fs.Bool("self-facades", false, "with --self: one port per organization of --orgs over the one store, each refusing calls whose "+
+		"mspid is another organization's (as Fabric's facades), and each organization's calls sent to its own")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if *self {
-		addr, stop, err := serveSelf(ctx, stderr, *noSync)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		cfg.Addr = addr
+	if !*self && (*noSync || *facades) {
+		return usageError{errors.New("--self-unsafe-no-sync and --self-facades go with --self")}
+	}
+	if *self && len(cfg.OrgAddrs) > 0 {
+		return usageError{errors.New("--org-addr sends calls to running servers: not with --self (see --self-facades)")}
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
+	}
+	if *self {
+		o := selfOptions{noSync: *noSync}
+		if *facades {
+			o.facades, o.channel = cfg.Orgs, cfg.Channel
+		}
+		s, err := serveSelf(ctx, stderr, o)
+		if err != nil {
+			return err
+		}
+		defer s.stop()
+		if s.addr != "" {
+			cfg.Addr = s.addr
+		}
+		cfg.OrgAddrs = s.orgAddrs
 	}
 	_, err := loadtest.Run(ctx, cfg, stdout)
 	return err
 }
 
+// selfOptions is what --self serves.
+type selfOptions struct {
+	noSync bool
+	// facades, when not empty, are organizations that get a listener each,
+	// open to that organization only, on channel.
+	facades []string
+	channel string
+}
+
+// selfServers are the servers --self started.
+type selfServers struct {
+	// addr is the server open to every organization ("" with facades).
+	addr string
+	// orgAddrs is the address of each organization's own server.
+	orgAddrs map[string]string
+	// metrics of each server, by address.
+	metrics map[string]*server.Metrics
+	// stop shuts the servers down and removes the store.
+	stop func()
+}
+
 // serveSelf starts a solo server on a free loopback port over a temporary
-// embedded store. stop shuts it down and removes the store.
-func serveSelf(ctx context.Context, stderr io.Writer, noSync bool) (addr string, stop func(), err error) {
+// embedded store, or, with o.facades, one per organization over the same
+// store. stop shuts them down and removes the store.
+func serveSelf(ctx context.Context, stderr io.Writer, o selfOptions) (*selfServers, error) {
 	dir, err := os.MkdirTemp("", "orchestrator-bench-")
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	metrics := server.NewMetrics()
-	f := &soloFlags{data: dir, maxRetries: 20, unsafeNoSync: noSync}
-	b, err := openSolo(ctx, f, metrics.Registry, nil)
+	storeMetrics := server.NewMetrics()
+	f := &soloFlags{data: dir, maxRetries: 20, unsafeNoSync: o.noSync}
+	b, err := openSolo(ctx, f, storeMetrics.Registry, nil)
 	if err != nil {
 		os.RemoveAll(dir)
-		return "", nil, err
-	}
-	srv, err := server.New(server.Options{
-		Listen: "127.0.0.1:0", Logger: log, Metrics: metrics, MaxMessageBytes: 16 << 20, MaxPageSize: 10000,
-		Register: b.register, Bind: b.bind,
-	})
-	if err != nil {
-		b.close()
-		os.RemoveAll(dir)
-		return "", nil, err
+		return nil, err
 	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx) }()
-	fmt.Fprintf(stderr, "bench: solo server on %s, store in %s (fsync %v)\n", srv.Addr(), dir, !noSync)
-	return srv.Addr().String(), func() {
+	var done []chan error
+	s := &selfServers{metrics: map[string]*server.Metrics{}}
+	s.stop = func() {
 		cancel()
-		err := errors.Join(<-done, b.close())
-		if err != nil {
+		var errs []error
+		for _, d := range done {
+			errs = append(errs, <-d)
+		}
+		if err := errors.Join(append(errs, b.close())...); err != nil {
 			fmt.Fprintf(stderr, "bench: stop the server: %v\n", err)
 		}
 		os.RemoveAll(dir)
-	}, nil
+	}
+	// start serves one server, open to the organizations of channels
+	// (everyone when nil), and returns its address.
+	start := func(channels map[string][]string) (string, error) {
+		metrics := server.NewMetrics()
+		srv, err := server.New(server.Options{
+			Listen: "127.0.0.1:0", Logger: log, Metrics: metrics, MaxMessageBytes: 16 << 20, MaxPageSize: 10000,
+			Channels: channels, Register: b.register, Bind: b.bind,
+		})
+		if err != nil {
+			return "", err
+		}
+		d := make(chan error, 1)
+		done = append(done, d)
+		go func() { d <- srv.Serve(sctx) }()
+		addr := srv.Addr().String()
+		s.metrics[addr] = metrics
+		return addr, nil
+	}
+	if len(o.facades) == 0 {
+		if s.addr, err = start(nil); err != nil {
+			s.stop()
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "bench: solo server on %s, store in %s (fsync %v)\n", s.addr, dir, !o.noSync)
+		return s, nil
+	}
+	s.orgAddrs = map[string]string{}
+	for _, org := range slices.Compact(slices.Sorted(slices.Values(o.facades))) {
+		addr, err := start(map[string][]string{o.channel: {org}})
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		s.orgAddrs[org] = addr
+	}
+	var list []string
+	for _, org := range slices.Sorted(maps.Keys(s.orgAddrs)) {
+		list = append(list, org+" on "+s.orgAddrs[org])
+	}
+	fmt.Fprintf(stderr, "bench: solo facades %s (each open to its organization only, channel %s), store in %s (fsync %v)\n",
+		strings.Join(list, ", "), o.channel, dir, !o.noSync)
+	return s, nil
 }

@@ -18,8 +18,8 @@ import (
 
 	"github.com/fedchain/orchestrator/cmd/orchestrator/internal/soloinvoker"
 	"github.com/fedchain/orchestrator/solo"
-	"github.com/fedchain/orchestrator/solo/pebblestore"
 	"github.com/fedchain/orchestrator/solo/couchstore"
+	"github.com/fedchain/orchestrator/solo/pebblestore"
 	"github.com/fedchain/orchestrator/solo/store"
 )
 
