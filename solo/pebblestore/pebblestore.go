@@ -60,6 +60,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -85,8 +87,10 @@ type Option func(*options)
 type options struct {
 	maxGroup  int
 	window    int
+	readCache int
 	noSync    bool
 	cacheSize int64
+	memTable  uint64
 	logger    *slog.Logger
 }
 
@@ -99,12 +103,21 @@ func WithMaxGroup(n int) Option { return func(o *options) { o.maxGroup = max(n, 
 // see the package documentation).
 func WithWindow(keys int) Option { return func(o *options) { o.window = max(keys, 0) } }
 
+// WithReadCache bounds the memory, in bytes, of the cache of recently read
+// keys in front of Pebble (default 64 MiB; 0 disables it).
+func WithReadCache(bytes int) Option { return func(o *options) { o.readCache = max(bytes, 0) } }
+
 // WithNoSync disables the fsync of the write-ahead log. Commits are then
 // NOT durable; for benchmarks and throw-away test data only.
 func WithNoSync() Option { return func(o *options) { o.noSync = true } }
 
 // WithCacheSize sets the size in bytes of the block cache (default 64 MiB).
 func WithCacheSize(n int64) Option { return func(o *options) { o.cacheSize = n } }
+
+// WithMemTableSize sets the size in bytes of Pebble's memtable (default
+// 16 MiB): larger ones flush and compact less often, smaller ones make
+// point reads of keys not in the read cache cheaper.
+func WithMemTableSize(n uint64) Option { return func(o *options) { o.memTable = n } }
 
 // WithLogger receives Pebble's own messages: informational ones at debug
 // level, background errors at error level. The default drops informational
@@ -125,6 +138,7 @@ type Store struct {
 
 	txNum uint64  // last transaction number; committer goroutine only
 	win   *window // committer goroutine only
+	cache *readCache
 
 	snapMu sync.Mutex
 	snap   *snapshot // the last durable state
@@ -212,7 +226,7 @@ func Opener(dir string, opts ...Option) store.Opener {
 // locks the folder: a second Open of the same folder, from this process or
 // another, fails.
 func Open(path string, opts ...Option) (*Store, error) {
-	o := options{maxGroup: 512, window: 1 << 18, cacheSize: 64 << 20}
+	o := options{maxGroup: 512, window: 1 << 18, readCache: 64 << 20, cacheSize: 64 << 20, memTable: 16 << 20}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -221,10 +235,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	po := &pebble.Options{
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
-		// A larger memtable absorbs the write bursts of task registration
-		// before a flush; 64 MiB is Pebble's own recommendation for
-		// write-heavy use.
-		MemTableSize: 64 << 20,
+		MemTableSize: o.memTable,
 		Logger:       logAdapter{l: o.logger},
 	}
 	// Transactions read many keys that do not exist yet (new assets are
@@ -251,6 +262,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	s.snap = &snapshot{s: db.NewSnapshot(), txNum: s.txNum, refs: 1}
 	s.win = newWindow(s.txNum, o.window)
+	s.cache = newReadCache(s.txNum, o.readCache)
 	go s.committer()
 	return s, nil
 }
@@ -340,12 +352,12 @@ func get(r pebble.Reader, key []byte) (store.Version, []byte, error) {
 	return store.Version(v[:versionLen]), bytes.Clone(v[versionLen:]), nil
 }
 
-func (r *reader) Get(_ context.Context, key string) (store.KV, error) {
-	if r.sn == nil {
-		return store.KV{}, store.ErrClosed
+func (r *reader) Get(ctx context.Context, key string) (store.KV, error) {
+	kvs, err := r.GetMany(ctx, []string{key})
+	if err != nil {
+		return store.KV{}, err
 	}
-	ver, val, err := get(r.sn.s, stateKey(key))
-	return store.KV{Key: key, Value: val, Version: ver}, err
+	return kvs[0], nil
 }
 
 func (r *reader) GetMany(_ context.Context, keys []string) ([]store.KV, error) {
@@ -353,16 +365,77 @@ func (r *reader) GetMany(_ context.Context, keys []string) ([]store.KV, error) {
 		return nil, store.ErrClosed
 	}
 	out := make([]store.KV, len(keys))
-	var buf []byte
+	c := r.st.cache
+	var miss []int
+	c.mu.Lock()
 	for i, key := range keys {
-		buf = append(append(buf[:0], spaceState), key...)
-		ver, val, err := get(r.sn.s, buf)
-		if err != nil {
-			return nil, err
+		if e, ok := c.lookupLocked(key, r.txNum); ok {
+			out[i] = store.KV{Key: key, Version: e.ver, Value: bytes.Clone(e.val)}
+		} else {
+			miss = append(miss, i)
 		}
-		out[i] = store.KV{Key: key, Value: val, Version: ver}
 	}
+	c.mu.Unlock()
+	if len(miss) == 0 {
+		return out, nil
+	}
+	if err := r.read(keys, miss, out); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	for _, i := range miss {
+		if kv := out[i]; kv.Value != nil {
+			c.fillLocked(kv.Key, r.txNum, kv.Version, bytes.Clone(kv.Value))
+		}
+	}
+	c.mu.Unlock()
 	return out, nil
+}
+
+// read fills out[i] for each i of miss from the snapshot.
+func (r *reader) read(keys []string, miss []int, out []store.KV) error {
+	if len(miss) < 4 {
+		for _, i := range miss {
+			ver, val, err := get(r.sn.s, stateKey(keys[i]))
+			if err != nil {
+				return err
+			}
+			out[i] = store.KV{Key: keys[i], Value: val, Version: ver}
+		}
+		return nil
+	}
+	// One iterator seeking the keys in order costs less than a point
+	// lookup each: a Get builds and tears down a merged iterator over every
+	// memtable and level, a seek reuses it.
+	slices.SortFunc(miss, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	it, err := r.sn.s.NewIter(&pebble.IterOptions{LowerBound: []byte{spaceState}, UpperBound: []byte{spaceState + 1}})
+	if err != nil {
+		return fmt.Errorf("pebblestore: get: %w", err)
+	}
+	var buf []byte
+	for _, i := range miss {
+		key := keys[i]
+		out[i] = store.KV{Key: key}
+		buf = append(append(buf[:0], spaceState), key...)
+		if !it.SeekGE(buf) || !bytes.Equal(it.Key(), buf) {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("pebblestore: get: %w", err)
+		}
+		if len(v) < versionLen {
+			it.Close()
+			return fmt.Errorf("pebblestore: corrupt record of key %q", key)
+		}
+		out[i].Version = store.Version(v[:versionLen])
+		out[i].Value = bytes.Clone(v[versionLen:])
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("pebblestore: get: %w", err)
+	}
+	return nil
 }
 
 // stateBounds are the database bounds of the state range [start, end).
@@ -528,6 +601,9 @@ func (s *Store) commitGroup(group []*request) {
 	} else {
 		s.txNum = txNum
 		s.win.committed(txNum)
+		// The cache must drop what the group changed before a Reader can
+		// take the new snapshot (see readCache).
+		s.cache.apply(group, results, txNum)
 		s.publish(txNum, lastEv)
 	}
 	for i, req := range group {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -128,5 +129,79 @@ func BenchmarkGroupCommit(b *testing.B) {
 			})
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tx/s")
 		})
+	}
+}
+
+// TestReadCacheNeverStale: cached values follow commits, old snapshots
+// keep their values, and a Reader on an old snapshot cannot plant its
+// stale value in the cache.
+func TestReadCacheNeverStale(t *testing.T) {
+	ctx := context.Background()
+	st, err := pebblestore.Open(filepath.Join(t.TempDir(), "c.pebble"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() }) // after the Readers' cleanups
+	put := func(key, val string, del bool) {
+		t.Helper()
+		if err := st.Commit(ctx, &store.Batch{TxID: key + val, Writes: []store.Write{{Key: key, Value: []byte(val), Delete: del}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(r store.Reader, key string) string {
+		t.Helper()
+		kv, err := r.Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kv.Value == nil {
+			return "<absent>"
+		}
+		return string(kv.Value)
+	}
+	begin := func() store.Reader {
+		t.Helper()
+		r, err := st.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	put("a", "1", false)
+	put("b", "1", false)
+	old := begin()
+	if got := read(old, "a"); got != "1" { // cached now
+		t.Fatalf("a = %s", got)
+	}
+	put("a", "2", false) // updates the cached entry
+	put("b", "2", false) // b is not cached
+	if got := read(old, "a"); got != "1" {
+		t.Fatalf("old snapshot reads a = %s, want 1", got)
+	}
+	if got := read(old, "b"); got != "1" { // must not be cached: stale
+		t.Fatalf("old snapshot reads b = %s, want 1", got)
+	}
+	now := begin()
+	if got := read(now, "a"); got != "2" {
+		t.Fatalf("new snapshot reads a = %s, want 2", got)
+	}
+	if got := read(now, "b"); got != "2" {
+		t.Fatalf("new snapshot reads b = %s, want 2 (stale cache fill)", got)
+	}
+	put("a", "", true)
+	if got := read(begin(), "a"); got != "<absent>" {
+		t.Fatalf("after delete a = %s", got)
+	}
+	kvs, err := begin().GetMany(ctx, []string{"b", "a", "zz", "b", "c", "d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, kv := range kvs {
+		got = append(got, kv.Key+"="+string(kv.Value))
+	}
+	if want := "b=2 a= zz= b=2 c= d="; strings.Join(got, " ") != want {
+		t.Fatalf("GetMany = %q, want %q", strings.Join(got, " "), want)
 	}
 }
