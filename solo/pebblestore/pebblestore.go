@@ -235,8 +235,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 	po := &pebble.Options{
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
-		MemTableSize: o.memTable,
-		Logger:       logAdapter{l: o.logger},
+		MemTableSize:       o.memTable,
+		Logger:             logAdapter{l: o.logger},
 	}
 	// Transactions read many keys that do not exist yet (new assets are
 	// checked for absence): bloom filters answer those without touching
