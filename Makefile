@@ -72,8 +72,9 @@ bench: ## benchmarks: stores, stub and contracts (go test -bench), then the load
 	$(GO) run ./cmd/orchestrator bench $(if $(BENCH_ADDR),--addr $(BENCH_ADDR),--self) $(BENCH_FLAGS)
 
 .PHONY: bench-couchdb
-bench-couchdb: ## the CouchDB store's commit benchmark against pouchdb-server (or $COUCHDB_URL)
-	scripts/couchdb/with-couchdb.sh $(GO) test -tags couchdb -run '^$$' -bench . -benchtime 50x ./solo/couchstore/
+bench-couchdb: ## the CouchDB store's commit benchmark, then the load tool against a solo server on CouchDB (pouchdb-server, or $COUCHDB_URL)
+	scripts/couchdb/with-couchdb.sh sh -c '$(GO) test -tags couchdb -run "^$$" -bench . -benchtime 50x ./solo/couchstore/ && \
+		$(GO) run ./cmd/orchestrator bench --self --self-couchdb "$$COUCHDB_URL" $(BENCH_FLAGS)' 
 
 # Fabric: native binaries from $(FABRIC_BIN) or PATH; state outside the repo.
 FABRIC_BIN ?=

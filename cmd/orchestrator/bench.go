@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fedchain/orchestrator/cmd/orchestrator/internal/server"
 	"github.com/fedchain/orchestrator/loadtest"
@@ -50,13 +51,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.RegisterFlags(fs)
 	self := fs.Bool("self", false, "start a solo server (temporary embedded store, free port) in this process and load it; --addr is ignored")
 	noSync := fs.Bool("self-unsafe-no-sync", false, "with --self: do not fsync the store (measures everything but the disk)")
+	couch := fs.String("self-couchdb", "", "with --self: keep the state in this CouchDB (URL, credentials in it) instead of the embedded store, in databases of a fresh prefix")
 	facades := fs.Bool("self-facades", false, "with --self: one port per organization of --orgs over the one store, each refusing calls whose "+
 		"mspid is another organization's (as Fabric's facades), and each organization's calls sent to its own")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if !*self && (*noSync || *facades) {
-		return usageError{errors.New("--self-unsafe-no-sync and --self-facades go with --self")}
+	if !*self && (*noSync || *facades || *couch != "") {
+		return usageError{errors.New("--self-unsafe-no-sync, --self-facades and --self-couchdb go with --self")}
 	}
 	if *self && len(cfg.OrgAddrs) > 0 {
 		return usageError{errors.New("--org-addr sends calls to running servers: not with --self (see --self-facades)")}
@@ -65,7 +67,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{err}
 	}
 	if *self {
-		o := selfOptions{noSync: *noSync}
+		o := selfOptions{noSync: *noSync, couchURL: *couch}
 		if *facades {
 			o.facades, o.channel = cfg.Orgs, cfg.Channel
 		}
@@ -86,6 +88,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // selfOptions is what --self serves.
 type selfOptions struct {
 	noSync bool
+	// couchURL, when set, is the CouchDB holding the state.
+	couchURL string
 	// facades, when not empty, are organizations that get a listener each,
 	// open to that organization only, on channel.
 	facades []string
@@ -115,6 +119,13 @@ func serveSelf(ctx context.Context, stderr io.Writer, o selfOptions) (*selfServe
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	storeMetrics := server.NewMetrics()
 	f := &soloFlags{data: dir, maxRetries: 20, unsafeNoSync: o.noSync}
+	where := fmt.Sprintf("store in %s (fsync %v)", dir, !o.noSync)
+	if o.couchURL != "" {
+		// A fresh prefix per run: reusing one would collide with the keys
+		// of an earlier run.
+		f.couchURL, f.couchPrefix = o.couchURL, fmt.Sprintf("bench%d_", time.Now().UnixNano())
+		where = "state in CouchDB databases " + f.couchPrefix + "*"
+	}
 	b, err := openSolo(ctx, f, storeMetrics.Registry, nil)
 	if err != nil {
 		os.RemoveAll(dir)
@@ -157,7 +168,7 @@ func serveSelf(ctx context.Context, stderr io.Writer, o selfOptions) (*selfServe
 			s.stop()
 			return nil, err
 		}
-		fmt.Fprintf(stderr, "bench: solo server on %s, store in %s (fsync %v)\n", s.addr, dir, !o.noSync)
+		fmt.Fprintf(stderr, "bench: solo server on %s, %s\n", s.addr, where)
 		return s, nil
 	}
 	s.orgAddrs = map[string]string{}
@@ -173,7 +184,7 @@ func serveSelf(ctx context.Context, stderr io.Writer, o selfOptions) (*selfServe
 	for _, org := range slices.Sorted(maps.Keys(s.orgAddrs)) {
 		list = append(list, org+" on "+s.orgAddrs[org])
 	}
-	fmt.Fprintf(stderr, "bench: solo facades %s (each open to its organization only, channel %s), store in %s (fsync %v)\n",
-		strings.Join(list, ", "), o.channel, dir, !o.noSync)
+	fmt.Fprintf(stderr, "bench: solo facades %s (each open to its organization only, channel %s), %s\n",
+		strings.Join(list, ", "), o.channel, where)
 	return s, nil
 }
