@@ -36,7 +36,8 @@ type Config struct {
 	// and the retries after read conflicts.
 	SubmitTimeout time.Duration
 	// ConflictRetries is how many times a Submit that failed to commit
-	// because of an MVCC or phantom read conflict is run again.
+	// because of an MVCC or phantom read conflict is run again; also one
+	// that only other organizations' peers refused to endorse.
 	ConflictRetries int
 }
 
@@ -63,7 +64,7 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.Chaincode, "chaincode", DefaultChaincode, "name of the committed orchestrator chaincode")
 	fs.DurationVar(&c.EvaluateTimeout, "evaluate-timeout", DefaultEvaluateTimeout, "deadline of a read (evaluate) call")
 	fs.DurationVar(&c.SubmitTimeout, "submit-timeout", DefaultSubmitTimeout, "deadline of a write (submit) call, retries included")
-	fs.IntVar(&c.ConflictRetries, "conflict-retries", DefaultConflictRetries, "how many times a transaction failing on a read conflict is run again")
+	fs.IntVar(&c.ConflictRetries, "conflict-retries", DefaultConflictRetries, "how many times a transaction failing on a read conflict (or refused only by other organizations' peers) is run again")
 	return c
 }
 

@@ -19,5 +19,9 @@
 // *orcerr.Error with the kind and message the chaincode gave (parsed from
 // the gateway's endorsement error details), MVCC and phantom read conflicts
 // retried a bounded number of times and then reported as facade.ErrConflict,
-// and an unreachable peer as facade.ErrUnavailable.
+// and an unreachable peer as facade.ErrUnavailable. A Submit that only
+// other organizations' peers refused to endorse (this Gateway's own peer
+// endorsed it) is also run again a bounded number of times: those peers
+// may not have committed the blocks this peer has, such as the one holding
+// the caller's previous transaction.
 package fabricgw

@@ -26,6 +26,31 @@ func isReadConflict(err error) bool {
 	return ce.Code == peer.TxValidationCode_MVCC_READ_CONFLICT || ce.Code == peer.TxValidationCode_PHANTOM_READ_CONFLICT
 }
 
+// refusedElsewhereOnly reports whether err is an endorsement that only
+// peers of organizations other than mspid refused: the Gateway's own peer
+// (which the gateway asks first) endorsed the proposal, so a refusing
+// peer may just not have committed the latest blocks yet (a transaction
+// that this Gateway's Submit saw committed on its own peer, not yet on the
+// others).
+func refusedElsewhereOnly(err error, mspid string) bool {
+	var gs interface{ GRPCStatus() *status.Status }
+	if !errors.As(err, &gs) {
+		return false
+	}
+	refused := false
+	for _, d := range gs.GRPCStatus().Details() {
+		ed, ok := d.(*gateway.ErrorDetail)
+		if !ok {
+			continue
+		}
+		if ed.GetMspId() == mspid {
+			return false
+		}
+		refused = true
+	}
+	return refused
+}
+
 // gatewayError turns an error of the gateway client for transaction tx into
 // the error the facade expects:
 //

@@ -35,13 +35,18 @@ type blockSource interface {
 
 // Subscribe returns the orchestrator events of channel (the configured
 // channel when "") that follow the event whose id is afterID, all of them
-// when afterID is "", then each new one as its block is committed. It reads
-// the channel's blocks from the first one (from the block of afterID when
-// the Gateway streamed that event recently) and keeps the events of valid
-// transactions of the orchestrator chaincode, so it neither skips nor
-// repeats an event. It yields an orcerr.NotFound error when afterID is no
-// event of the channel, ctx's error once ctx ends, and facade.ErrUnavailable
-// when the peer ends the block stream.
+// when afterID is "", then each new one as its block is committed. It keeps
+// the events of valid transactions of the orchestrator chaincode, in block
+// order, so it neither skips nor repeats an event.
+//
+// To resume after afterID it first finds the block of that event: at once
+// when the Gateway streamed the event recently (it remembers the blocks of
+// the last eventIndexSize events), else by reading the chain backwards from
+// its end in windows that double in size, so that the cost is proportional
+// to how far back the event is, not to the length of the chain. It yields
+// an orcerr.NotFound error when afterID is no event of the channel, ctx's
+// error once ctx ends, and facade.ErrUnavailable when the peer ends the
+// block stream.
 //
 // Subscribe implements facade.EventSource.
 func (g *Gateway) Subscribe(ctx context.Context, channel, afterID string) iter.Seq2[*protos.Event, error] {
@@ -54,19 +59,13 @@ func (g *Gateway) Subscribe(ctx context.Context, channel, afterID string) iter.S
 			channel = g.cfg.Channel
 		}
 		src := g.channel(channel)
-		// The event afterID, if it exists, was committed before now: it is
-		// in one of the first height blocks.
-		var height uint64
+		var start uint64
 		if afterID != "" {
-			h, err := src.height(ctx)
+			b, err := g.locate(ctx, channel, src, afterID)
 			if err != nil {
-				yield(nil, gatewayError(ctx, "read channel height", err))
+				yield(nil, err)
 				return
 			}
-			height = h
-		}
-		var start uint64
-		if b, ok := g.events.get(channel, afterID); ok {
 			start = b
 		}
 		ctx, cancel := context.WithCancel(ctx)
@@ -78,42 +77,124 @@ func (g *Gateway) Subscribe(ctx context.Context, channel, afterID string) iter.S
 		}
 		skipping := afterID != ""
 		for {
-			var b *cb.Block
-			var ok bool
-			select {
-			case b, ok = <-blocks:
-			case <-ctx.Done():
-			}
-			if !ok {
-				if err := ctx.Err(); err != nil {
-					yield(nil, err)
-				} else {
-					yield(nil, fmt.Errorf("block stream of %s ended: %w", channel, facade.ErrUnavailable))
-				}
-				return
-			}
-			events, err := blockEvents(b, g.cfg.Chaincode)
+			b, err := nextBlock(ctx, channel, blocks)
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			for _, ev := range events {
-				g.events.put(channel, ev.GetId(), b.GetHeader().GetNumber())
+			events, err := g.blockEvents(channel, b)
+			if err != nil {
+				yield(nil, err)
+				return
 			}
 			if skipping {
-				events = eventsAfter(events, afterID)
-				if events != nil {
-					skipping = false
-				} else if b.GetHeader().GetNumber()+1 >= height {
-					yield(nil, orcerr.New(orcerr.NotFound, "event %s not found", afterID))
+				// The first block is the one holding afterID.
+				if events = eventsAfter(events, afterID); events == nil {
+					yield(nil, fmt.Errorf("event %s is no longer in block %d: %w", afterID, b.GetHeader().GetNumber(), facade.ErrUnavailable))
 					return
 				}
+				skipping = false
 			}
 			for _, ev := range events {
 				if !yield(ev, nil) {
 					return
 				}
 			}
+		}
+	}
+}
+
+// nextBlock returns the next block of a stream, ctx's error once ctx ends,
+// or facade.ErrUnavailable when the stream ended.
+func nextBlock(ctx context.Context, channel string, blocks <-chan *cb.Block) (*cb.Block, error) {
+	select {
+	case b, ok := <-blocks:
+		if ok {
+			return b, nil
+		}
+	case <-ctx.Done():
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("block stream of %s ended: %w", channel, facade.ErrUnavailable)
+}
+
+// blockEvents returns the orchestrator events of b and remembers in which
+// block they are.
+func (g *Gateway) blockEvents(channel string, b *cb.Block) ([]*protos.Event, error) {
+	events, err := blockEvents(b, g.cfg.Chaincode)
+	if err != nil {
+		return nil, err
+	}
+	for _, ev := range events {
+		g.events.put(channel, ev.GetId(), b.GetHeader().GetNumber())
+	}
+	return events, nil
+}
+
+// locate returns the number of the block of channel that holds event id.
+// An event that a client saw was committed before it asked, so it is in
+// the chain that the peer has now, which locate reads backwards from its
+// end: block h-1, then blocks h-3 to h-2, h-7 to h-4, ... each window
+// streamed forwards and twice as long as the one before, reading at most
+// about twice as many blocks as separate the event from the end of the
+// chain. Once it reached the first block, it reads the blocks the chain
+// grew by meanwhile (the client may have seen the event on another
+// organization's peer, a little ahead of this one), then gives up with an
+// orcerr.NotFound error.
+func (g *Gateway) locate(ctx context.Context, channel string, src blockSource, id string) (uint64, error) {
+	if b, ok := g.events.get(channel, id); ok {
+		return b, nil
+	}
+	height, err := src.height(ctx)
+	if err != nil {
+		return 0, gatewayError(ctx, "read channel height", err)
+	}
+	hi := height
+	for size := uint64(1); hi > 0; size *= 2 {
+		lo := hi - min(size, hi)
+		if b, found, err := g.scan(ctx, channel, src, lo, hi, id); err != nil || found {
+			return b, err
+		}
+		hi = lo
+	}
+	now, err := src.height(ctx)
+	if err != nil {
+		return 0, gatewayError(ctx, "read channel height", err)
+	}
+	if now > height {
+		if b, found, err := g.scan(ctx, channel, src, height, now, id); err != nil || found {
+			return b, err
+		}
+	}
+	return 0, orcerr.New(orcerr.NotFound, "event %s not found", id)
+}
+
+// scan reads blocks lo to hi-1 of channel and reports the number of the one
+// holding event id, if one does.
+func (g *Gateway) scan(ctx context.Context, channel string, src blockSource, lo, hi uint64, id string) (uint64, bool, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	blocks, err := src.blocks(ctx, lo)
+	if err != nil {
+		return 0, false, gatewayError(ctx, "read blocks", err)
+	}
+	for {
+		b, err := nextBlock(ctx, channel, blocks)
+		if err != nil {
+			return 0, false, err
+		}
+		events, err := g.blockEvents(channel, b)
+		if err != nil {
+			return 0, false, err
+		}
+		n := b.GetHeader().GetNumber()
+		if eventsAfter(events, id) != nil {
+			return n, true, nil
+		}
+		if n+1 >= hi {
+			return 0, false, nil
 		}
 	}
 }

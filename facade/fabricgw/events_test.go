@@ -172,6 +172,73 @@ func TestSubscribeStartsAtARememberedEvent(t *testing.T) {
 	}
 }
 
+// longChain is a chain of n blocks, block i > 0 holding event "b<i>".
+func longChain(t *testing.T, n int) []*cb.Block {
+	chain := []*cb.Block{makeBlock(t, 0, txSpec{config: true})}
+	for i := 1; i < n; i++ {
+		chain = append(chain, makeBlock(t, uint64(i), valid(ev(fmt.Sprintf("b%d", i)))))
+	}
+	return chain
+}
+
+func TestSubscribeFindsAnOldEventFromTheEnd(t *testing.T) {
+	// A Gateway that never streamed the events (a restarted facade).
+	ch := &fakeChannel{chain: testChain(t), closeEnd: true}
+	g := testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: ch})
+	ids, err := collect(t, g, context.Background(), "e5", 100)
+	if want := []string{"e6", "e7"}; !slices.Equal(ids, want) || !errors.Is(err, facade.ErrUnavailable) {
+		t.Errorf("got %v, %v; want %v", ids, err, want)
+	}
+	// Windows [5,6), [3,5) (e5 is in block 4), then the stream from 4.
+	if want := []uint64{5, 3, 4}; !slices.Equal(ch.starts, want) {
+		t.Errorf("block streams started at %v, want %v", ch.starts, want)
+	}
+
+	g = testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: ch})
+	ch.starts = nil
+	ids, err = collect(t, g, context.Background(), "e2", 100)
+	if want := []string{"e3", "e4", "e5", "e6", "e7"}; !slices.Equal(ids, want) || !errors.Is(err, facade.ErrUnavailable) {
+		t.Errorf("got %v, %v; want %v", ids, err, want)
+	}
+	if want := []uint64{5, 3, 0, 1}; !slices.Equal(ch.starts, want) {
+		t.Errorf("block streams started at %v, want %v", ch.starts, want)
+	}
+}
+
+func TestSubscribeReadsLittleOfALongChain(t *testing.T) {
+	const n = 10000
+	for _, back := range []int{1, 10, 1000} {
+		t.Run(fmt.Sprint(back), func(t *testing.T) {
+			ch := &fakeChannel{chain: longChain(t, n), closeEnd: true}
+			g := testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: ch})
+			after := fmt.Sprintf("b%d", n-back)
+			ids, err := collect(t, g, context.Background(), after, n)
+			if len(ids) != back-1 || !errors.Is(err, facade.ErrUnavailable) {
+				t.Fatalf("got %d events, %v; want %d", len(ids), err, back-1)
+			}
+			if back > 1 && ids[0] != fmt.Sprintf("b%d", n-back+1) {
+				t.Errorf("first event %s after %s", ids[0], after)
+			}
+			// At most about twice the distance to find the block, then
+			// the distance again to stream what follows.
+			if limit := 3*back + 2; ch.sent > limit {
+				t.Errorf("read %d blocks to resume %d blocks from the end, want at most %d", ch.sent, back, limit)
+			}
+		})
+	}
+}
+
+func TestSubscribeFindsAnEventCommittedMeanwhile(t *testing.T) {
+	// The peer had 4 blocks when asked; e5 is in block 4, committed since
+	// (the client saw it through another organization's peer).
+	ch := &fakeChannel{chain: testChain(t), closeEnd: true, heights: []uint64{4}}
+	g := testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: ch})
+	ids, err := collect(t, g, context.Background(), "e5", 100)
+	if want := []string{"e6", "e7"}; !slices.Equal(ids, want) || !errors.Is(err, facade.ErrUnavailable) {
+		t.Errorf("got %v, %v; want %v", ids, err, want)
+	}
+}
+
 func TestEventIndexForgetsTheOldest(t *testing.T) {
 	var x eventIndex
 	for i := range eventIndexSize + 10 {

@@ -24,6 +24,8 @@ type fakeChannel struct {
 	live     chan *cb.Block // blocks appended after the chain, when not nil
 	closeEnd bool           // close the block stream after the chain
 	starts   []uint64       // start block of each blocks call
+	sent     int            // blocks sent by all block streams
+	heights  []uint64       // heights returned, one per call, before len(chain)
 }
 
 type result struct {
@@ -54,9 +56,19 @@ func (f *fakeChannel) evaluate(_ context.Context, name string, arg []byte) ([]by
 }
 
 func (f *fakeChannel) height(context.Context) (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.heights) > 0 {
+		h := f.heights[0]
+		f.heights = f.heights[1:]
+		return h, nil
+	}
 	return uint64(len(f.chain)), nil
 }
 
+// blocks streams the chain from start, then, unless closeEnd, the blocks
+// sent on live: each one joins the chain (every stream sees it, in order),
+// whichever stream received it.
 func (f *fakeChannel) blocks(ctx context.Context, start uint64) (<-chan *cb.Block, error) {
 	f.mu.Lock()
 	f.starts = append(f.starts, start)
@@ -64,24 +76,32 @@ func (f *fakeChannel) blocks(ctx context.Context, start uint64) (<-chan *cb.Bloc
 	out := make(chan *cb.Block)
 	go func() {
 		defer close(out)
-		for _, b := range f.chain[start:] {
-			select {
-			case out <- b:
-			case <-ctx.Done():
-				return
+		for i := int(start); ; i++ {
+			f.mu.Lock()
+			var b *cb.Block
+			if i < len(f.chain) {
+				b = f.chain[i]
 			}
-		}
-		if f.closeEnd {
-			return
-		}
-		for {
-			select {
-			case b := <-f.live:
+			f.mu.Unlock()
+			if b == nil {
+				if f.closeEnd {
+					return
+				}
 				select {
-				case out <- b:
+				case nb := <-f.live:
+					f.mu.Lock()
+					f.chain = append(f.chain, nb)
+					b = f.chain[i]
+					f.mu.Unlock()
 				case <-ctx.Done():
 					return
 				}
+			}
+			select {
+			case out <- b:
+				f.mu.Lock()
+				f.sent++
+				f.mu.Unlock()
 			case <-ctx.Done():
 				return
 			}

@@ -163,3 +163,18 @@ func (g *Gateway) channel(name string) channel {
 	g.channels[name] = c
 	return c
 }
+
+// Height returns the number of blocks of channel (the configured channel
+// when "") on the Gateway's peer.
+func (g *Gateway) Height(ctx context.Context, channel string) (uint64, error) {
+	if channel == "" {
+		channel = g.cfg.Channel
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.EvaluateTimeout)
+	defer cancel()
+	h, err := g.channel(channel).height(ctx)
+	if err != nil {
+		return 0, gatewayError(ctx, "read channel height", err)
+	}
+	return h, nil
+}

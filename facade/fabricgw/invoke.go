@@ -21,7 +21,11 @@ type transactor interface {
 
 // Submit runs transaction tx with arg and returns its result once the
 // transaction is committed. A transaction that fails to commit because of a
-// read conflict is run again, up to Config.ConflictRetries times.
+// read conflict is run again, up to Config.ConflictRetries times; so is one
+// whose endorsement only other organizations' peers refused, since they may
+// lag behind this Gateway's peer by a block or two (with a majority policy,
+// a transaction that reads what the previous one wrote would otherwise fail
+// on a peer that has not committed the previous one yet).
 func (g *Gateway) Submit(ctx context.Context, tx string, arg []byte) ([]byte, error) {
 	ch, err := g.channelFor(ctx)
 	if err != nil {
@@ -34,14 +38,21 @@ func (g *Gateway) Submit(ctx context.Context, tx string, arg []byte) ([]byte, er
 		if err == nil {
 			return res, nil
 		}
-		if !isReadConflict(err) {
+		conflict := isReadConflict(err)
+		if !conflict && !refusedElsewhereOnly(err, g.cfg.MSPID) {
 			return nil, gatewayError(ctx, tx, err)
 		}
 		if attempt >= g.cfg.ConflictRetries {
+			if !conflict {
+				return nil, gatewayError(ctx, tx, err)
+			}
 			return nil, fmt.Errorf("%s: %w after %d attempts (%w)", tx, facade.ErrConflict, attempt+1, err)
 		}
-		if err := sleep(ctx, conflictBackoff(attempt)); err != nil {
-			return nil, fmt.Errorf("%s: retry after read conflict: %w", tx, err)
+		if serr := sleep(ctx, conflictBackoff(attempt)); serr != nil {
+			if !conflict {
+				return nil, gatewayError(ctx, tx, err)
+			}
+			return nil, fmt.Errorf("%s: retry after read conflict: %w", tx, serr)
 		}
 	}
 }

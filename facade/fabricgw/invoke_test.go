@@ -20,10 +20,17 @@ const tx = "orchestrator.computetask:RegisterTasks"
 
 func endorseError(t *testing.T, msg string, details ...string) error {
 	t.Helper()
+	return endorseErrorFrom(t, "Org1MSP", msg, details...)
+}
+
+// endorseErrorFrom is a gateway endorsement error whose details (one per
+// refusing peer) come from peers of organization mspid.
+func endorseErrorFrom(t *testing.T, mspid, msg string, details ...string) error {
+	t.Helper()
 	st := status.New(codes.Aborted, msg)
 	for _, d := range details {
 		var err error
-		st, err = st.WithDetails(&gateway.ErrorDetail{Address: "peer0.org1:7051", MspId: "Org1MSP", Message: d})
+		st, err = st.WithDetails(&gateway.ErrorDetail{Address: "peer0." + mspid + ":7051", MspId: mspid, Message: d})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,5 +232,58 @@ func TestConflictBackoffGrowsAndIsBounded(t *testing.T) {
 	}
 	if !slices.IsSorted(maxes[:6]) {
 		t.Errorf("backoff does not grow: %v", maxes)
+	}
+}
+
+func TestSubmitRetriesWhatOnlyOtherOrgsRefused(t *testing.T) {
+	const notFound = "chaincode response 500, OE0002: function f not found"
+	collect := "failed to collect enough transaction endorsements, see attached details for more info"
+	lagging := endorseErrorFrom(t, "Org2MSP", collect, notFound)
+	tests := []struct {
+		name      string
+		results   []result
+		wantCalls int
+		wantCode  codes.Code
+	}{
+		{
+			name:      "the other peer catches up",
+			results:   []result{{err: lagging}, {err: lagging}, {payload: []byte("ok")}},
+			wantCalls: 3, wantCode: codes.OK,
+		},
+		{
+			name:      "the other peer keeps refusing",
+			results:   []result{{err: lagging}},
+			wantCalls: 3, wantCode: codes.NotFound,
+		},
+		{
+			name:      "our own peer refused",
+			results:   []result{{err: endorseError(t, "failed to endorse transaction, see attached details for more info", notFound)}},
+			wantCalls: 1, wantCode: codes.NotFound,
+		},
+		{
+			name: "both refused",
+			results: []result{{err: func() error {
+				st, _ := status.FromError(endorseError(t, collect, notFound))
+				st, err := st.WithDetails(&gateway.ErrorDetail{MspId: "Org2MSP", Message: notFound})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return st.Err()
+			}()}},
+			wantCalls: 1, wantCode: codes.NotFound,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := &fakeChannel{results: tt.results}
+			g := testGateway(t, 2, map[string]*fakeChannel{DefaultChannel: ch})
+			_, err := g.Submit(context.Background(), tx, nil)
+			if got := facade.Status(err).Code(); got != tt.wantCode {
+				t.Errorf("code %v (%v), want %v", got, err, tt.wantCode)
+			}
+			if n := len(ch.callLog()); n != tt.wantCalls {
+				t.Errorf("%d calls, want %d", n, tt.wantCalls)
+			}
+		})
 	}
 }
