@@ -2,9 +2,11 @@ package parity_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/facade"
+	"github.com/fedchain/orchestrator/facade/fabricgw"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
@@ -29,10 +32,33 @@ func benchSeconds() int {
 	return 10
 }
 
+// benchConcurrency is the list of concurrency levels to measure:
+// FABRIC_BENCH_CONCURRENCY (comma-separated), or 1 and 32.
+func benchConcurrency(t *testing.T) []int {
+	t.Helper()
+	v := os.Getenv("FABRIC_BENCH_CONCURRENCY")
+	if v == "" {
+		return []int{1, 32}
+	}
+	var levels []int
+	for f := range strings.SplitSeq(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			t.Fatalf("FABRIC_BENCH_CONCURRENCY=%q: %q is no positive number", v, f)
+		}
+		levels = append(levels, n)
+	}
+	return levels
+}
+
 // measure runs submit from workers goroutines (worker is each one's index)
-// for secs seconds, logs submits/s (and items/s when perSubmit > 1), p50 and
-// p99, and fails the test on any error.
-func measure(t *testing.T, workers, secs, perSubmit int, submit func(worker int) error) {
+// for secs seconds and logs one result line, "BENCH fabric NAME c=N: ..."
+// with submits/s (and tasks/s when perSubmit > 1), p50, p99, the blocks
+// the channel grew by during the run, the orderer's batch settings and the
+// endorsement policy (env's FABRIC_ORDERER_BATCH, FABRIC_ENDORSEMENT_POLICY),
+// then a line with the CPU time each process of the network (and this
+// client) used per submit. It fails the test on any error.
+func measure(t *testing.T, gw *fabricgw.Gateway, env map[string]string, name string, workers, secs, perSubmit int, submit func(worker int) error) {
 	t.Helper()
 	var (
 		mu        sync.Mutex
@@ -40,6 +66,12 @@ func measure(t *testing.T, workers, secs, perSubmit int, submit func(worker int)
 		failures  int
 		firstErr  error
 	)
+	ctx := context.Background()
+	h0, err := gw.Height(ctx, env["FABRIC_CHANNEL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu0 := cpuTimes()
 	deadline := time.Now().Add(time.Duration(secs) * time.Second)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -64,6 +96,11 @@ func measure(t *testing.T, workers, secs, perSubmit int, submit func(worker int)
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu1 := cpuTimes()
+	h1, err := gw.Height(ctx, env["FABRIC_CHANNEL"])
+	if err != nil {
+		t.Fatal(err)
+	}
 	slices.Sort(latencies)
 	if len(latencies) == 0 {
 		t.Fatalf("concurrency %d: no successful submit (%d failures: %v)", workers, failures, firstErr)
@@ -72,11 +109,19 @@ func measure(t *testing.T, workers, secs, perSubmit int, submit func(worker int)
 	rate := float64(len(latencies)) / elapsed.Seconds()
 	items := ""
 	if perSubmit > 1 {
-		items = ", " + strconv.FormatFloat(rate*float64(perSubmit), 'f', 1, 64) + " tasks/s"
+		items = fmt.Sprintf(", %.0f tasks/s", rate*float64(perSubmit))
 	}
-	t.Logf("concurrency %2d: %d submits in %.1fs = %.1f submits/s%s, p50 %v, p99 %v, %d failures",
-		workers, len(latencies), elapsed.Seconds(), rate, items,
-		pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), failures)
+	blocks := h1 - h0
+	perBlock := 0.0
+	if blocks > 0 {
+		perBlock = float64(len(latencies)+failures) / float64(blocks)
+	}
+	t.Logf("BENCH fabric %s c=%d: %.1f submits/s%s, p50 %v, p99 %v (%d submits in %.1fs, %d failures, %d blocks, %.1f tx/block; orderer %s; policy %s)",
+		name, workers, rate, items, pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond),
+		len(latencies), elapsed.Seconds(), failures, blocks, perBlock, env["FABRIC_ORDERER_BATCH"], env["FABRIC_ENDORSEMENT_POLICY"])
+	if cpu := cpuPerSubmit(cpu0, cpu1, len(latencies)+failures); cpu != "" {
+		t.Logf("BENCH fabric %s c=%d: CPU per submit: %s", name, workers, cpu)
+	}
 	if failures > 0 {
 		t.Errorf("concurrency %d: %d failures, first: %v", workers, failures, firstErr)
 	}
@@ -84,9 +129,9 @@ func measure(t *testing.T, workers, secs, perSubmit int, submit func(worker int)
 
 // TestRegisterTasksThroughput measures RegisterTasks submits of
 // tasksPerBatch independent train tasks through Org1's gateway at
-// concurrency 1 and 32, each worker registering into its own compute plan.
-// It runs only with FABRIC_BENCH=1; FABRIC_BENCH_SECONDS sets each run's
-// length (default 10).
+// concurrency 1 and 32 (FABRIC_BENCH_CONCURRENCY), each worker registering
+// into its own compute plan. It runs only with FABRIC_BENCH=1;
+// FABRIC_BENCH_SECONDS sets each run's length (default 10).
 func TestRegisterTasksThroughput(t *testing.T) {
 	if os.Getenv("FABRIC_BENCH") != "1" {
 		t.Skip("FABRIC_BENCH=1 runs the throughput measurement")
@@ -140,7 +185,7 @@ func TestRegisterTasksThroughput(t *testing.T) {
 	must("orchestrator.datasample:RegisterDataSamples", &protos.RegisterDataSamplesParam{Samples: samples})
 	org1Only := &protos.NewPermissions{AuthorizedIds: []string{org1}}
 
-	for _, workers := range []int{1, 32} {
+	for _, workers := range benchConcurrency(t) {
 		plans := make([]string, workers)
 		var (
 			wg       sync.WaitGroup
@@ -163,7 +208,7 @@ func TestRegisterTasksThroughput(t *testing.T) {
 		if firstErr != nil {
 			t.Fatalf("register plan: %v", firstErr)
 		}
-		measure(t, workers, secs, tasksPerBatch, func(w int) error {
+		measure(t, gw, env, fmt.Sprintf("RegisterTasks x%d", tasksPerBatch), workers, secs, tasksPerBatch, func(w int) error {
 			tasks := make([]*protos.NewComputeTask, tasksPerBatch)
 			for i := range tasks {
 				tasks[i] = &protos.NewComputeTask{

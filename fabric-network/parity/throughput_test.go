@@ -17,11 +17,11 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// TestSubmitThroughput measures submits (RegisterDataManager, endorsed by
-// both organizations) through Org1's gateway at concurrency 1 and 32, or
-// through Org1's facade (gRPC) with FABRIC_BENCH_VIA=facade. It runs only
-// with FABRIC_BENCH=1; FABRIC_BENCH_SECONDS sets each run's length
-// (default 10).
+// TestSubmitThroughput measures submits (RegisterDataManager, endorsed as
+// the network's policy says) through Org1's gateway at concurrency 1 and
+// 32 (FABRIC_BENCH_CONCURRENCY), or through Org1's facade (gRPC) with
+// FABRIC_BENCH_VIA=facade. It runs only with FABRIC_BENCH=1;
+// FABRIC_BENCH_SECONDS sets each run's length (default 10).
 func TestSubmitThroughput(t *testing.T) {
 	if os.Getenv("FABRIC_BENCH") != "1" {
 		t.Skip("FABRIC_BENCH=1 runs the throughput measurement")
@@ -40,6 +40,7 @@ func TestSubmitThroughput(t *testing.T) {
 		_, err := gw.Submit(ctx, "orchestrator.datamanager:RegisterDataManager", arg)
 		return err
 	}
+	name := "RegisterDataManager"
 	if os.Getenv("FABRIC_BENCH_VIA") == "facade" {
 		conn, err := grpc.NewClient(env["FABRIC_ORG1_FACADE"], grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
@@ -52,10 +53,11 @@ func TestSubmitThroughput(t *testing.T) {
 			_, err := managers.RegisterDataManager(mctx, dm)
 			return err
 		}
+		name += " via facade"
 		t.Logf("through the facade on %s", env["FABRIC_ORG1_FACADE"])
 	}
-	for _, workers := range []int{1, 32} {
-		measure(t, workers, secs, 1, func(int) error {
+	for _, workers := range benchConcurrency(t) {
+		measure(t, gw, env, name, workers, secs, 1, func(int) error {
 			return submit(chaincodetest.NewDataManager(uuid.NewString(), &protos.NewPermissions{Public: true}))
 		})
 	}

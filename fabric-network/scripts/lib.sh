@@ -12,7 +12,19 @@ CHANNEL=${FABRIC_CHANNEL:-mychannel}
 CC_NAME=${FABRIC_CHAINCODE:-orchestrator}
 CC_VERSION=1.0
 CC_LABEL=${CC_NAME}_${CC_VERSION}
+# The orderer's block cutting: a block is cut after BATCH_TIMEOUT, or
+# when it holds BATCH_MAX_COUNT transactions or BATCH_PREFERRED_MAX_BYTES.
 BATCH_TIMEOUT=${FABRIC_BATCH_TIMEOUT:-20ms}
+BATCH_MAX_COUNT=${FABRIC_BATCH_MAX_COUNT:-200}
+BATCH_PREFERRED_MAX_BYTES=${FABRIC_BATCH_PREFERRED_MAX_BYTES:-2 MB}
+BATCH_ABSOLUTE_MAX_BYTES=${FABRIC_BATCH_ABSOLUTE_MAX_BYTES:-10 MB}
+# The chaincode's endorsement policy (the channel's default): both
+# organizations ("majority", the default) or either one ("any").
+case ${FABRIC_ENDORSEMENT:-majority} in
+majority) ENDORSEMENT_RULE="MAJORITY Endorsement" ;;
+any) ENDORSEMENT_RULE="ANY Endorsement" ;;
+*) echo "FABRIC_ENDORSEMENT must be majority or any, not ${FABRIC_ENDORSEMENT}" >&2; exit 2 ;;
+esac
 # How the chaincode runs: "service" (ccaas: a server the peers dial) or
 # "peer" (the peers launch the binary through builders/binary).
 CC_MODE=${FABRIC_CHAINCODE_MODE:-service}
@@ -29,6 +41,12 @@ PEER2_PORT=9051
 PEER2_CC_PORT=9052
 PEER2_OPS_PORT=9445
 CC_SERVER_PORT=${FABRIC_CC_PORT:-9998}
+# Go's pprof of the orderer and the peers (FABRIC_PROFILE=1).
+ORDERER_PROFILE_PORT=6060
+PEER1_PROFILE_PORT=6061
+PEER2_PROFILE_PORT=6062
+PROFILE_ENABLED=false
+[ "${FABRIC_PROFILE:-0}" = 1 ] && PROFILE_ENABLED=true
 FACADE1_ADDR=${FABRIC_FACADE1_ADDR:-127.0.0.1:9001}
 FACADE2_ADDR=${FABRIC_FACADE2_ADDR:-127.0.0.1:9002}
 
@@ -92,7 +110,8 @@ find_fabric_binaries() {
 render() {
 	envsubst "$(printf '${%s} ' PEER_NAME PEER_MSPID PEER_PORT PEER_CC_PORT PEER_OPS_PORT PEER_STATE PEER_CRYPTO \
 		CCAAS_BUILDER BINARY_BUILDER ORDERER_PORT ORDERER_ADMIN_PORT ORDERER_OPS_PORT ORDERER_CRYPTO ORDERER_STATE \
-		PEER1_PORT PEER2_PORT BATCH_TIMEOUT)" <"$1" >"$2"
+		PEER1_PORT PEER2_PORT BATCH_TIMEOUT BATCH_MAX_COUNT BATCH_PREFERRED_MAX_BYTES BATCH_ABSOLUTE_MAX_BYTES \
+		ENDORSEMENT_RULE PROFILE_ENABLED PEER_PROFILE_PORT ORDERER_PROFILE_PORT)" <"$1" >"$2"
 }
 
 # peer_env N [USER]: the environment of the peer CLI acting as USER (Admin

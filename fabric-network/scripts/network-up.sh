@@ -42,14 +42,20 @@ rm -rf "$STATE"
 mkdir -p "$STATE"/{bin,nodes,logs,pids}
 log "state folder: $STATE"
 
-log "building the orchestrator and chaincode binaries"
-(cd "$REPO_DIR" && go build -o "$STATE/bin/" ./cmd/orchestrator ./cmd/chaincode)
+if [ "${FABRIC_FACADES:-1}" != 0 ]; then
+	log "building the orchestrator and chaincode binaries"
+	(cd "$REPO_DIR" && go build -o "$STATE/bin/" ./cmd/orchestrator ./cmd/chaincode)
+else
+	log "building the chaincode binary"
+	(cd "$REPO_DIR" && go build -o "$STATE/bin/" ./cmd/chaincode)
+fi
 
 log "generating crypto material (cryptogen)"
 "$CRYPTOGEN_BIN" generate --config="$NETWORK_DIR/config/crypto-config.yaml" --output="$CRYPTO" >/dev/null
 
 log "creating the genesis block of $CHANNEL (configtxgen)"
-export ORDERER_PORT ORDERER_ADMIN_PORT ORDERER_OPS_PORT PEER1_PORT PEER2_PORT BATCH_TIMEOUT CCAAS_BUILDER BINARY_BUILDER ORDERER_CRYPTO
+export ORDERER_PORT ORDERER_ADMIN_PORT ORDERER_OPS_PORT PEER1_PORT PEER2_PORT BATCH_TIMEOUT BATCH_MAX_COUNT BATCH_PREFERRED_MAX_BYTES BATCH_ABSOLUTE_MAX_BYTES ENDORSEMENT_RULE CCAAS_BUILDER BINARY_BUILDER ORDERER_CRYPTO \
+	PROFILE_ENABLED ORDERER_PROFILE_PORT
 render "$NETWORK_DIR/config/configtx.yaml" "$STATE/configtx.yaml"
 FABRIC_CFG_PATH=$STATE "$CONFIGTXGEN_BIN" -profile OrchestratorChannel -channelID "$CHANNEL" \
 	-outputBlock "$STATE/$CHANNEL.block" >"$STATE/logs/configtxgen.log" 2>&1 ||
@@ -64,9 +70,9 @@ for n in 1 2; do
 	log "starting peer0.org$n"
 	dir=$STATE/nodes/peer$n
 	mkdir -p "$dir"
-	if [ "$n" = 1 ]; then cc=$PEER1_CC_PORT ops=$PEER1_OPS_PORT; else cc=$PEER2_CC_PORT ops=$PEER2_OPS_PORT; fi
+	if [ "$n" = 1 ]; then cc=$PEER1_CC_PORT ops=$PEER1_OPS_PORT prof=$PEER1_PROFILE_PORT; else cc=$PEER2_CC_PORT ops=$PEER2_OPS_PORT prof=$PEER2_PROFILE_PORT; fi
 	PEER_NAME=peer0.org$n.fedchain.test PEER_MSPID=Org${n}MSP PEER_PORT=$(peer_port $n) PEER_CC_PORT=$cc \
-		PEER_OPS_PORT=$ops PEER_STATE=$dir/data PEER_CRYPTO=$(peer_crypto $n) \
+		PEER_OPS_PORT=$ops PEER_PROFILE_PORT=$prof PEER_STATE=$dir/data PEER_CRYPTO=$(peer_crypto $n) \
 		render "$NETWORK_DIR/config/core.yaml" "$dir/core.yaml"
 	FABRIC_CFG_PATH=$dir start "peer$n" "$PEER_BIN" node start
 done
@@ -169,6 +175,8 @@ facade_addr() { if [ "$1" = 1 ]; then echo "$FACADE1_ADDR"; else echo "$FACADE2_
 	echo "FABRIC_CHANNEL=$CHANNEL"
 	echo "FABRIC_CHAINCODE=$CC_NAME"
 	echo "FABRIC_PACKAGE_ID=$PACKAGE_ID"
+	echo "FABRIC_ENDORSEMENT_POLICY=\"$ENDORSEMENT_RULE\""
+	echo "FABRIC_ORDERER_BATCH=\"BatchTimeout $BATCH_TIMEOUT, MaxMessageCount $BATCH_MAX_COUNT, PreferredMaxBytes $BATCH_PREFERRED_MAX_BYTES, AbsoluteMaxBytes $BATCH_ABSOLUTE_MAX_BYTES\""
 	for n in 1 2; do
 		echo "FABRIC_ORG${n}_FACADE=$(facade_addr $n)"
 		echo "FABRIC_ORG${n}_GATEWAY_FLAGS=\"$(gateway_flags $n)\""
