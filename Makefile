@@ -66,10 +66,11 @@ BENCH_ADDR  ?=
 BENCH_FLAGS ?=
 
 .PHONY: bench
-bench: ## benchmarks: stores, stub and contracts (go test -bench), then the load tool against $(BENCH_ADDR) or an in-process solo server
+bench: ## benchmarks: stores, stub and contracts (go test -bench), the load tool against $(BENCH_ADDR) or an in-process solo server, then the Fabric mode (SKIPPED without binaries)
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./solo/memstore ./solo/pebblestore
 	$(GO) test -run '^$$' -bench 'RegisterTasks|QueryTasksPages' -benchtime 3x ./contracts/computetask/
 	$(GO) run ./cmd/orchestrator bench $(if $(BENCH_ADDR),--addr $(BENCH_ADDR),--self) $(BENCH_FLAGS)
+	fabric-network/scripts/bench-fabric.sh
 
 .PHONY: bench-couchdb
 bench-couchdb: ## the CouchDB store's commit benchmark, then the load tool against a solo server on CouchDB (pouchdb-server, or $COUCHDB_URL)
@@ -97,5 +98,5 @@ chaincode-package: ## write the chaincode-as-a-service package bin/orchestrator-
 	fabric-network/scripts/package-chaincode.sh -o bin/orchestrator-ccaas.tar.gz
 
 .PHONY: bench-fabric
-bench-fabric: ## test-fabric plus submit throughput through the gateway at concurrency 1 and 32 (needs Fabric binaries)
-	FABRIC_BENCH=1 fabric-network/scripts/test-fabric.sh
+bench-fabric: ## Fabric throughput at BatchTimeout 100ms: RegisterTasks x50 and RegisterDataManager, c=1 and 32, CPU per submit by process (SKIPPED without binaries)
+	fabric-network/scripts/bench-fabric.sh
