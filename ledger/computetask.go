@@ -54,6 +54,9 @@ func ctKey(_ shim.ChaincodeStubInterface, object string, attrs ...string) (strin
 // ctCheckAttr refuses what shim.CreateCompositeKey refuses in an
 // attribute: invalid UTF-8, U+0000 and U+10FFFF.
 func ctCheckAttr(a string) error {
+	if plainAttr(a) {
+		return nil
+	}
 	if !utf8.ValidString(a) || strings.IndexByte(a, 0) >= 0 || strings.ContainsRune(a, utf8.MaxRune) {
 		return orcerr.New(orcerr.InvalidAsset, "invalid key attribute %q", a)
 	}
@@ -171,16 +174,20 @@ func ctStatusKeys(t *protos.ComputeTask, ts string, status protos.ComputeTaskSta
 	}
 }
 
-func ctPutTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask) error {
+// ctPutTask stores the record of t and returns it.
+func ctPutTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask) ([]byte, error) {
 	sk, err := ComputeTaskStateKey(stub, t.GetKey())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
 	if err != nil {
-		return orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", t.GetKey())
+		return nil, orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", t.GetKey())
 	}
-	return ctPut(stub, sk, b)
+	if err := ctPut(stub, sk, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 func ctPut(stub shim.ChaincodeStubInterface, key string, value []byte) error {
@@ -193,23 +200,32 @@ func ctPut(stub shim.ChaincodeStubInterface, key string, value []byte) error {
 // AddComputeTask stores a new task with all its index entries and the
 // parent -> child edges. It performs no read.
 func AddComputeTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask, parents []string) error {
+	_, err := StoreNewComputeTask(stub, t, parents)
+	return err
+}
+
+// StoreNewComputeTask is AddComputeTask that also returns the stored
+// record, the task's deterministic encoding, so that the caller need not
+// encode the task again (for its event or a response). The record must
+// not be modified.
+func StoreNewComputeTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask, parents []string) ([]byte, error) {
 	key, plan, worker, fn := t.GetKey(), t.GetComputePlanKey(), t.GetWorker(), t.GetFunctionKey()
 	for _, a := range [...]string{key, plan, worker, fn} {
 		if err := ctCheckAttr(a); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, p := range parents {
 		if err := ctCheckAttr(p); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
 	if err != nil {
-		return orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", key)
+		return nil, orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", key)
 	}
 	if err := ctPut(stub, ctJoin(taskObject, key), b); err != nil {
-		return err
+		return nil, err
 	}
 	ts := ctTime(t.GetCreationDate())
 	keys := append(make([]string, 0, 7+len(parents)),
@@ -224,40 +240,50 @@ func AddComputeTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask, par
 	keys = append(keys, ctStatusKeys(t, ts, t.GetStatus())...)
 	for _, k := range keys {
 		if err := ctPut(stub, k, marker); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return b, nil
 }
 
 // UpdateComputeTaskStatus stores t, whose status was old before, and moves
 // its status index entries. It performs no read.
 func UpdateComputeTaskStatus(stub shim.ChaincodeStubInterface, t *protos.ComputeTask, old protos.ComputeTaskStatus) error {
-	if err := ctPutTask(stub, t); err != nil {
-		return err
+	_, err := StoreComputeTaskStatus(stub, t, old)
+	return err
+}
+
+// StoreComputeTaskStatus is UpdateComputeTaskStatus that also returns the
+// stored record, the task's deterministic encoding, so that the caller
+// need not encode the task again for its event. The record must not be
+// modified.
+func StoreComputeTaskStatus(stub shim.ChaincodeStubInterface, t *protos.ComputeTask, old protos.ComputeTaskStatus) ([]byte, error) {
+	b, err := ctPutTask(stub, t)
+	if err != nil {
+		return nil, err
 	}
 	if old == t.GetStatus() {
-		return nil
+		return b, nil
 	}
 	oldKeys, err := ctStatusIndexKeys(stub, t, old)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, k := range oldKeys {
 		if err := stub.DelState(k); err != nil {
-			return orcerr.Wrap(orcerr.Internal, err, "delete state")
+			return nil, orcerr.Wrap(orcerr.Internal, err, "delete state")
 		}
 	}
 	newKeys, err := ctStatusIndexKeys(stub, t, t.GetStatus())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, k := range newKeys {
 		if err := ctPut(stub, k, marker); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return b, nil
 }
 
 // ctScanLast lists, for every composite key under the partial key, its

@@ -32,19 +32,29 @@ func GetDataSamples(l *Tx, keys []string) ([]*protos.DataSample, error) {
 
 // AddDataSample stores a new data sample and indexes it.
 func AddDataSample(l *Tx, ds *protos.DataSample) error {
-	if err := Put(l, DataSampleKind, ds.GetKey(), ds); err != nil {
-		return err
+	_, err := StoreNewDataSample(l, ds)
+	return err
+}
+
+// StoreNewDataSample is AddDataSample that also returns the stored record,
+// the sample's deterministic encoding, for the caller to reuse (event,
+// response) instead of encoding the sample again. The record must not be
+// modified.
+func StoreNewDataSample(l *Tx, ds *protos.DataSample) ([]byte, error) {
+	b, err := put(l, DataSampleKind, ds.GetKey(), ds)
+	if err != nil {
+		return nil, err
 	}
 	ts := SortTime(ds.GetCreationDate())
 	if err := l.PutIndex(dataSampleTimeIndex, ts, ds.GetKey()); err != nil {
-		return err
+		return nil, err
 	}
 	for _, dm := range ds.GetDataManagerKeys() {
 		if err := l.PutIndex(dataSampleManagerIndex, dm, ts, ds.GetKey()); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return b, nil
 }
 
 // UpdateDataSample stores a changed data sample whose previous data
@@ -69,6 +79,28 @@ func UpdateDataSample(l *Tx, ds *protos.DataSample, old []string) error {
 		}
 	}
 	return nil
+}
+
+// DataSampleRecords reads the stored records of data samples in one batch,
+// in the order of keys (nil for an unknown sample), for
+// DataSampleRecordHasManager. Unlike GetDataSamples it neither decodes
+// them nor keeps them in the transaction's read cache: a task batch checks
+// hundreds of samples once each, and caching them would only grow the
+// cache. The stub records the reads as usual.
+func DataSampleRecords(l *Tx, keys []string) ([][]byte, error) {
+	sks := make([]string, len(keys))
+	for i, key := range keys {
+		sk, err := DataSampleKind.Key(key)
+		if err != nil {
+			return nil, err
+		}
+		sks[i] = sk
+	}
+	vals, err := l.GetMultipleStatesUncached(sks...)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "read %s records", DataSampleKind.Noun)
+	}
+	return vals, nil
 }
 
 // DataSampleKeysByManager returns the keys of the samples linked to data
@@ -140,6 +172,12 @@ func DataSampleHasManager(l *Tx, key, dm string) (bool, error) {
 	if b == nil {
 		return false, orcerr.New(orcerr.NotFound, "%s %s not found", DataSampleKind.Noun, key)
 	}
+	return DataSampleRecordHasManager(key, b, dm)
+}
+
+// DataSampleRecordHasManager is DataSampleHasManager on the stored record b
+// of data sample key, already read (DataSampleRecords).
+func DataSampleRecordHasManager(key string, b []byte, dm string) (bool, error) {
 	found := false
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)

@@ -10,7 +10,8 @@
 //
 //   - reads (GetState, GetMultipleStates) see the transaction's own earlier
 //     writes, which the peer's stub does not, and a key is read from the
-//     stub at most once;
+//     stub at most once (GetMultipleStatesUncached, for large one-off
+//     batches, reads without keeping what it read);
 //   - writes are buffered, then handed to the stub in key order inside one
 //     write batch (StartWriteBatch/FinishWriteBatch) when the transaction
 //     is flushed;
@@ -26,9 +27,11 @@
 //
 // The asset of Kind k with key K is stored, as deterministic binary proto,
 // at the composite key (k.Object, K); Get, Lookup, GetMany, Exists, Put and
-// Delete read and write it. Every list query is served by composite-key
-// indexes that the contracts maintain on write (PutIndex, DelIndex,
-// MoveIndex): entries whose attributes end with the sort attributes and the
+// Delete read and write it. SharedFunction reads a function like Get but
+// decodes each distinct record once per process: the functions it returns
+// are shared between transactions and must not be modified. Every list
+// query is served by composite-key indexes that the contracts maintain on
+// write (PutIndex, DelIndex, MoveIndex): entries whose attributes end with the sort attributes and the
 // asset key, holding a one-byte value (the peer treats an empty value as a
 // deletion). Update transactions scan them unpaginated (ScanIndex,
 // IndexLast); list queries, which run as evaluate transactions, page through

@@ -6,8 +6,12 @@ import (
 	"encoding/hex"
 	"math"
 	"strconv"
+	"strings"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
@@ -41,13 +45,9 @@ const eventPrefix = "event\x00"
 // task may change again later in the same transaction). Events are stored
 // and published, in emission order, when the transaction is flushed.
 func (l *Tx) Emit(ev *protos.Event) error {
-	ts, err := l.Now()
-	if err != nil {
+	if err := l.stamp(ev); err != nil {
 		return err
 	}
-	ev.Id = EventID(l.GetTxID(), len(l.events))
-	ev.Channel = l.GetChannelID()
-	ev.Timestamp = ts
 	b, err := marshal(ev)
 	if err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "encode event")
@@ -56,6 +56,78 @@ func (l *Tx) Emit(ev *protos.Event) error {
 	l.encoded = append(l.encoded, b)
 	return nil
 }
+
+// EmitEncoded is Emit for an event whose asset (set in ev.Asset) the
+// caller has just encoded deterministically as asset, e.g. to store it: the
+// event's encoding embeds those bytes instead of encoding the asset again.
+// The stored and published bytes are the same as Emit's.
+func (l *Tx) EmitEncoded(ev *protos.Event, asset []byte) error {
+	if err := l.stamp(ev); err != nil {
+		return err
+	}
+	b, err := encodeEvent(ev, asset)
+	if err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "encode event")
+	}
+	l.events = append(l.events, ev)
+	l.encoded = append(l.encoded, b)
+	return nil
+}
+
+// stamp fills the fields of an event that the transaction decides: id,
+// channel and timestamp.
+func (l *Tx) stamp(ev *protos.Event) error {
+	if l.ts == nil {
+		if _, err := l.Now(); err != nil {
+			return err
+		}
+	}
+	ev.Id = EventID(l.GetTxID(), len(l.events))
+	ev.Channel = l.GetChannelID()
+	ev.Timestamp = &timestamppb.Timestamp{Seconds: l.ts.GetSeconds(), Nanos: l.ts.GetNanos()}
+	return nil
+}
+
+// encodeEvent returns marshal(ev) given asset, the deterministic encoding
+// of the asset set in ev. The Go protobuf runtime encodes the fields of a
+// message in number order, but those of its oneofs last (as the historic
+// implementation did), and a message field is its tag, its length and the
+// message's own encoding: the event is the event without its asset, then
+// the asset field. TestEmitEncoded checks this against marshal for every
+// kind of asset.
+func encodeEvent(ev *protos.Event, asset []byte) ([]byte, error) {
+	m := ev.ProtoReflect()
+	fd := m.WhichOneof(eventAssetOneof)
+	if fd == nil || !eventSpliceable || len(m.GetUnknown()) > 0 {
+		return marshal(ev)
+	}
+	held := ev.Asset
+	ev.Asset = nil
+	b, err := marshal(ev)
+	ev.Asset = held
+	if err != nil {
+		return nil, err
+	}
+	b = protowire.AppendTag(b, fd.Number(), protowire.BytesType)
+	return protowire.AppendBytes(b, asset), nil
+}
+
+// eventAssetOneof is the asset oneof of Event.
+var eventAssetOneof = (&protos.Event{}).ProtoReflect().Descriptor().Oneofs().ByName("asset")
+
+// eventSpliceable reports whether Event has the layout encodeEvent relies
+// on: the asset oneof is its only oneof, so it is encoded last. Should the
+// protocol ever change that, encodeEvent encodes the whole event.
+var eventSpliceable = func() bool {
+	n := 0
+	oneofs := eventAssetOneof.Parent().(protoreflect.MessageDescriptor).Oneofs()
+	for i := range oneofs.Len() {
+		if !oneofs.Get(i).IsSynthetic() {
+			n++
+		}
+	}
+	return n == 1
+}()
 
 // EmitAsset is Emit for an event about one asset: kind, asset kind, asset
 // key and the asset itself (set into the event's oneof by set, e.g.
@@ -75,12 +147,24 @@ func (l *Tx) Events() []*protos.Event { return l.events }
 // EventID returns the id of the n-th event (from 0) of transaction txID: a
 // UUID (RFC 9562 version 8 layout) made of the SHA-256 of both.
 func EventID(txID string, n int) string {
-	h := sha256.Sum256([]byte(txID + "\x00" + strconv.Itoa(n)))
+	// Built in stack buffers: a transaction registering a task batch
+	// derives one id per task.
+	var in [128]byte
+	h := sha256.Sum256(strconv.AppendInt(append(append(in[:0], txID...), 0), int64(n), 10))
 	b := h[:16]
 	b[6] = b[6]&0x0f | 0x80
 	b[8] = b[8]&0x3f | 0x80
-	x := hex.EncodeToString(b)
-	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+	var x [36]byte
+	hex.Encode(x[0:8], b[0:4])
+	x[8] = '-'
+	hex.Encode(x[9:13], b[4:6])
+	x[13] = '-'
+	hex.Encode(x[14:18], b[6:8])
+	x[18] = '-'
+	hex.Encode(x[19:23], b[8:10])
+	x[23] = '-'
+	hex.Encode(x[24:36], b[10:16])
+	return string(x[:])
 }
 
 // appendPadded appends v in decimal, left-padded with zeros to width
@@ -161,6 +245,7 @@ func (l *Tx) storeEvents() error {
 		byKey   = eventPrefix + "key\x00"
 	)
 	var asc, desc []byte
+	var kinds [kindsLen]byte
 	for n, ev := range l.events {
 		nanos := ev.GetTimestamp().AsTime().UnixNano()
 		asc = appendPadded(asc[:0], nanos, 20)
@@ -173,13 +258,34 @@ func (l *Tx) storeEvents() error {
 		desc = appendInvertedHex(desc, txID)
 		desc = append(desc, 0)
 		desc = appendPadded(desc, int64(999999-n), 6)
-		primary := allAsc + string(appendKinds(asc, ev))
+		// The four keys are cut from one string, and the index entries
+		// share one value: an event costs two allocations.
+		ak := ev.GetAssetKey()
+		var all strings.Builder
+		all.Grow(len(allAsc) + len(asc) + kindsLen + len(allDesc) + len(desc) + 2*(len(byKey)+len(ak)+3) + len(asc) + len(desc))
+		all.WriteString(allAsc)
+		all.Write(asc)
+		all.Write(appendKinds(kinds[:0], ev))
+		p1 := all.Len()
+		all.WriteString(allDesc)
+		all.Write(desc)
+		p2 := all.Len()
+		all.WriteString(byKey)
+		all.WriteString(ak)
+		all.WriteString("\x00a\x00")
+		all.Write(asc)
+		p3 := all.Len()
+		all.WriteString(byKey)
+		all.WriteString(ak)
+		all.WriteString("\x00d\x00")
+		all.Write(desc)
+		keys := all.String()
+		primary := keys[:p1]
 		if err := l.PutState(primary, l.encoded[n]); err != nil {
 			return err
 		}
 		ref := []byte(primary)
-		key := byKey + ev.GetAssetKey() + "\x00"
-		for _, e := range [...]string{allDesc + string(desc), key + "a\x00" + string(asc), key + "d\x00" + string(desc)} {
+		for _, e := range [...]string{keys[p1:p2], keys[p2:p3], keys[p3:]} {
 			if err := l.PutState(e, ref); err != nil {
 				return err
 			}

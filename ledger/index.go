@@ -29,7 +29,7 @@ var ErrStop = errors.New("ledger: stop scan")
 // IndexKey returns the composite key of an entry of index with the given
 // attributes.
 func IndexKey(index string, attrs ...string) (string, error) {
-	k, err := shim.CreateCompositeKey(index, attrs)
+	k, err := compositeKey(index, attrs...)
 	if err != nil {
 		return "", orcerr.Wrap(orcerr.InvalidAsset, err, "invalid index attribute")
 	}
@@ -139,7 +139,7 @@ type Pager struct {
 // order, and returns the token of the next page ("" after the last). It
 // uses paginated scans, so it is for read-only (evaluate) transactions.
 func (l *Tx) PageIndex(index string, prefix []string, p Pager) (string, error) {
-	start, err := shim.CreateCompositeKey(index, prefix)
+	start, err := compositeKey(index, prefix...)
 	if err != nil {
 		return "", orcerr.Wrap(orcerr.InvalidAsset, err, "invalid index attribute")
 	}

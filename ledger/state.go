@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/protos/orcerr"
@@ -29,7 +28,7 @@ var (
 
 // Key returns the state key of the asset of kind k with the given key.
 func (k Kind) Key(key string) (string, error) {
-	sk, err := shim.CreateCompositeKey(k.Object, []string{key})
+	sk, err := compositeKey(k.Object, key)
 	if err != nil {
 		return "", orcerr.Wrap(orcerr.InvalidAsset, err, "invalid %s key %q", k.Noun, key)
 	}
@@ -111,6 +110,27 @@ func GetMany[M any, P message[M]](l *Tx, k Kind, keys []string) ([]P, error) {
 	return out, nil
 }
 
+// Preload reads the records of kind k with the given keys into the
+// transaction's cache in one stub call, so that reading them afterwards
+// (Get, Lookup, SharedFunction...) costs no stub call: on a peer, every
+// stub call is a round trip to it. Keys that are not valid are skipped
+// (reading them fails later, where the caller expects it).
+func Preload(l *Tx, k Kind, keys []string) error {
+	sks := make([]string, 0, len(keys))
+	for _, key := range keys {
+		if sk, err := k.Key(key); err == nil {
+			sks = append(sks, sk)
+		}
+	}
+	if len(sks) == 0 {
+		return nil
+	}
+	if _, err := l.GetMultipleStates(sks...); err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "read %s records", k.Noun)
+	}
+	return nil
+}
+
 // GetAll is GetMany that fails with OE0002 naming the first missing key.
 func GetAll[M any, P message[M]](l *Tx, k Kind, keys []string) ([]P, error) {
 	out, err := GetMany[M, P](l, k, keys)
@@ -140,15 +160,24 @@ func Exists(l *Tx, k Kind, key string) (bool, error) {
 
 // Put stores m as the asset of kind k with the given key (binary proto).
 func Put(l *Tx, k Kind, key string, m proto.Message) error {
+	_, err := put(l, k, key, m)
+	return err
+}
+
+// put is Put that returns the stored record.
+func put(l *Tx, k Kind, key string, m proto.Message) ([]byte, error) {
 	sk, err := k.Key(key)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b, err := marshal(m)
 	if err != nil {
-		return orcerr.Wrap(orcerr.Internal, err, "encode %s %s", k.Noun, key)
+		return nil, orcerr.Wrap(orcerr.Internal, err, "encode %s %s", k.Noun, key)
 	}
-	return l.PutState(sk, b)
+	if err := l.PutState(sk, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Delete removes the asset of kind k with the given key.

@@ -37,12 +37,14 @@ type Tx struct {
 	// stub or written by the transaction (then dirty until flushed).
 	values map[string]slot
 	// dirty lists the keys written (put or deleted) and not yet flushed,
-	// once each, grouped by object type (the first part of a composite
-	// key; "" for simple keys) so that a scan looks only at the writes it
-	// may meet.
-	dirty map[string][]string
-	// ndirty counts the keys in dirty.
-	ndirty int
+	// once each, in the order of their first write: a write appends to a
+	// slice, and costs no more map update than the one of values.
+	dirty []string
+	// byObject groups dirty[:grouped] by object type (the first part of a
+	// composite key; "" for simple keys) so that a scan looks only at the
+	// writes it may meet. Scans bring it up to date when they need it.
+	byObject map[string][]string
+	grouped  int
 
 	events  []*protos.Event
 	encoded [][]byte // events[i] encoded at Emit time
@@ -107,8 +109,24 @@ func (l *Tx) Now() (*timestamppb.Timestamp, error) {
 	if ts == nil {
 		return nil, orcerr.New(orcerr.Internal, "transaction has no timestamp")
 	}
-	l.ts = ts
+	// Kept normalized, so that a copy of its fields (Tx.stamp) is what
+	// this returns.
+	l.ts = timestamppb.New(ts.AsTime())
 	return timestamppb.New(ts.AsTime()), nil
+}
+
+// Grow makes room for n more keys in the transaction's cache, which holds
+// every key the transaction read or wrote: a transaction that knows it
+// will touch many keys (a batch of tasks writes about fourteen per task)
+// sizes it once instead of letting it double, and rehash, several times.
+func (l *Tx) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	m := make(map[string]slot, len(l.values)+n)
+	maps.Copy(m, l.values)
+	l.values = m
+	l.dirty = slices.Grow(l.dirty, n)
 }
 
 // GetState returns the value of key as this transaction sees it: its own
@@ -172,6 +190,39 @@ func (l *Tx) GetMultipleStates(keys ...string) ([][]byte, error) {
 	return out, nil
 }
 
+// GetMultipleStatesUncached is GetMultipleStates for values read once: the
+// keys the transaction does not know yet are read from the stub in one call
+// but not added to its cache (a later read of them goes to the stub
+// again). Large one-off batch reads use it so that the cache, a map that
+// every other read and write of the transaction goes through, stays small.
+func (l *Tx) GetMultipleStatesUncached(keys ...string) ([][]byte, error) {
+	out := make([][]byte, len(keys))
+	missing := make([]string, 0, len(keys))
+	at := make([]int, 0, len(keys))
+	for i, k := range keys {
+		if s, ok := l.values[k]; ok {
+			out[i] = s.v
+			continue
+		}
+		missing = append(missing, k)
+		at = append(at, i)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	vals, err := l.ChaincodeStubInterface.GetMultipleStates(missing...)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) != len(missing) {
+		return nil, errors.New("get multiple states: stub returned a wrong number of values")
+	}
+	for j, v := range vals {
+		out[at[j]] = v
+	}
+	return out, nil
+}
+
 // PutState buffers a write of key; an empty value deletes the key, as on
 // the peer. value must not be modified after the call.
 func (l *Tx) PutState(key string, value []byte) error {
@@ -182,12 +233,7 @@ func (l *Tx) PutState(key string, value []byte) error {
 		value = nil
 	}
 	if !l.values[key].dirty {
-		if l.dirty == nil {
-			l.dirty = make(map[string][]string, 8)
-		}
-		obj := objectOf(key)
-		l.dirty[obj] = append(l.dirty[obj], key)
-		l.ndirty++
+		l.dirty = append(l.dirty, key)
 	}
 	l.values[key] = slot{v: value, dirty: true}
 	return nil
@@ -220,7 +266,7 @@ func (l *Tx) GetStateByPartialCompositeKey(objectType string, attrs []string) (s
 	if err != nil {
 		return nil, err
 	}
-	prefix, err := shim.CreateCompositeKey(objectType, attrs)
+	prefix, err := compositeKey(objectType, attrs...)
 	if err != nil {
 		return nil, err
 	}
@@ -249,8 +295,18 @@ func objectOf(key string) string {
 // keys satisfy in. When the transaction wrote nothing in the range, it is
 // returned as is.
 func (l *Tx) merge(it shim.StateQueryIteratorInterface, obj string, in func(string) bool) (shim.StateQueryIteratorInterface, error) {
+	if l.grouped < len(l.dirty) {
+		if l.byObject == nil {
+			l.byObject = make(map[string][]string, 8)
+		}
+		for _, k := range l.dirty[l.grouped:] {
+			o := objectOf(k)
+			l.byObject[o] = append(l.byObject[o], k)
+		}
+		l.grouped = len(l.dirty)
+	}
 	var touched []string
-	for _, k := range l.dirty[obj] {
+	for _, k := range l.byObject[obj] {
 		if in(k) {
 			touched = append(touched, k)
 		}
@@ -293,11 +349,10 @@ func (l *Tx) Flush() error {
 	if err := l.storeEvents(); err != nil {
 		return err
 	}
-	if l.ndirty > 0 {
-		keys := make([]string, 0, l.ndirty)
-		for _, set := range l.dirty {
-			keys = append(keys, set...)
-		}
+	if len(l.dirty) > 0 {
+		// The transaction is over: its list of writes may be sorted in
+		// place.
+		keys := l.dirty
 		slices.Sort(keys)
 		stub := l.ChaincodeStubInterface
 		stub.StartWriteBatch()
@@ -315,10 +370,9 @@ func (l *Tx) Flush() error {
 		if err := stub.FinishWriteBatch(); err != nil {
 			return orcerr.Wrap(orcerr.Internal, err, "write state")
 		}
-		for _, k := range keys {
-			l.values[k] = slot{v: l.values[k].v}
-		}
-		l.dirty, l.ndirty = nil, 0
+		// The cached slots keep their dirty marks: the transaction is
+		// over, and clearing them would cost a map update per key.
+		l.dirty, l.byObject, l.grouped = nil, nil, 0
 	}
 	return l.setChaincodeEvent()
 }

@@ -2,6 +2,7 @@ package computetask
 
 import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/ledger"
@@ -33,14 +34,21 @@ func (c *Contract) GetEvaluateTransactions() []string {
 // RegisterTasks registers a batch of tasks, all or none.
 func (c *Contract) RegisterTasks(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
 	in := new(protos.RegisterTasksParam)
-	return Run(ctx, req, in, func(s *Session, caller string) (*protos.RegisterTasksResponse, error) {
-		tasks, err := s.Register(in.GetTasks(), caller)
+	return runRaw(ctx, req, in, func(s *Session, caller string) ([]byte, error) {
+		_, records, err := s.register(in.GetTasks(), caller)
 		if err != nil {
 			return nil, err
 		}
-		return &protos.RegisterTasksResponse{Tasks: tasks}, nil
+		// The response lists the tasks, whose records are their
+		// encodings: it need not encode them a third time (after their
+		// records and events).
+		return rpc.EncodeRecords(registerTasksResponseTasks, records), nil
 	})
 }
+
+// registerTasksResponseTasks is the field of RegisterTasksResponse that
+// lists the tasks, its only field.
+const registerTasksResponseTasks protowire.Number = 1
 
 // QueryTasks lists tasks matching a filter, a page at a time, in creation
 // order.

@@ -47,12 +47,16 @@ func (e *txEnv) Stub() shim.ChaincodeStubInterface { return e.l }
 // Emit queues an event in the ledger view.
 func (e *txEnv) Emit(ev *protos.Event) error { return e.l.Emit(ev) }
 
+// EmitEncoded queues an event whose asset is already encoded.
+func (e *txEnv) EmitEncoded(ev *protos.Event, asset []byte) error { return e.l.EmitEncoded(ev, asset) }
+
 // Now returns the transaction time.
 func (e *txEnv) Now() *timestamppb.Timestamp { return timestamppb.New(e.now.AsTime()) }
 
-// Function reads a function.
+// Function reads a function, which may be shared with other transactions
+// (ledger.SharedFunction): the rules only read functions.
 func (e *txEnv) Function(key string) (*protos.Function, error) {
-	return ledger.Get[protos.Function](e.l, ledger.FunctionKind, key)
+	return ledger.SharedFunction(e.l, key)
 }
 
 // DataManager reads a data manager.
@@ -69,6 +73,18 @@ func (e *txEnv) DataSample(key string) (*protos.DataSample, error) {
 // manager, decoding only the sample's data manager keys.
 func (e *txEnv) DataSampleHasManager(key, dm string) (bool, error) {
 	return ledger.DataSampleHasManager(e.l, key, dm)
+}
+
+// PreloadFunctions reads functions in one batch into the transaction's
+// cache, ignoring errors (Function reports them).
+func (e *txEnv) PreloadFunctions(keys []string) {
+	_ = ledger.Preload(e.l, ledger.FunctionKind, keys)
+}
+
+// DataSampleRecords reads the stored records of data samples in one batch
+// (nil for unknown ones), for DataSampleRecordHasManager.
+func (e *txEnv) DataSampleRecords(keys []string) ([][]byte, error) {
+	return ledger.DataSampleRecords(e.l, keys)
 }
 
 // OrganizationExists reports whether id is a registered organization.

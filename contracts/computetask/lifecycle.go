@@ -46,11 +46,13 @@ func (s *Session) transition(t *protos.ComputeTask, tr transition, reason string
 	old := t.GetStatus()
 	t.Status = to
 	s.tasks[t.GetKey()] = t
-	if err := ledger.UpdateComputeTaskStatus(s.stub, t, old); err != nil {
+	b, err := ledger.StoreComputeTaskStatus(s.stub, t, old)
+	if err != nil {
 		return err
 	}
-	if err := s.Emit(protos.EventKind_EVENT_ASSET_UPDATED, protos.AssetKind_ASSET_COMPUTE_TASK, t.GetKey(), t,
-		map[string]string{"reason": reason}); err != nil {
+	// The event is emitted right after the task is stored: its record is
+	// its encoding.
+	if err := s.emitTask(protos.EventKind_EVENT_ASSET_UPDATED, t, b, map[string]string{"reason": reason}); err != nil {
 		return err
 	}
 	switch tr {
@@ -250,6 +252,22 @@ func (s *Session) PropagateFunctionStatus(functionKey string, status protos.Func
 	if err := s.loadTasks(keys); err != nil {
 		return err
 	}
+	built := ""
+	if action == protos.ComputeTaskAction_TASK_ACTION_BUILD_FINISHED {
+		built = fmt.Sprintf("Function %s finished building", functionKey)
+		// Each task is started after its parents are read: read those of
+		// all of them in one go (startDependent reads each parent once
+		// anyway, and finds them known).
+		var parents []string
+		for _, k := range keys {
+			if t := s.tasks[k]; t != nil && t.GetStatus() == from {
+				parents = append(parents, ParentKeys(t.GetInputs())...)
+			}
+		}
+		if err := s.loadTasks(parents); err != nil {
+			return err
+		}
+	}
 	for _, k := range keys {
 		t, err := s.Task(k)
 		if err != nil {
@@ -259,7 +277,7 @@ func (s *Session) PropagateFunctionStatus(functionKey string, status protos.Func
 			continue // changed earlier in this transaction
 		}
 		if action == protos.ComputeTaskAction_TASK_ACTION_BUILD_FINISHED {
-			err = s.startDependent(t, fmt.Sprintf("Function %s finished building", functionKey))
+			err = s.startDependent(t, built)
 		} else {
 			tr, _ := actionTransition(action)
 			err = s.transition(t, tr, reason)

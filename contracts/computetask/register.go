@@ -1,7 +1,6 @@
 package computetask
 
 import (
-	"maps"
 	"slices"
 
 	"github.com/fedchain/orchestrator/contracts/permission"
@@ -14,17 +13,30 @@ import (
 // none. Tasks may reference each other in any order; they are registered
 // (and returned) parents first.
 func (s *Session) Register(batch []*protos.NewComputeTask, owner string) ([]*protos.ComputeTask, error) {
+	created, _, err := s.register(batch, owner)
+	return created, err
+}
+
+// register is Register that also returns the stored record of each task,
+// its deterministic encoding, in the same order.
+func (s *Session) register(batch []*protos.NewComputeTask, owner string) ([]*protos.ComputeTask, [][]byte, error) {
 	if len(batch) == 0 {
-		return nil, orcerr.New(orcerr.BadRequest, "no task to register")
+		return nil, nil, orcerr.New(orcerr.BadRequest, "no task to register")
+	}
+	if g, ok := s.stub.(grower); ok {
+		// The keys a task adds to the transaction: its lookup, its record
+		// and eight index entries, its event's four keys; then a few more
+		// per batch (functions, plan).
+		g.Grow(16 * len(batch))
 	}
 	keys := make([]string, 0, len(batch))
 	inBatch := make(map[string]bool, len(batch))
 	for _, nt := range batch {
 		if err := validateNewTask(nt); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if inBatch[nt.GetKey()] {
-			return nil, orcerr.New(orcerr.Conflict, "compute task %s appears twice in the batch", nt.GetKey())
+			return nil, nil, orcerr.New(orcerr.Conflict, "compute task %s appears twice in the batch", nt.GetKey())
 		}
 		inBatch[nt.GetKey()] = true
 		keys = append(keys, nt.GetKey())
@@ -39,12 +51,13 @@ func (s *Session) Register(batch []*protos.NewComputeTask, owner string) ([]*pro
 		}
 	}
 	if err := s.loadTasks(lookup); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	s.preloadFunctions(batch)
 	s.preloadSamples(batch)
 	for _, k := range keys {
 		if _, ok := s.tasks[k]; ok {
-			return nil, orcerr.New(orcerr.Conflict, "compute task %s already exists", k)
+			return nil, nil, orcerr.New(orcerr.Conflict, "compute task %s already exists", k)
 		}
 	}
 	ordered, err := registrationOrder(batch, func(k string) bool {
@@ -52,43 +65,82 @@ func (s *Session) Register(batch []*protos.NewComputeTask, owner string) ([]*pro
 		return ok && !inBatch[k]
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := s.env.Now()
 	created := make([]*protos.ComputeTask, 0, len(ordered))
 	for _, nt := range ordered {
 		t, err := s.build(nt, owner)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		t.CreationDate = now
 		s.tasks[t.GetKey()] = t
 		created = append(created, t)
 	}
 	used := make(map[string]bool)
+	records := make([][]byte, 0, len(created))
 	for _, t := range created {
-		if err := ledger.AddComputeTask(s.stub, t, ParentKeys(t.GetInputs())); err != nil {
-			return nil, err
+		b, err := ledger.StoreNewComputeTask(s.stub, t, ParentKeys(t.GetInputs()))
+		if err != nil {
+			return nil, nil, err
 		}
+		records = append(records, b)
 		if pair := t.GetComputePlanKey() + "/" + t.GetFunctionKey(); !used[pair] {
 			used[pair] = true
 			if err := s.env.FunctionUsedInPlan(t.GetComputePlanKey(), s.functions[t.GetFunctionKey()]); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		// A new task does not change again in the transaction that
-		// registers it: the event may hold it without a copy.
-		if err := s.emit(protos.EventKind_EVENT_ASSET_CREATED, protos.AssetKind_ASSET_COMPUTE_TASK, t.GetKey(), t, nil); err != nil {
-			return nil, err
+		// registers it: the event may hold it without a copy, and its
+		// stored record is its encoding.
+		if err := s.emitTask(protos.EventKind_EVENT_ASSET_CREATED, t, b, nil); err != nil {
+			return nil, nil, err
 		}
 	}
-	return created, nil
+	return created, records, nil
+}
+
+// grower is implemented by stubs that can size their key cache ahead
+// (ledger.Tx.Grow).
+type grower interface {
+	Grow(n int)
+}
+
+// preloadFunctions reads the functions that the batch names and the
+// session does not know yet in one stub call, when the environment can
+// (functionPreloader), so that Function then finds them in the
+// transaction's read cache; it reports nothing, as preloadSamples.
+func (s *Session) preloadFunctions(batch []*protos.NewComputeTask) {
+	p, ok := s.env.(functionPreloader)
+	if !ok {
+		return
+	}
+	keys := make([]string, 0, len(batch))
+	for _, nt := range batch {
+		if _, ok := s.functions[nt.GetFunctionKey()]; !ok {
+			keys = append(keys, nt.GetFunctionKey())
+		}
+	}
+	slices.Sort(keys)
+	if keys = slices.Compact(keys); len(keys) > 1 {
+		p.PreloadFunctions(keys)
+	}
+}
+
+// functionPreloader is implemented by environments that can read several
+// functions into the transaction's read cache at once.
+type functionPreloader interface {
+	PreloadFunctions(keys []string)
 }
 
 // preloadSamples reads the data samples that the batch names in one stub
 // call, so that the checks, which read them one by one, find them in the
-// transaction's read cache. It reports nothing: a missing function or
-// sample, or a bad key, fails later in the checks, in their order.
+// session (sampleRecords) or, if the environment cannot hand the records
+// over, in the transaction's read cache. It reports nothing: a missing
+// function or sample, or a bad key, fails later in the checks, in their
+// order.
 func (s *Session) preloadSamples(batch []*protos.NewComputeTask) {
 	var keys []string
 	for _, nt := range batch {
@@ -107,10 +159,25 @@ func (s *Session) preloadSamples(batch []*protos.NewComputeTask) {
 			keys = append(keys, k)
 		}
 	}
-	// Each key once; the order does not matter (the reads only fill the
-	// transaction's cache).
+	// Each key once; the order does not matter (the reads only fill a
+	// cache).
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
+	if r, ok := s.env.(sampleRecordReader); ok {
+		recs, err := r.DataSampleRecords(keys)
+		if err != nil {
+			return
+		}
+		if s.sampleRecords == nil {
+			s.sampleRecords = make(map[string][]byte, len(keys))
+		}
+		for i, b := range recs {
+			if b != nil {
+				s.sampleRecords[keys[i]] = b
+			}
+		}
+		return
+	}
 	n := 0
 	for _, k := range keys {
 		if sk, err := ledger.DataSampleKind.Key(k); err == nil {
@@ -122,6 +189,13 @@ func (s *Session) preloadSamples(batch []*protos.NewComputeTask) {
 	if len(keys) > 1 {
 		_, _ = s.stub.GetMultipleStates(keys...)
 	}
+}
+
+// sampleRecordReader is implemented by environments that can read the
+// stored records of data samples in one batch (ledger.DataSampleRecords),
+// for sampleHasManager to check them without decoding them.
+type sampleRecordReader interface {
+	DataSampleRecords(keys []string) ([][]byte, error)
 }
 
 // build turns a new task into a task, checking it against its plan,
@@ -154,7 +228,7 @@ func (s *Session) build(nt *protos.NewComputeTask, owner string) (*protos.Comput
 		return nil, err
 	}
 	outputs := make(map[string]*protos.ComputeTaskOutput, len(nt.GetOutputs()))
-	for _, id := range slices.Sorted(maps.Keys(nt.GetOutputs())) {
+	for _, id := range sortedKeys(nt.GetOutputs()) {
 		out := nt.GetOutputs()[id]
 		perms, err := s.newPermissions(owner, out.GetPermissions())
 		if err != nil {
@@ -286,17 +360,22 @@ func (s *Session) logsPermission(owner string, parents []*protos.ComputeTask, in
 // checkInputs matches the task inputs against the function inputs and
 // checks the referenced assets and the rights on them.
 func (s *Session) checkInputs(t *protos.ComputeTask, fn *protos.Function) error {
-	seen := make(map[string]bool)
+	// The identifiers met, each once: they are among the function's
+	// inputs, which are few, so a slice beats a map.
+	var seen []string
 	for _, in := range t.GetInputs() {
 		id := in.GetIdentifier()
 		fi, ok := fn.GetInputs()[id]
 		if !ok {
 			return unknownInput(id)
 		}
-		if seen[id] && !fi.GetMultiple() {
-			return orcerr.New(orcerr.InvalidAsset, "duplicate task input %q: the function does not declare it multiple", id)
+		if slices.Contains(seen, id) {
+			if !fi.GetMultiple() {
+				return orcerr.New(orcerr.InvalidAsset, "duplicate task input %q: the function does not declare it multiple", id)
+			}
+		} else {
+			seen = append(seen, id)
 		}
-		seen[id] = true
 		var err error
 		switch fi.GetKind() {
 		case protos.AssetKind_ASSET_DATA_SAMPLE:
@@ -310,9 +389,15 @@ func (s *Session) checkInputs(t *protos.ComputeTask, fn *protos.Function) error 
 			return err
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(fn.GetInputs())) {
-		if !fn.GetInputs()[id].GetOptional() && !seen[id] {
-			return orcerr.New(orcerr.InvalidAsset, "missing task input %q required by the function", id)
+	// In map order, then in key order to name the first missing input
+	// (see checkOutputs).
+	for id, fi := range fn.GetInputs() {
+		if !fi.GetOptional() && !slices.Contains(seen, id) {
+			for _, id := range sortedKeys(fn.GetInputs()) {
+				if !fn.GetInputs()[id].GetOptional() && !slices.Contains(seen, id) {
+					return orcerr.New(orcerr.InvalidAsset, "missing task input %q required by the function", id)
+				}
+			}
 		}
 	}
 	return nil
@@ -370,6 +455,9 @@ type sampleManagerChecker interface {
 func (s *Session) sampleHasManager(key, dm string) (bool, error) {
 	if d, ok := s.samples[key]; ok {
 		return slices.Contains(d.GetDataManagerKeys(), dm), nil
+	}
+	if b, ok := s.sampleRecords[key]; ok {
+		return ledger.DataSampleRecordHasManager(key, b, dm)
 	}
 	if c, ok := s.env.(sampleManagerChecker); ok {
 		return c.DataSampleHasManager(key, dm)
@@ -437,24 +525,42 @@ func (s *Session) checkInputRef(fi *protos.FunctionInput, in *protos.ComputeTask
 // checkOutputs matches the task outputs against the function outputs: all
 // declared, none extra, performances public and kept.
 func checkOutputs(t *protos.ComputeTask, fn *protos.Function) error {
-	for _, id := range slices.Sorted(maps.Keys(t.GetOutputs())) {
-		out := t.GetOutputs()[id]
-		fo, ok := fn.GetOutputs()[id]
-		if !ok {
-			return orcerr.New(orcerr.InvalidAsset, "invalid task %s: unknown task output %q: not declared by the function", t.GetKey(), id)
-		}
-		if fo.GetKind() == protos.AssetKind_ASSET_PERFORMANCE {
-			if !out.GetPermissions().GetProcess().GetPublic() {
-				return orcerr.New(orcerr.InvalidAsset, "invalid task %s: output %q: a PERFORMANCE output must be public", t.GetKey(), id)
-			}
-			if out.GetTransient() {
-				return orcerr.New(orcerr.InvalidAsset, "invalid task %s: output %q: a PERFORMANCE output cannot be transient", t.GetKey(), id)
+	// The outputs are checked in map order, and again in key order only
+	// when one is wrong, to report the first in key order: sorting them
+	// for every task of a batch costs more than the checks.
+	for id, out := range t.GetOutputs() {
+		if checkOutput(t, fn, id, out) != nil {
+			for _, id := range sortedKeys(t.GetOutputs()) {
+				if err := checkOutput(t, fn, id, t.GetOutputs()[id]); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(fn.GetOutputs())) {
+	for id := range fn.GetOutputs() {
 		if _, ok := t.GetOutputs()[id]; !ok {
-			return orcerr.New(orcerr.InvalidAsset, "invalid task %s: missing task output %q required by the function", t.GetKey(), id)
+			for _, id := range sortedKeys(fn.GetOutputs()) {
+				if _, ok := t.GetOutputs()[id]; !ok {
+					return orcerr.New(orcerr.InvalidAsset, "invalid task %s: missing task output %q required by the function", t.GetKey(), id)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkOutput checks the task output id against the function outputs.
+func checkOutput(t *protos.ComputeTask, fn *protos.Function, id string, out *protos.ComputeTaskOutput) error {
+	fo, ok := fn.GetOutputs()[id]
+	if !ok {
+		return orcerr.New(orcerr.InvalidAsset, "invalid task %s: unknown task output %q: not declared by the function", t.GetKey(), id)
+	}
+	if fo.GetKind() == protos.AssetKind_ASSET_PERFORMANCE {
+		if !out.GetPermissions().GetProcess().GetPublic() {
+			return orcerr.New(orcerr.InvalidAsset, "invalid task %s: output %q: a PERFORMANCE output must be public", t.GetKey(), id)
+		}
+		if out.GetTransient() {
+			return orcerr.New(orcerr.InvalidAsset, "invalid task %s: output %q: a PERFORMANCE output cannot be transient", t.GetKey(), id)
 		}
 	}
 	return nil

@@ -14,6 +14,23 @@ import (
 // AfterTransaction hook, installed by ledger.Configure, once f succeeded.
 func Run[Res proto.Message](ctx contractapi.TransactionContextInterface, req []byte, in proto.Message,
 	f func(s *Session, caller string) (Res, error)) ([]byte, error) {
+	return runRaw(ctx, req, in, func(s *Session, caller string) ([]byte, error) {
+		res, err := f(s, caller)
+		if err != nil {
+			return nil, err
+		}
+		out, err := proto.MarshalOptions{Deterministic: true}.Marshal(res)
+		if err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "cannot encode response")
+		}
+		return out, nil
+	})
+}
+
+// runRaw is Run for a transaction whose f returns the encoded response
+// itself.
+func runRaw(ctx contractapi.TransactionContextInterface, req []byte, in proto.Message,
+	f func(s *Session, caller string) ([]byte, error)) ([]byte, error) {
 	if err := proto.Unmarshal(req, in); err != nil {
 		return nil, orcerr.Wrap(orcerr.ByteArray, err, "cannot decode %s", in.ProtoReflect().Descriptor().Name())
 	}
@@ -21,13 +38,5 @@ func Run[Res proto.Message](ctx contractapi.TransactionContextInterface, req []b
 	if err != nil {
 		return nil, err
 	}
-	res, err := f(NewSession(env), caller)
-	if err != nil {
-		return nil, err
-	}
-	out, err := proto.MarshalOptions{Deterministic: true}.Marshal(res)
-	if err != nil {
-		return nil, orcerr.Wrap(orcerr.Internal, err, "cannot encode response")
-	}
-	return out, nil
+	return f(NewSession(env), caller)
 }

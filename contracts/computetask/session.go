@@ -21,6 +21,8 @@ type Env interface {
 	// it at once): changing its asset afterwards must not change it.
 	Emit(ev *protos.Event) error
 	Now() *timestamppb.Timestamp
+	// Function reads a function. It may be shared with other
+	// transactions: it must not be modified.
 	Function(key string) (*protos.Function, error)
 	DataManager(key string) (*protos.DataManager, error)
 	DataSample(key string) (*protos.DataSample, error)
@@ -41,8 +43,13 @@ type Session struct {
 	functions map[string]*protos.Function
 	managers  map[string]*protos.DataManager
 	samples   map[string]*protos.DataSample
-	orgs      map[string]bool
-	models    map[string][]*protos.Model // output models of done parents
+	// sampleRecords holds the stored records of the data samples a task
+	// batch names, read in one go by preloadSamples when the environment
+	// can (sampleRecordReader); they are only checked for their data
+	// managers, never decoded.
+	sampleRecords map[string][]byte
+	orgs          map[string]bool
+	models        map[string][]*protos.Model // output models of done parents
 }
 
 // NewSession starts applying rules in the transaction env runs.
@@ -79,10 +86,23 @@ func (s *Session) Task(key string) (*protos.ComputeTask, error) {
 // loadTasks reads the tasks not yet known to the session in one call.
 func (s *Session) loadTasks(keys []string) error {
 	var missing []string
+	var seen map[string]bool // for long lists, where a search would cost more
+	if len(keys) > 32 {
+		seen = make(map[string]bool, len(keys))
+	}
 	for _, k := range keys {
-		if _, ok := s.tasks[k]; !ok && !slices.Contains(missing, k) {
-			missing = append(missing, k)
+		if _, ok := s.tasks[k]; ok {
+			continue
 		}
+		if seen != nil {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		} else if slices.Contains(missing, k) {
+			continue
+		}
+		missing = append(missing, k)
 	}
 	got, err := ledger.GetComputeTasks(s.stub, missing)
 	if err != nil {
@@ -113,7 +133,8 @@ func (s *Session) SavePlan(p *protos.ComputePlan) error {
 	return ledger.PutComputePlan(s.stub, p, false)
 }
 
-// Function returns a function (cached).
+// Function returns a function (cached), which must not be modified (see
+// Env.Function).
 func (s *Session) Function(key string) (*protos.Function, error) {
 	if f, ok := s.functions[key]; ok {
 		return f, nil
@@ -167,6 +188,24 @@ func (s *Session) orgExists(id string) (bool, error) {
 // transaction do not alter it.
 func (s *Session) Emit(kind protos.EventKind, assetKind protos.AssetKind, key string, asset proto.Message, metadata map[string]string) error {
 	return s.emit(kind, assetKind, key, asset, metadata)
+}
+
+// encodedEmitter is implemented by environments that can emit an event
+// whose asset is already encoded (ledger.Tx.EmitEncoded).
+type encodedEmitter interface {
+	EmitEncoded(ev *protos.Event, asset []byte) error
+}
+
+// emitTask is Emit for a task whose deterministic encoding, as it is now,
+// is record (the record just stored): the event reuses it rather than
+// encoding the task again.
+func (s *Session) emitTask(kind protos.EventKind, t *protos.ComputeTask, record []byte, metadata map[string]string) error {
+	e, ok := s.env.(encodedEmitter)
+	if !ok {
+		return s.emit(kind, protos.AssetKind_ASSET_COMPUTE_TASK, t.GetKey(), t, metadata)
+	}
+	return e.EmitEncoded(&protos.Event{AssetKey: t.GetKey(), AssetKind: protos.AssetKind_ASSET_COMPUTE_TASK, EventKind: kind,
+		Metadata: metadata, Asset: &protos.Event_ComputeTask{ComputeTask: t}}, record)
 }
 
 // emit is Emit.

@@ -1,6 +1,8 @@
 package computetask
 
 import (
+	"slices"
+
 	"github.com/fedchain/orchestrator/protos"
 )
 
@@ -190,15 +192,33 @@ func rank(parents []*protos.ComputeTask) int32 {
 // ParentKeys returns the keys of the tasks whose outputs the inputs
 // reference, each once, in order of first reference.
 func ParentKeys(inputs []*protos.ComputeTaskInput) []string {
+	// A task has few parents, and this runs several times per task of a
+	// batch: the keys found so far are searched instead of a map, until
+	// there are many.
+	const linear = 16
 	var keys []string
-	seen := make(map[string]bool, len(inputs))
+	var seen map[string]bool
 	for _, in := range inputs {
 		ref := in.GetParentTaskOutput()
-		if ref == nil || seen[ref.GetParentTaskKey()] {
+		if ref == nil {
 			continue
 		}
-		seen[ref.GetParentTaskKey()] = true
-		keys = append(keys, ref.GetParentTaskKey())
+		k := ref.GetParentTaskKey()
+		if seen != nil {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		} else if slices.Contains(keys, k) {
+			continue
+		} else if len(keys) == linear {
+			seen = make(map[string]bool, 2*linear)
+			for _, x := range keys {
+				seen[x] = true
+			}
+			seen[k] = true
+		}
+		keys = append(keys, k)
 	}
 	return keys
 }

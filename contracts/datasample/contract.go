@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/contracts/validation"
@@ -58,11 +59,24 @@ func checkOwner(l *ledger.Tx, keys []string, owner string) error {
 // RegisterDataSamples registers a batch of data samples owned by the caller
 // (RegisterDataSamplesParam -> RegisterDataSamplesResponse); all or none.
 func (c *Contract) RegisterDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeCaller(ctx, req, register)
+	return rpc.ServeCallerRaw(ctx, req, register)
 }
 
+// registerResponseSamples is the field of RegisterDataSamplesResponse that
+// lists the samples, its only field.
+const registerResponseSamples protowire.Number = 1
+
 func validateNew(i int, s *protos.NewDataSample) error {
-	field := func(name string) string { return fmt.Sprintf("samples[%d].%s", i, name) }
+	// What is valid does not depend on the field names: they are built
+	// only to report an error (a batch has hundreds of samples).
+	if validateFields(s, func(string) string { return "" }) == nil {
+		return nil
+	}
+	return validateFields(s, func(name string) string { return fmt.Sprintf("samples[%d].%s", i, name) })
+}
+
+// validateFields checks a new sample, naming its fields with field.
+func validateFields(s *protos.NewDataSample, field func(name string) string) error {
 	if err := validation.UUID(field("key"), s.GetKey()); err != nil {
 		return err
 	}
@@ -72,7 +86,7 @@ func validateNew(i int, s *protos.NewDataSample) error {
 	return validation.Checksum(field("checksum"), s.GetChecksum())
 }
 
-func register(l *ledger.Tx, owner string, p *protos.RegisterDataSamplesParam) (*protos.RegisterDataSamplesResponse, error) {
+func register(l *ledger.Tx, owner string, p *protos.RegisterDataSamplesParam) ([]byte, error) {
 	if len(p.GetSamples()) == 0 {
 		return nil, orcerr.New(orcerr.InvalidAsset, "invalid samples: cannot be blank")
 	}
@@ -108,7 +122,9 @@ func register(l *ledger.Tx, owner string, p *protos.RegisterDataSamplesParam) (*
 	if err != nil {
 		return nil, err
 	}
-	res := &protos.RegisterDataSamplesResponse{}
+	// A sample's record, event and index entries: seven keys.
+	l.Grow(8 * len(p.GetSamples()))
+	records := make([][]byte, 0, len(p.GetSamples()))
 	for _, s := range p.GetSamples() {
 		ds := &protos.DataSample{
 			Key:             s.GetKey(),
@@ -117,15 +133,23 @@ func register(l *ledger.Tx, owner string, p *protos.RegisterDataSamplesParam) (*
 			Checksum:        s.GetChecksum(),
 			CreationDate:    now,
 		}
-		if err := ledger.AddDataSample(l, ds); err != nil {
+		b, err := ledger.StoreNewDataSample(l, ds)
+		if err != nil {
 			return nil, err
 		}
-		if err := emit(l, protos.EventKind_EVENT_ASSET_CREATED, ds); err != nil {
+		// The event and the response reuse the record, the sample's
+		// encoding, which does not change in this transaction.
+		if err := l.EmitEncoded(&protos.Event{
+			EventKind: protos.EventKind_EVENT_ASSET_CREATED,
+			AssetKind: protos.AssetKind_ASSET_DATA_SAMPLE,
+			AssetKey:  ds.GetKey(),
+			Asset:     &protos.Event_DataSample{DataSample: ds},
+		}, b); err != nil {
 			return nil, err
 		}
-		res.DataSamples = append(res.DataSamples, ds)
+		records = append(records, b)
 	}
-	return res, nil
+	return rpc.EncodeRecords(registerResponseSamples, records), nil
 }
 
 func emit(l *ledger.Tx, kind protos.EventKind, ds *protos.DataSample) error {

@@ -5,6 +5,7 @@ package rpc
 
 import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/ledger"
@@ -59,6 +60,37 @@ func ServeCaller[Q any, PQ message[Q], R proto.Message](ctx contractapi.Transact
 		}
 		return fn(l, caller, q)
 	})
+}
+
+// ServeCallerRaw is ServeCaller for functions that encode their response
+// themselves (EncodeRecords).
+func ServeCallerRaw[Q any, PQ message[Q]](ctx contractapi.TransactionContextInterface, req []byte, fn func(l *ledger.Tx, caller string, q PQ) ([]byte, error)) ([]byte, error) {
+	return ServeRaw(ctx, req, func(l *ledger.Tx, q PQ) ([]byte, error) {
+		caller, err := l.Caller()
+		if err != nil {
+			return nil, err
+		}
+		return fn(l, caller, q)
+	})
+}
+
+// EncodeRecords returns what Encode returns for a response message whose
+// only set field is the repeated message field field, given the stored
+// records (deterministic encodings) of its elements: each element of a
+// repeated message field is its tag, its length and the element's own
+// encoding. A batch registration answers the assets it just stored, so it
+// need not encode them again.
+func EncodeRecords(field protowire.Number, records [][]byte) []byte {
+	n := 0
+	for _, r := range records {
+		n += protowire.SizeTag(field) + protowire.SizeBytes(len(r))
+	}
+	out := make([]byte, 0, n)
+	for _, r := range records {
+		out = protowire.AppendTag(out, field, protowire.BytesType)
+		out = protowire.AppendBytes(out, r)
+	}
+	return out
 }
 
 // ServeRaw decodes req as a *Q and returns fn's bytes as the response, for

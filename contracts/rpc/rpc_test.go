@@ -81,3 +81,30 @@ func TestServeRaw(t *testing.T) {
 		t.Errorf("ServeRaw bad request: %v", err)
 	}
 }
+
+// TestEncodeRecords checks EncodeRecords against Encode of the response
+// messages it builds.
+func TestEncodeRecords(t *testing.T) {
+	var samples []*protos.DataSample
+	var records [][]byte
+	for i := range 4 {
+		ds := &protos.DataSample{Key: string(rune('a' + i)), DataManagerKeys: []string{"dm1", "dm2"}, Owner: "o", Checksum: "c"}
+		if i == 2 {
+			ds.Checksum = string(make([]byte, 300)) // a length of two varint bytes
+		}
+		b, err := rpc.Encode(ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		samples, records = append(samples, ds), append(records, b)
+	}
+	for n := range len(records) + 1 {
+		want, err := rpc.Encode(&protos.RegisterDataSamplesResponse{DataSamples: samples[:n]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rpc.EncodeRecords(1, records[:n]); string(got) != string(want) {
+			t.Errorf("%d samples: EncodeRecords = %x, want %x", n, got, want)
+		}
+	}
+}
