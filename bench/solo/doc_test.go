@@ -1,5 +1,5 @@
 // Package solobench measures the orchestrator chaincode running in-process
-// on solo over each store (memory, embedded bbolt with and without fsync),
+// on solo over each store (memory, embedded Pebble with and without fsync),
 // with the shapes of the load tool's workload (package loadtest): 50-task
 // RegisterTasks batches of chained train tasks, 100-sample
 // RegisterDataSamples batches, GetTask, and the task lifecycle

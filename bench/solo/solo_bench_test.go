@@ -15,8 +15,8 @@ import (
 	"github.com/fedchain/orchestrator/contracts/chaincode"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/solo"
-	"github.com/fedchain/orchestrator/solo/boltstore"
 	"github.com/fedchain/orchestrator/solo/memstore"
+	"github.com/fedchain/orchestrator/solo/pebblestore"
 	"github.com/fedchain/orchestrator/solo/store"
 )
 
@@ -38,8 +38,8 @@ var stores = []struct {
 	open func(b *testing.B) store.Opener
 }{
 	{"mem", func(*testing.B) store.Opener { return memstore.Opener() }},
-	{"bolt-nosync", func(b *testing.B) store.Opener { return boltstore.Opener(b.TempDir(), boltstore.WithNoSync()) }},
-	{"bolt", func(b *testing.B) store.Opener { return boltstore.Opener(b.TempDir()) }},
+	{"pebble-nosync", func(b *testing.B) store.Opener { return pebblestore.Opener(b.TempDir(), pebblestore.WithNoSync()) }},
+	{"pebble", func(b *testing.B) store.Opener { return pebblestore.Opener(b.TempDir()) }},
 }
 
 // net is a solo peer running the orchestrator chaincode, seeded with the

@@ -33,8 +33,7 @@
 // # Implementations
 //
 // solo/memstore (memory), solo/pebblestore (embedded Pebble database, the
-// default), solo/boltstore (embedded bbolt file) and solo/couchstore
-// (CouchDB). All pass the conformance suite in
+// default) and solo/couchstore (CouchDB). All pass the conformance suite in
 // solo/store/storetest.
 package store
 
