@@ -263,6 +263,11 @@ func (s *stub) GetMultipleStates(keys ...string) ([][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get multiple states: %w", err)
 	}
+	if s.reads == nil && !s.readOnly {
+		// A batch read announces how many keys the transaction reads at
+		// least: size the read set once instead of growing it by rehashes.
+		s.reads = make(map[string]store.Version, len(keys))
+	}
 	out := make([][]byte, len(kvs))
 	for i, kv := range kvs {
 		if keys[i] == "" {
