@@ -38,6 +38,12 @@
 // Readers therefore see exactly the acknowledged state, as with a database
 // that publishes on commit; the event log is capped the same way.
 //
+// # Memory
+//
+// Each open channel holds at most its read cache (32 MiB), Pebble's block
+// cache (32 MiB), two or three memtables (16 MiB each) and the commit
+// window (about 10 MiB): some 130 MiB, whatever the size of the state.
+//
 // # Why Pebble
 //
 // The orchestrator's writes are many small keys at random places (records
@@ -99,19 +105,21 @@ type options struct {
 func WithMaxGroup(n int) Option { return func(o *options) { o.maxGroup = max(n, 1) } }
 
 // WithWindow sets how many recently written keys the committer remembers
-// to validate transactions without reading the database (default 262,144;
+// to validate transactions without reading the database (default 65,536,
+// about 10 MiB: several times what commits write while a transaction runs;
 // see the package documentation).
 func WithWindow(keys int) Option { return func(o *options) { o.window = max(keys, 0) } }
 
 // WithReadCache bounds the memory, in bytes, of the cache of recently read
-// keys in front of Pebble (default 64 MiB; 0 disables it).
+// keys in front of Pebble (default 32 MiB; 0 disables it).
 func WithReadCache(bytes int) Option { return func(o *options) { o.readCache = max(bytes, 0) } }
 
 // WithNoSync disables the fsync of the write-ahead log. Commits are then
 // NOT durable; for benchmarks and throw-away test data only.
 func WithNoSync() Option { return func(o *options) { o.noSync = true } }
 
-// WithCacheSize sets the size in bytes of the block cache (default 64 MiB).
+// WithCacheSize sets the size in bytes of Pebble's block cache (default
+// 32 MiB).
 func WithCacheSize(n int64) Option { return func(o *options) { o.cacheSize = n } }
 
 // WithMemTableSize sets the size in bytes of Pebble's memtable (default
@@ -226,7 +234,7 @@ func Opener(dir string, opts ...Option) store.Opener {
 // locks the folder: a second Open of the same folder, from this process or
 // another, fails.
 func Open(path string, opts ...Option) (*Store, error) {
-	o := options{maxGroup: 512, window: 1 << 18, readCache: 64 << 20, cacheSize: 64 << 20, memTable: 16 << 20}
+	o := options{maxGroup: 512, window: 1 << 16, readCache: 32 << 20, cacheSize: 32 << 20, memTable: 16 << 20}
 	for _, f := range opts {
 		f(&o)
 	}
