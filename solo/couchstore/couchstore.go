@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-kivik/kivik/v4"
 	"github.com/go-kivik/kivik/v4/couchdb" // registers the "couch" driver
@@ -133,6 +134,10 @@ type Store struct {
 	// commits the queued batches as one group.
 	commitMu sync.Mutex
 
+	// noFind is set once the server refused the _find of the event reads:
+	// they go through _all_docs from then on (see readEntries).
+	noFind atomic.Bool
+
 	qmu   sync.Mutex
 	queue []*pending // Commit calls waiting for a group
 
@@ -141,6 +146,9 @@ type Store struct {
 	afterJournal func(seq uint64) error
 	// maxGroup, set by tests, overrides the group size limit.
 	maxGroup int
+	// maxEventPage, set by tests, overrides the journal entries per
+	// ReadEvents request.
+	maxEventPage int
 
 	mu     sync.Mutex
 	head   uint64        // last commit known fully applied

@@ -3,7 +3,8 @@
 // pouchdb-server, which the tests use (scripts/couchdb).
 //
 // It uses only the documented CouchDB document API: _all_docs (with keys and
-// with startkey/endkey), _bulk_docs, single-document PUT, and _changes. No
+// with startkey/endkey), _bulk_docs, single-document PUT, _changes, and
+// _find with a selector on _id alone (served from the primary index). No
 // design documents, views or Mango indexes are needed.
 //
 // # Layout
@@ -67,7 +68,9 @@
 // The journal entry is the event log entry: the i-th event (from 0) of
 // entry seq has Event.Seq = seq<<16 | (i+1). Positions strictly increase in
 // commit order and have gaps, as store.Event allows. ReadEvents
-// reads journal entries by id range and rolls forward first when it sees one
+// reads journal entries by id range, through _find with a projection on
+// "_id" and "e" so that the write sets stay on the server, in pages no
+// larger than its limit needs; it rolls forward first when it sees an entry
 // newer than H, so an event is never returned before its writes are visible.
 // WaitEvents is woken by local commits, and by a long-poll on _changes
 // (filtered to the next journal id) for commits of other processes.

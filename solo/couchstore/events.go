@@ -2,21 +2,68 @@ package couchstore
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 
 	"github.com/go-kivik/kivik/v4"
 
 	"github.com/fedchain/orchestrator/solo/store"
 )
 
-// eventPage is how many journal entries ReadEvents reads per request (an
-// entry holds its group's write set too, up to maxGroupBytes).
-const eventPage = 16
+// Journal entries per ReadEvents request: the limit of the call plus one
+// (the first entry may hold no event after the position asked for), at
+// least minEventPage and at most maxEventPage. Only the events of an entry
+// travel (see eventQuery), but the server still loads every entry it
+// returns, write set included, so a page is no larger than the call needs.
+const (
+	minEventPage = 2
+	maxEventPage = 256
+)
 
 // longPollTimeout is how long CouchDB holds a _changes long-poll open (ms).
 const longPollTimeout = 60000
 
+// eventsOnly is a journal entry as eventQuery returns it: its id and events,
+// without the write set.
+type eventsOnly struct {
+	ID     string        `json:"_id"`
+	Events []commitEvent `json:"e"`
+}
+
+// eventQuery is the Mango query of the events of up to n journal entries,
+// from commit seq from on. The selector is a range on _id alone, which
+// CouchDB serves from its primary index (_all_docs) as a key range, as
+// does pouchdb-server; the fields projection keeps the write sets, by far
+// the largest part of an entry, on the server.
+func eventQuery(from uint64, n int) map[string]any {
+	return map[string]any{
+		"selector": map[string]any{
+			"_id": map[string]any{"$gte": commitID(from), "$lt": commitEnd},
+		},
+		"sort":   []any{map[string]string{"_id": "asc"}},
+		"fields": []string{"_id", "e"},
+		"limit":  n,
+	}
+}
+
+// eventPage is the number of journal entries to ask for to find limit
+// events (limit <= 0: all).
+func (s *Store) eventPage(limit int) int {
+	lo, hi := minEventPage, maxEventPage
+	if s.maxEventPage > 0 { // test override
+		lo, hi = min(lo, s.maxEventPage), s.maxEventPage
+	}
+	if limit <= 0 {
+		return hi
+	}
+	return min(max(limit+1, lo), hi)
+}
+
 // ReadEvents returns the events with Seq > after, in order, at most limit
 // (<= 0: all). Event.Seq is journal seq << 16 | position in the entry.
+//
+// It reads the journal entries from the one that holds after on, in pages
+// of eventPage(limit) entries (readEntries).
 func (s *Store) ReadEvents(ctx context.Context, after uint64, limit int) ([]store.Event, error) {
 	if s.isClosed() {
 		return nil, store.ErrClosed
@@ -25,34 +72,22 @@ func (s *Store) ReadEvents(ctx context.Context, after uint64, limit int) ([]stor
 		out    []store.Event
 		newest uint64
 	)
+	page := s.eventPage(limit)
 	start := after >> eventBits // the entry holding event after, if any
-	for {
-		rs := s.db.AllDocs(ctx, kivik.Params(map[string]any{
-			"startkey":      commitID(start),
-			"endkey":        commitEnd,
-			"inclusive_end": false,
-			"include_docs":  true,
-			"limit":         eventPage,
-		}))
-		n, full := 0, false
-		for rs.Next() {
-			n++
-			id, err := rs.ID()
+	for full := false; !full; {
+		entries, err := s.readEntries(ctx, start, page)
+		if err != nil {
+			return nil, s.wrap(err, "read events after %d", after)
+		}
+		for _, doc := range entries {
+			seq, err := seqOfCommitID(doc.ID)
 			if err != nil {
-				rs.Close()
-				return nil, s.wrap(err, "read events")
+				return nil, s.wrap(err, "read events after %d", after)
 			}
-			seq, err := seqOfCommitID(id)
-			if err != nil {
-				rs.Close()
-				return nil, s.wrap(err, "read events")
+			if seq < start {
+				return nil, s.errf("read events: journal entry %d out of order (after %d)", seq, start-1)
 			}
-			newest = seq
-			var doc commitDoc
-			if err := rs.ScanDoc(&doc); err != nil {
-				rs.Close()
-				return nil, s.wrap(err, "decode journal entry %d", seq)
-			}
+			start, newest = seq+1, seq
 			for i, e := range doc.Events {
 				es := eventSeq(seq, i)
 				if es <= after {
@@ -68,15 +103,9 @@ func (s *Store) ReadEvents(ctx context.Context, after uint64, limit int) ([]stor
 				break
 			}
 		}
-		err := rs.Err()
-		rs.Close()
-		if err != nil {
-			return nil, s.wrap(err, "read events after %d", after)
-		}
-		if full || n < eventPage {
+		if len(entries) < page {
 			break
 		}
-		start = newest + 1
 	}
 	if len(out) > 0 {
 		s.sawEvent(out[len(out)-1].Seq)
@@ -92,6 +121,58 @@ func (s *Store) ReadEvents(ctx context.Context, after uint64, limit int) ([]stor
 		}
 	}
 	return out, nil
+}
+
+// readEntries returns the ids and events of up to n journal entries, from
+// commit seq from on, in order: through _find (eventQuery), or through
+// _all_docs with the whole documents if the server refused that _find
+// (for instance because an administrator disabled queries without an
+// index); it then keeps to _all_docs.
+func (s *Store) readEntries(ctx context.Context, from uint64, n int) ([]eventsOnly, error) {
+	if !s.noFind.Load() {
+		entries, err := s.scanEntries(s.db.Find(ctx, eventQuery(from, n)))
+		switch kivik.HTTPStatus(err) {
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		default:
+			return entries, err
+		}
+		entries, err2 := s.readEntriesAllDocs(ctx, from, n)
+		if err2 != nil {
+			return nil, err // _find's error, the first cause
+		}
+		s.noFind.Store(true)
+		return entries, nil
+	}
+	return s.readEntriesAllDocs(ctx, from, n)
+}
+
+// readEntriesAllDocs is readEntries through _all_docs.
+func (s *Store) readEntriesAllDocs(ctx context.Context, from uint64, n int) ([]eventsOnly, error) {
+	return s.scanEntries(s.db.AllDocs(ctx, kivik.Params(map[string]any{
+		"startkey":      commitID(from),
+		"endkey":        commitEnd,
+		"inclusive_end": false,
+		"include_docs":  true,
+		"limit":         n,
+	})))
+}
+
+// scanEntries decodes the documents of rs as eventsOnly, in order, and
+// closes rs.
+func (s *Store) scanEntries(rs *kivik.ResultSet) ([]eventsOnly, error) {
+	defer rs.Close()
+	var out []eventsOnly
+	for rs.Next() {
+		var doc eventsOnly
+		if err := rs.ScanDoc(&doc); err != nil {
+			return nil, err
+		}
+		if len(out) > 0 && doc.ID <= out[len(out)-1].ID {
+			return nil, fmt.Errorf("journal entry %q after %q: out of order", doc.ID, out[len(out)-1].ID)
+		}
+		out = append(out, doc)
+	}
+	return out, rs.Err()
 }
 
 // WaitEvents blocks until an event with Seq > after exists. Local commits

@@ -15,7 +15,7 @@ import (
 
 // commitAsGroup commits batches as one group: they queue while the commit
 // lock is held, then one of them leads.
-func commitAsGroup(t *testing.T, s *Store, batches []*store.Batch) []error {
+func commitAsGroup(t testing.TB, s *Store, batches []*store.Batch) []error {
 	t.Helper()
 	s.commitMu.Lock()
 	errs := make([]error, len(batches))

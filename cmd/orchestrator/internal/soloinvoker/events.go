@@ -128,30 +128,45 @@ func eventID(raw []byte) string {
 
 // locate returns the position of the log entry that holds event id,
 // searching backwards from the end of the log: a subscriber usually resumes
-// near the end.
+// near the end. Each step reads a window (lo, hi] of positions forward, in
+// chunks of locateChunk events; positions may have gaps (a store may number
+// the events of a commit from commit << 16), so a window that held few
+// events doubles the next one, and a crowded one halves it.
 func (i *Invoker) locate(ctx context.Context, channel, id string) (uint64, error) {
 	last, err := i.lastSeq(ctx, channel)
 	if err != nil {
 		return 0, err
 	}
 	needle := []byte(id)
+	step := uint64(locateChunk)
 	for hi := last; hi > 0; {
-		lo := uint64(0)
-		if hi > locateChunk {
-			lo = hi - locateChunk
-		}
-		evs, err := i.peer.ReadEvents(ctx, channel, lo, locateChunk)
-		if err != nil {
-			return 0, mapError("SubscribeToEvents", err)
-		}
-		for k := len(evs) - 1; k >= 0; k-- {
-			ev := evs[k]
-			if ev.Seq > hi || ev.Name != EventName || !bytes.Contains(ev.Payload, needle) {
-				continue
+		lo := hi - min(hi, step)
+		seen := 0
+		for after := lo; after < hi; {
+			evs, err := i.peer.ReadEvents(ctx, channel, after, locateChunk)
+			if err != nil {
+				return 0, mapError("SubscribeToEvents", err)
 			}
-			if holds(ev.Payload, id) {
-				return ev.Seq, nil
+			for _, ev := range evs {
+				if ev.Seq > hi {
+					break
+				}
+				seen++
+				// Event ids are unique: the first match is the match.
+				if ev.Name == EventName && bytes.Contains(ev.Payload, needle) && holds(ev.Payload, id) {
+					return ev.Seq, nil
+				}
 			}
+			if len(evs) < locateChunk {
+				break
+			}
+			after = evs[len(evs)-1].Seq
+		}
+		switch {
+		case seen < locateChunk/2 && step < 1<<62:
+			step *= 2
+		case seen > 2*locateChunk && step > locateChunk:
+			step /= 2
 		}
 		hi = lo
 	}
