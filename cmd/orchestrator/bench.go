@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -54,8 +55,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	couch := fs.String("self-couchdb", "", "with --self: keep the state in this CouchDB (URL, credentials in it) instead of the embedded store, in databases of a fresh prefix")
 	facades := fs.Bool("self-facades", false, "with --self: one port per organization of --orgs over the one store, each refusing calls whose "+
 		"mspid is another organization's (as Fabric's facades), and each organization's calls sent to its own")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the load tool, and with --self the server too) to this file (go tool pprof)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if !*self && (*noSync || *facades || *couch != "") {
 		return usageError{errors.New("--self-unsafe-no-sync, --self-facades and --self-couchdb go with --self")}
