@@ -15,7 +15,9 @@ import (
 // The cache only ever holds a key's latest committed version (or nothing),
 // which makes it valid for every snapshot at or after that version: a
 // Reader on snapshot S may use an entry written by transaction t <= S, and
-// misses otherwise. The committer keeps it so: once a group is durable and
+// misses otherwise. It also remembers keys found absent (new assets are
+// checked for absence, then written, then read again): such an entry is
+// valid from the snapshot that saw the absence on. The committer keeps it so: once a group is durable and
 // before its snapshot is published, it replaces or drops the entries of
 // the keys the group wrote. A Reader may add what it read only if no group
 // was applied since its snapshot (applied == S); otherwise the value may be
@@ -51,7 +53,7 @@ func (c *readCache) lookupLocked(key string, snapshot uint64) (cacheEntry, bool)
 // val is not copied: the caller gives up ownership.
 func (c *readCache) fillLocked(key string, snapshot uint64, ver store.Version, val []byte) {
 	size := len(key) + len(val)
-	if snapshot != c.applied || val == nil || size > c.max/16 {
+	if snapshot != c.applied || size > c.max/16 {
 		return
 	}
 	if old, ok := c.entries[key]; ok {
@@ -64,7 +66,13 @@ func (c *readCache) fillLocked(key string, snapshot uint64, ver store.Version, v
 		delete(c.entries, k)
 		c.bytes -= len(k) + len(e.val)
 	}
-	c.entries[key] = cacheEntry{txNum: versionNum(ver), ver: ver, val: val}
+	e := cacheEntry{txNum: versionNum(ver), ver: ver, val: val}
+	if ver == "" {
+		// An absent key: absent as of this snapshot, and since then (a
+		// write would have replaced the entry), but maybe not before it.
+		e.txNum = snapshot
+	}
+	c.entries[key] = e
 	c.bytes += size
 }
 

@@ -189,9 +189,20 @@ func TestReadCacheNeverStale(t *testing.T) {
 	if got := read(now, "b"); got != "2" {
 		t.Fatalf("new snapshot reads b = %s, want 2 (stale cache fill)", got)
 	}
+	beforeDelete := begin()
 	put("a", "", true)
-	if got := read(begin(), "a"); got != "<absent>" {
+	if got := read(begin(), "a"); got != "<absent>" { // cached as absent
 		t.Fatalf("after delete a = %s", got)
+	}
+	if got := read(beforeDelete, "a"); got != "2" {
+		t.Fatalf("snapshot before the delete reads a = %s, want 2", got)
+	}
+	if got := read(begin(), "new"); got != "<absent>" { // cached as absent
+		t.Fatalf("new = %s", got)
+	}
+	put("new", "x", false)
+	if got := read(begin(), "new"); got != "x" {
+		t.Fatalf("after its creation new = %s, want x", got)
 	}
 	kvs, err := begin().GetMany(ctx, []string{"b", "a", "zz", "b", "c", "d"})
 	if err != nil {

@@ -44,7 +44,7 @@ func benchGetMany(b *testing.B, absent bool, opts ...pebblestore.Option) {
 		for i := range keys {
 			keys[i] = fmt.Sprintf("\x00datasample\x00%08x-key\x00", uint32(rand.IntN(2000)*50)*2654435761)
 			if absent {
-				keys[i] = fmt.Sprintf("\x00computetask\x00%08x-new\x00", rand.Uint32())
+				keys[i] = fmt.Sprintf("\x00datasample\x00%08x-new\x00", rand.Uint32())
 			}
 		}
 		r, err := st.Begin(ctx)
