@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"maps"
 	"os"
-	"slices"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
