@@ -65,22 +65,7 @@ func ctCheckAttr(a string) error {
 
 // ctJoin builds the composite key (object, attrs...) of checked
 // attributes.
-func ctJoin(object string, attrs ...string) string {
-	n := 2 + len(object)
-	for _, a := range attrs {
-		n += len(a) + 1
-	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteByte(0)
-	b.WriteString(object)
-	b.WriteByte(0)
-	for _, a := range attrs {
-		b.WriteString(a)
-		b.WriteByte(0)
-	}
-	return b.String()
-}
+func ctJoin(object string, attrs ...string) string { return joinKey(object, attrs...) }
 
 // ctTime renders a timestamp so that lexical order is time order.
 func ctTime(ts *timestamppb.Timestamp) string {

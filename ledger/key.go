@@ -17,11 +17,19 @@ func compositeKey(object string, attrs ...string) (string, error) {
 	if !plainAttr(object) {
 		return shim.CreateCompositeKey(object, attrs)
 	}
-	n := 2 + len(object)
 	for _, a := range attrs {
 		if !plainAttr(a) {
 			return shim.CreateCompositeKey(object, attrs)
 		}
+	}
+	return joinKey(object, attrs...), nil
+}
+
+// joinKey builds the composite key (object, attrs...) of attributes known
+// to be valid, in one allocation.
+func joinKey(object string, attrs ...string) string {
+	n := 2 + len(object)
+	for _, a := range attrs {
 		n += len(a) + 1
 	}
 	var b strings.Builder
@@ -33,7 +41,7 @@ func compositeKey(object string, attrs ...string) (string, error) {
 		b.WriteString(a)
 		b.WriteByte(0)
 	}
-	return b.String(), nil
+	return b.String()
 }
 
 // plainAttr reports whether a is ASCII without U+0000: such an attribute
