@@ -169,12 +169,9 @@ func (l *Tx) GetMultipleStates(keys ...string) ([][]byte, error) {
 		out[at[0]] = v
 		return out, nil
 	}
-	vals, err := l.ChaincodeStubInterface.GetMultipleStates(missing...)
+	vals, err := l.fetch(missing)
 	if err != nil {
 		return nil, err
-	}
-	if len(vals) != len(missing) {
-		return nil, errors.New("get multiple states: stub returned a wrong number of values")
 	}
 	if len(missing) > len(l.values) {
 		// A large batch read (the samples of a task batch): grow the
@@ -188,6 +185,18 @@ func (l *Tx) GetMultipleStates(keys ...string) ([][]byte, error) {
 		out[at[j]] = v
 	}
 	return out, nil
+}
+
+// fetch reads keys from the stub in one call.
+func (l *Tx) fetch(keys []string) ([][]byte, error) {
+	vals, err := l.ChaincodeStubInterface.GetMultipleStates(keys...)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) != len(keys) {
+		return nil, errors.New("get multiple states: stub returned a wrong number of values")
+	}
+	return vals, nil
 }
 
 // GetMultipleStatesUncached is GetMultipleStates for values read once: the
@@ -210,12 +219,9 @@ func (l *Tx) GetMultipleStatesUncached(keys ...string) ([][]byte, error) {
 	if len(missing) == 0 {
 		return out, nil
 	}
-	vals, err := l.ChaincodeStubInterface.GetMultipleStates(missing...)
+	vals, err := l.fetch(missing)
 	if err != nil {
 		return nil, err
-	}
-	if len(vals) != len(missing) {
-		return nil, errors.New("get multiple states: stub returned a wrong number of values")
 	}
 	for j, v := range vals {
 		out[at[j]] = v
