@@ -5,6 +5,7 @@
 package function
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -58,7 +59,7 @@ func validateIdentifier(field, id string) error {
 
 func validateInputs(inputs map[string]*protos.FunctionInput) error {
 	var dataManager, dataSample bool
-	for _, id := range sortedKeys(inputs) {
+	for _, id := range slices.Sorted(maps.Keys(inputs)) {
 		in := inputs[id]
 		if err := validateIdentifier("inputs", id); err != nil {
 			return err
@@ -86,7 +87,7 @@ func validateInputs(inputs map[string]*protos.FunctionInput) error {
 }
 
 func validateOutputs(outputs map[string]*protos.FunctionOutput) error {
-	for _, id := range sortedKeys(outputs) {
+	for _, id := range slices.Sorted(maps.Keys(outputs)) {
 		out := outputs[id]
 		if err := validateIdentifier("outputs", id); err != nil {
 			return err
@@ -102,15 +103,6 @@ func validateOutputs(outputs map[string]*protos.FunctionOutput) error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func validateNew(f *protos.NewFunction) error {
