@@ -1,6 +1,7 @@
 package pebblestore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"sync"
 
@@ -97,10 +98,11 @@ func (c *readCache) apply(group []*request, results []error, maxTx uint64) {
 				delete(c.entries, w.Key)
 				continue
 			}
-			// The request's buffer is ours and is not reused.
+			// A copy: the value lives in one buffer with every key and
+			// value of its request, which the entry must not pin.
 			e.ver = store.Version(v[:versionLen])
 			e.txNum = versionNum(e.ver)
-			e.val = v[versionLen:]
+			e.val = bytes.Clone(v[versionLen:])
 			c.entries[w.Key] = e
 			c.bytes += len(w.Key) + len(e.val)
 		}
