@@ -3,6 +3,7 @@ package pebblestore
 import (
 	"bytes"
 	"encoding/binary"
+	"strings"
 	"sync"
 
 	"github.com/fedchain/orchestrator/solo/store"
@@ -72,6 +73,10 @@ func (c *readCache) fillLocked(key string, snapshot uint64, ver store.Version, v
 		// An absent key: absent as of this snapshot, and since then (a
 		// write would have replaced the entry), but maybe not before it.
 		e.txNum = snapshot
+	}
+	if _, ok := c.entries[key]; !ok {
+		// The caller's key may be cut from a larger string.
+		key = strings.Clone(key)
 	}
 	c.entries[key] = e
 	c.bytes += size
