@@ -59,6 +59,7 @@ func (c *readCache) fillLocked(key string, snapshot uint64, ver store.Version, v
 		return
 	}
 	if old, ok := c.entries[key]; ok {
+		delete(c.entries, key)
 		c.bytes -= len(key) + len(old.val)
 	}
 	for k, e := range c.entries { // Go's map order evicts at random
@@ -74,10 +75,8 @@ func (c *readCache) fillLocked(key string, snapshot uint64, ver store.Version, v
 		// write would have replaced the entry), but maybe not before it.
 		e.txNum = snapshot
 	}
-	if _, ok := c.entries[key]; !ok {
-		// The caller's key may be cut from a larger string.
-		key = strings.Clone(key)
-	}
+	// The caller's key may be cut from a larger string.
+	key = strings.Clone(key)
 	c.entries[key] = e
 	c.bytes += size
 }

@@ -116,3 +116,30 @@ func TestValidationBeyondWindow(t *testing.T) {
 		t.Fatalf("stale batch on an old snapshot: %v, want a conflict", err)
 	}
 }
+
+// TestReadCacheBound: the cache never holds more bytes than its bound, and
+// its count of bytes matches what it holds, through fills, refills,
+// evictions and commits.
+func TestReadCacheBound(t *testing.T) {
+	c := newReadCache(1, 1<<10)
+	ver := store.Version("\x00\x00\x00\x00\x00\x00\x00\x01")
+	c.mu.Lock()
+	for i := range 500 {
+		key := fmt.Sprintf("k%03d", i%150) // refills too
+		c.fillLocked(key, 1, ver, make([]byte, i%40))
+		if c.bytes > c.max {
+			t.Fatalf("after %d fills: %d bytes > bound %d", i, c.bytes, c.max)
+		}
+	}
+	c.mu.Unlock()
+	req := newRequest(&store.Batch{Writes: []store.Write{{Key: "k001", Value: make([]byte, 30)}, {Key: "k002", Delete: true}}})
+	copy(req.vals[0], "\x00\x00\x00\x00\x00\x00\x00\x02")
+	c.apply([]*request{req}, []error{nil}, 2)
+	sum := 0
+	for k, e := range c.entries {
+		sum += len(k) + len(e.val)
+	}
+	if sum != c.bytes {
+		t.Fatalf("counted %d bytes, holds %d", c.bytes, sum)
+	}
+}
