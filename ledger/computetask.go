@@ -3,6 +3,7 @@ package ledger
 import (
 	"encoding/base64"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -19,17 +20,22 @@ import (
 // creation time and the task key, so a partial-key scan lists tasks in the
 // order the API promises (creation date, then key). The indexes holding the
 // status are moved when the status changes; the others never change.
+//
+// Index names are short, and a status is its enum number: a registered
+// task writes seven index entries and every status change moves three, and
+// on Fabric every byte of a key is carried, validated and stored by each
+// peer (long names made up a quarter of a task's bytes).
 const (
 	taskObject        = "computetask"
-	taskAllIndex      = "computetask~time"
-	taskPlanIndex     = "computetask~plan~time"
-	taskWorkerIndex   = "computetask~worker~time"
-	taskFunctionIndex = "computetask~function~time"
-	taskPlanStIndex   = "computetask~plan~status~time"
-	taskWorkerStIndex = "computetask~worker~status~time"
-	taskFuncStIndex   = "computetask~function~status~time"
-	taskChildIndex    = "computetask~parent~child"
-	taskOutputIndex   = "computetask~output"
+	taskAllIndex      = "ct~t"     // time, task
+	taskPlanIndex     = "ct~p~t"   // plan, time, task
+	taskWorkerIndex   = "ct~w~t"   // worker, time, task
+	taskFunctionIndex = "ct~f~t"   // function, time, task
+	taskPlanStIndex   = "ct~p~s~t" // plan, status, time, task
+	taskWorkerStIndex = "ct~w~s~t" // worker, status, time, task
+	taskFuncStIndex   = "ct~f~s~t" // function, status, time, task
+	taskChildIndex    = "ct~c"     // parent, child
+	taskOutputIndex   = "ct~o"     // task, output identifier
 	ctDefaultPageSize = 50
 	ctScanChunk       = 200
 )
@@ -134,7 +140,9 @@ func GetComputeTasks(stub shim.ChaincodeStubInterface, keys []string) (map[strin
 	return out, nil
 }
 
-func ctStatus(s protos.ComputeTaskStatus) string { return s.String() }
+// ctStatus is a status as it appears in index keys: its enum number.
+// Statuses are only ever matched for equality in keys, never ordered.
+func ctStatus(s protos.ComputeTaskStatus) string { return strconv.Itoa(int(s)) }
 
 // ctStatusIndexKeys are the index entries that hold the status of task t
 // when its status is status.

@@ -455,7 +455,7 @@ func TestComputeTaskOutputsAndModels(t *testing.T) {
 		if err := l.PutState("\x00model\x00bad\x00", []byte{0xff}); err != nil {
 			return err
 		}
-		return l.PutState("\x00computetask~output\x00t7\x00model\x00000000\x00", []byte{0xff})
+		return l.PutState("\x00ct~o\x00t7\x00model\x00000000\x00", []byte{0xff})
 	})
 	h.evaluate(func(l *ledger.Tx) error {
 		if _, err := ledger.GetModel(l, "bad"); orcerr.KindOf(err) != orcerr.Internal {

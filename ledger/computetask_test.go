@@ -13,8 +13,8 @@ func TestCtKeyMatchesShim(t *testing.T) {
 		bad    bool
 	}{
 		{"computetask", []string{"0e1b4d3c-3f5a-4f7e-9d35-2f7c2c4e8a01"}, false},
-		{"computetask~plan~time", []string{"p", "00000000000000000001", "k"}, false},
-		{"computetask~time", nil, false},
+		{"ct~p~t", []string{"p", "00000000000000000001", "k"}, false},
+		{"ct~t", nil, false},
 		{"computetask", []string{"é漢"}, false},
 		{"computetask", []string{"a\x00b"}, true},
 		{"computetask", []string{"\xff"}, true},
