@@ -21,6 +21,13 @@ import (
 // order the API promises (creation date, then key). The indexes holding the
 // status are moved when the status changes; the others never change.
 //
+// A task's record is written once, at registration, and never changes: a
+// status change writes the new status under (ct~s, key) instead, which
+// overrides the record's. A task's events therefore need not copy the
+// task: each refers to the record and holds the status the task had (see
+// EmitComputeTask). This keeps a status change at a few dozen bytes of
+// state instead of two copies of the task.
+//
 // Index names are short, and a status is its enum number: a registered
 // task writes seven index entries and every status change moves three, and
 // on Fabric every byte of a key is carried, validated and stored by each
@@ -36,13 +43,15 @@ const (
 	taskFuncStIndex   = "ct~f~s~t" // function, status, time, task
 	taskChildIndex    = "ct~c"     // parent, child
 	taskOutputIndex   = "ct~o"     // task, output identifier
+	taskStatusObject  = "ct~s"     // task -> its status, once changed
 	ctDefaultPageSize = 50
 	ctScanChunk       = 200
 )
 
 // ComputeTaskKind is where compute task records live: their stored bytes
-// are the ComputeTask message itself (deterministic encoding), so a read
-// may return them as is (GetRaw).
+// are the ComputeTask message as registered (deterministic encoding). The
+// current status may be elsewhere: read tasks with GetComputeTask(s) or
+// GetComputeTaskRaw.
 var ComputeTaskKind = Kind{Object: taskObject, Noun: "compute task"}
 
 // ctKey builds the composite key (object, attrs...) exactly as
@@ -90,22 +99,43 @@ func ComputeTaskStateKey(stub shim.ChaincodeStubInterface, key string) (string, 
 
 // GetComputeTask reads one task; OE0002 when absent.
 func GetComputeTask(stub shim.ChaincodeStubInterface, key string) (*protos.ComputeTask, error) {
-	sk, err := ComputeTaskStateKey(stub, key)
+	got, err := GetComputeTasks(stub, []string{key})
 	if err != nil {
 		return nil, err
 	}
-	b, err := stub.GetState(sk)
+	t, ok := got[key]
+	if !ok {
+		return nil, orcerr.New(orcerr.NotFound, "compute task %s not found", key)
+	}
+	return t, nil
+}
+
+// GetComputeTaskRaw returns the deterministic encoding of a task as it is
+// now; OE0002 when absent. A task whose status never changed is its record,
+// returned as stored.
+func GetComputeTaskRaw(stub shim.ChaincodeStubInterface, key string) ([]byte, error) {
+	if err := ctCheckAttr(key); err != nil {
+		return nil, err
+	}
+	vals, err := stub.GetMultipleStates(ctJoin(taskObject, key), ctJoin(taskStatusObject, key))
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute task %s", key)
 	}
-	if b == nil {
+	if vals[0] == nil {
 		return nil, orcerr.New(orcerr.NotFound, "compute task %s not found", key)
 	}
-	t := new(protos.ComputeTask)
-	if err := proto.Unmarshal(b, t); err != nil {
-		return nil, orcerr.Wrap(orcerr.Internal, err, "decode compute task %s", key)
+	if vals[1] == nil {
+		return vals[0], nil
 	}
-	return t, nil
+	t, err := ctDecode(key, vals[0], vals[1])
+	if err != nil {
+		return nil, err
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", key)
+	}
+	return b, nil
 }
 
 // GetComputeTasks reads several tasks at once. Keys that do not exist are
@@ -115,29 +145,47 @@ func GetComputeTasks(stub shim.ChaincodeStubInterface, keys []string) (map[strin
 	if len(keys) == 0 {
 		return out, nil
 	}
-	sks := make([]string, len(keys))
+	// Records first, then statuses, in one read.
+	sks := make([]string, 2*len(keys))
 	for i, k := range keys {
-		sk, err := ComputeTaskStateKey(stub, k)
-		if err != nil {
+		if err := ctCheckAttr(k); err != nil {
 			return nil, err
 		}
-		sks[i] = sk
+		sks[i] = ctJoin(taskObject, k)
+		sks[len(keys)+i] = ctJoin(taskStatusObject, k)
 	}
 	vals, err := stub.GetMultipleStates(sks...)
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute tasks")
 	}
-	for i, b := range vals {
+	for i, b := range vals[:len(keys)] {
 		if b == nil {
 			continue
 		}
-		t := new(protos.ComputeTask)
-		if err := proto.Unmarshal(b, t); err != nil {
-			return nil, orcerr.Wrap(orcerr.Internal, err, "decode compute task %s", keys[i])
+		t, err := ctDecode(keys[i], b, vals[len(keys)+i])
+		if err != nil {
+			return nil, err
 		}
 		out[keys[i]] = t
 	}
 	return out, nil
+}
+
+// ctDecode decodes the record of task key and applies its status entry,
+// if any.
+func ctDecode(key string, record, status []byte) (*protos.ComputeTask, error) {
+	t := new(protos.ComputeTask)
+	if err := proto.Unmarshal(record, t); err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "decode compute task %s", key)
+	}
+	if status != nil {
+		n, err := strconv.Atoi(string(status))
+		if err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "decode status of compute task %s", key)
+		}
+		t.Status = protos.ComputeTaskStatus(n)
+	}
+	return t, nil
 }
 
 // ctStatus is a status as it appears in index keys: its enum number.
@@ -165,22 +213,6 @@ func ctStatusKeys(t *protos.ComputeTask, ts string, status protos.ComputeTaskSta
 		ctJoin(taskWorkerStIndex, t.GetWorker(), st, ts, key),
 		ctJoin(taskFuncStIndex, t.GetFunctionKey(), st, ts, key),
 	}
-}
-
-// ctPutTask stores the record of t and returns it.
-func ctPutTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask) ([]byte, error) {
-	sk, err := ComputeTaskStateKey(stub, t.GetKey())
-	if err != nil {
-		return nil, err
-	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
-	if err != nil {
-		return nil, orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", t.GetKey())
-	}
-	if err := ctPut(stub, sk, b); err != nil {
-		return nil, err
-	}
-	return b, nil
 }
 
 func ctPut(stub shim.ChaincodeStubInterface, key string, value []byte) error {
@@ -239,24 +271,31 @@ func StoreNewComputeTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask
 	return b, nil
 }
 
-// UpdateComputeTaskStatus stores t, whose status was old before, and moves
-// its status index entries. It performs no read.
+// UpdateComputeTaskStatus records the status of t, which was old before,
+// and moves its status index entries. It performs no read. Only the status
+// is stored: every other field of a task is fixed at registration.
 func UpdateComputeTaskStatus(stub shim.ChaincodeStubInterface, t *protos.ComputeTask, old protos.ComputeTaskStatus) error {
 	_, err := StoreComputeTaskStatus(stub, t, old)
 	return err
 }
 
 // StoreComputeTaskStatus is UpdateComputeTaskStatus that also returns the
-// stored record, the task's deterministic encoding, so that the caller
-// need not encode the task again for its event. The record must not be
-// modified.
+// task's deterministic encoding as it is now, for its event. The bytes
+// must not be modified.
 func StoreComputeTaskStatus(stub shim.ChaincodeStubInterface, t *protos.ComputeTask, old protos.ComputeTaskStatus) ([]byte, error) {
-	b, err := ctPutTask(stub, t)
-	if err != nil {
+	key := t.GetKey()
+	if err := ctCheckAttr(key); err != nil {
 		return nil, err
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", key)
 	}
 	if old == t.GetStatus() {
 		return b, nil
+	}
+	if err := ctPut(stub, ctJoin(taskStatusObject, key), []byte(ctStatus(t.GetStatus()))); err != nil {
+		return nil, err
 	}
 	oldKeys, err := ctStatusIndexKeys(stub, t, old)
 	if err != nil {

@@ -1,10 +1,12 @@
 package ledger_test
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protodelim"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/ledger"
@@ -217,8 +219,10 @@ func TestComputeTaskStatusIndexes(t *testing.T) {
 		if err != nil || len(got) != 0 {
 			t.Errorf("QueryComputeTasks(w1, todo) = %v, %v", taskKeys(got), err)
 		}
+		// Only the status is stored: a task's other fields are fixed at
+		// registration.
 		t3, err := ledger.GetComputeTask(l, "t3")
-		if err != nil || t3.GetMetadata()["k"] != "v" {
+		if err != nil || len(t3.GetMetadata()) != 0 || t3.GetStatus() != doing {
 			t.Errorf("t3 after update = %v, %v", t3, err)
 		}
 		return nil
@@ -682,4 +686,123 @@ func TestPerformances(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestComputeTaskEvents checks that task events, which the state keeps as
+// references to the task's record, read back as the task was when each
+// was emitted, while the chaincode event carries the whole task.
+func TestComputeTaskEvents(t *testing.T) {
+	h := newHarness(t)
+	base := task("t1", "p1", "w1", "f1", todo, 10)
+	base.Metadata = map[string]string{"long": string(make([]byte, 300))}
+	emit := func(l *ledger.Tx, kind protos.EventKind, tk *protos.ComputeTask, b []byte) error {
+		return l.EmitComputeTask(&protos.Event{AssetKey: tk.GetKey(), AssetKind: protos.AssetKind_ASSET_COMPUTE_TASK, EventKind: kind,
+			Asset: &protos.Event_ComputeTask{ComputeTask: tk}}, b)
+	}
+	h.submit(func(l *ledger.Tx) error {
+		b, err := ledger.StoreNewComputeTask(l, base, nil)
+		if err != nil {
+			return err
+		}
+		return emit(l, protos.EventKind_EVENT_ASSET_CREATED, base, b)
+	})
+	// Two status changes in one transaction: each event keeps its own.
+	h.submit(func(l *ledger.Tx) error {
+		tk, err := ledger.GetComputeTask(l, "t1")
+		if err != nil {
+			return err
+		}
+		for _, st := range []protos.ComputeTaskStatus{doing, done} {
+			old := tk.GetStatus()
+			tk.Status = st
+			b, err := ledger.StoreComputeTaskStatus(l, tk, old)
+			if err != nil {
+				return err
+			}
+			if err := emit(l, protos.EventKind_EVENT_ASSET_UPDATED, tk, b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	want := func(st protos.ComputeTaskStatus) *protos.ComputeTask {
+		w := proto.Clone(base).(*protos.ComputeTask)
+		w.Status = st
+		return w
+	}
+	// The published events hold the whole task.
+	published := decodePayload(t, h.ev.Payload)
+	if len(published) != 2 || !proto.Equal(published[0].GetComputeTask(), want(doing)) || !proto.Equal(published[1].GetComputeTask(), want(done)) {
+		t.Errorf("published events %v", published)
+	}
+	h.evaluate(func(l *ledger.Tx) error {
+		for _, sort := range []protos.SortOrder{protos.SortOrder_ASCENDING, protos.SortOrder_DESCENDING} {
+			for _, filter := range []*protos.EventQueryFilter{nil, {AssetKey: "t1"}} {
+				res, err := l.QueryEvents(&protos.QueryEventsParam{Sort: sort, Filter: filter})
+				if err != nil {
+					return err
+				}
+				sts := []protos.ComputeTaskStatus{todo, doing, done}
+				if sort == protos.SortOrder_DESCENDING {
+					slices.Reverse(sts)
+				}
+				if len(res.GetEvents()) != len(sts) {
+					t.Fatalf("%v %v: %d events", sort, filter, len(res.GetEvents()))
+				}
+				for i, ev := range res.GetEvents() {
+					if !proto.Equal(ev.GetComputeTask(), want(sts[i])) {
+						t.Errorf("%v %v: event %d holds %v", sort, filter, i, ev.GetComputeTask())
+					}
+				}
+			}
+		}
+		// The stored events are references, much smaller than the task.
+		it, err := l.GetStateByRange("event\x00all\x00a\x00", "event\x00all\x00a\x00\U0010FFFF")
+		if err != nil {
+			return err
+		}
+		defer it.Close()
+		full, _ := proto.Marshal(base)
+		for it.HasNext() {
+			kv, err := it.Next()
+			if err != nil {
+				return err
+			}
+			if len(kv.GetValue()) >= len(full)/2 {
+				t.Errorf("stored event %q is %d bytes, the task %d", kv.GetKey(), len(kv.GetValue()), len(full))
+			}
+		}
+		raw, err := ledger.GetComputeTaskRaw(l, "t1")
+		w, _ := proto.MarshalOptions{Deterministic: true}.Marshal(want(done))
+		if err != nil || string(raw) != string(w) {
+			t.Errorf("GetComputeTaskRaw(t1) = %x, %v", raw, err)
+		}
+		if _, err := ledger.GetComputeTaskRaw(l, "none"); orcerr.KindOf(err) != orcerr.NotFound {
+			t.Errorf("GetComputeTaskRaw(none) = %v", err)
+		}
+		return nil
+	})
+	// An event that is not about a task cannot be emitted as one.
+	h.run(true, "Org1MSP", func(l *ledger.Tx) error {
+		err := l.EmitComputeTask(&protos.Event{AssetKind: protos.AssetKind_ASSET_COMPUTE_TASK}, nil)
+		if orcerr.KindOf(err) != orcerr.Internal {
+			t.Errorf("EmitComputeTask without a task = %v", err)
+		}
+		return err
+	})
+}
+
+// decodePayload splits a chaincode event payload into its events.
+func decodePayload(t *testing.T, payload []byte) []*protos.Event {
+	t.Helper()
+	var out []*protos.Event
+	r := bytes.NewReader(payload)
+	for r.Len() > 0 {
+		ev := new(protos.Event)
+		if err := protodelim.UnmarshalFrom(r, ev); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ev)
+	}
+	return out
 }

@@ -23,19 +23,22 @@ const EventName = "orchestrator"
 // Events are stored under simple keys (not composite ones) so that a time
 // window is a key range:
 //
-//	event\x00all\x00a\x00<time>\x00<tx id>\x00<n>\x00<kinds>       -> the event (binary proto)
-//	event\x00all\x00d\x00<rev time>\x00<rev tx id>\x00<rev n>    -> the key above
-//	event\x00key\x00<asset key>\x00{a|d}\x00...                  -> the key above
+//	event\x00all\x00a\x00<time>\x00<tx id>\x00<n><kinds>      -> the event (binary proto)
+//	event\x00all\x00d\x00<rev time>\x00<rev tx id>\x00<rev n><kinds> -> marker
+//	event\x00key\x00<asset key>\x00<time>\x00<tx id>\x00<n><kinds> -> marker
 //
-// <time> is the transaction time in nanoseconds, 20 digits; the "d"
-// (descending) entries invert time, tx id and counter so that an ascending
-// scan lists them newest first. <kinds> is the asset kind and the event
-// kind, 3 digits each separated by U+0000: it follows the counter, so it
-// does not change the order, and a filter on either kind is checked on the
-// key (or on the value of a descending entry) without reading the event.
-// The asset key filter has its own entries; a kind filter walks the time
-// entries, skipping what does not match, which keeps an event at four
-// entries.
+// <time> is the transaction time in nanoseconds, 20 digits, and <n> the
+// event's rank in its transaction, 6 digits; the "d" (descending) entries
+// invert time, tx id and rank so that an ascending scan lists them newest
+// first. <kinds> is the asset kind and the event kind, 3 digits each, each
+// after a U+0000: it follows the rank, so it does not change the order, and
+// a filter on either kind is checked on the key without reading the event.
+//
+// The two index entries hold no copy of the primary key: it is computed
+// from theirs (primaryOf), because on Fabric every stored byte is carried,
+// validated and compacted by each peer. An asset's events are few, so
+// the descending order of one asset's events is the ascending scan
+// reversed (queryAssetEventsDesc), which saves a fourth entry per event.
 const eventPrefix = "event\x00"
 
 // Emit records an event of the transaction. It fills the event's id
@@ -71,6 +74,36 @@ func (l *Tx) EmitEncoded(ev *protos.Event, asset []byte) error {
 	}
 	l.events = append(l.events, ev)
 	l.encoded = append(l.encoded, b)
+	return nil
+}
+
+// EmitComputeTask is EmitEncoded for an event about a compute task stored
+// by this ledger (ev.Asset is the task, task its deterministic encoding as
+// it is now). What the chaincode publishes is the same as EmitEncoded's,
+// but the state keeps the event with a reference in place of the task:
+// the task's key and status. A task's record never changes after
+// registration, so the record and that status give back the task as it was
+// (resolveEvents).
+func (l *Tx) EmitComputeTask(ev *protos.Event, task []byte) error {
+	t := ev.GetComputeTask()
+	if t == nil {
+		return orcerr.New(orcerr.Internal, "event of asset kind %s holds no compute task", ev.GetAssetKind())
+	}
+	if err := l.EmitEncoded(ev, task); err != nil {
+		return err
+	}
+	ref, err := marshal(&protos.ComputeTask{Key: t.GetKey(), Status: t.GetStatus()})
+	if err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "encode event")
+	}
+	compact, err := encodeEvent(ev, ref)
+	if err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "encode event")
+	}
+	for len(l.compact) < len(l.events)-1 {
+		l.compact = append(l.compact, nil)
+	}
+	l.compact = append(l.compact, compact)
 	return nil
 }
 
@@ -202,10 +235,6 @@ func appendInvertedHex(b []byte, s string) []byte {
 	return b
 }
 
-func eventBase(index, dir string) string {
-	return eventPrefix + index + "\x00" + dir + "\x00"
-}
-
 // kindsLen is the length of the <kinds> suffix of a primary event key.
 const kindsLen = 1 + 3 + 1 + 3
 
@@ -233,65 +262,115 @@ func kindsMatch(primary string, f *protos.EventQueryFilter) bool {
 	return true
 }
 
+// The prefixes of the three entries of an event.
+const (
+	eventAllAsc  = eventPrefix + "all\x00a\x00"
+	eventAllDesc = eventPrefix + "all\x00d\x00"
+	eventByKey   = eventPrefix + "key\x00"
+)
+
+// eventRankWidth is the number of digits of an event's rank in its
+// transaction.
+const eventRankWidth = 6
+
 // storeEvents writes the transaction's events and their index entries.
 func (l *Tx) storeEvents() error {
 	if len(l.events) == 0 {
 		return nil
 	}
 	txID := l.GetTxID()
-	const (
-		allAsc  = eventPrefix + "all\x00a\x00"
-		allDesc = eventPrefix + "all\x00d\x00"
-		byKey   = eventPrefix + "key\x00"
-	)
-	var asc, desc []byte
-	var kinds [kindsLen]byte
+	var pos, kinds []byte
 	for n, ev := range l.events {
 		nanos := ev.GetTimestamp().AsTime().UnixNano()
-		asc = appendPadded(asc[:0], nanos, 20)
-		asc = append(asc, 0)
-		asc = append(asc, txID...)
-		asc = append(asc, 0)
-		asc = appendPadded(asc, int64(n), 6)
-		desc = appendPadded(desc[:0], math.MaxInt64-nanos, 20)
-		desc = append(desc, 0)
-		desc = appendInvertedHex(desc, txID)
-		desc = append(desc, 0)
-		desc = appendPadded(desc, int64(999999-n), 6)
-		// The four keys are cut from one string, and the index entries
-		// share one value: an event costs two allocations.
+		kinds = appendKinds(kinds[:0], ev)
+		pos = appendEventPos(pos[:0], nanos, txID, n)
 		ak := ev.GetAssetKey()
+		// The three keys are cut from one string: an event costs few
+		// allocations.
 		var all strings.Builder
-		all.Grow(len(allAsc) + len(asc) + kindsLen + len(allDesc) + len(desc) + 2*(len(byKey)+len(ak)+3) + len(asc) + len(desc))
-		all.WriteString(allAsc)
-		all.Write(asc)
-		all.Write(appendKinds(kinds[:0], ev))
+		all.Grow(len(eventAllAsc) + len(eventAllDesc) + len(eventByKey) + len(ak) + 1 + 3*(len(pos)+len(kinds)))
+		all.WriteString(eventAllAsc)
+		all.Write(pos)
+		all.Write(kinds)
 		p1 := all.Len()
-		all.WriteString(allDesc)
-		all.Write(desc)
+		all.WriteString(eventAllDesc)
+		all.Write(appendEventDescPos(pos[:0], nanos, txID, n))
+		all.Write(kinds)
 		p2 := all.Len()
-		all.WriteString(byKey)
+		all.WriteString(eventByKey)
 		all.WriteString(ak)
-		all.WriteString("\x00a\x00")
-		all.Write(asc)
-		p3 := all.Len()
-		all.WriteString(byKey)
-		all.WriteString(ak)
-		all.WriteString("\x00d\x00")
-		all.Write(desc)
+		all.WriteByte(0)
+		all.WriteString(all.String()[len(eventAllAsc):p1]) // position and kinds
 		keys := all.String()
-		primary := keys[:p1]
-		if err := l.PutState(primary, l.encoded[n]); err != nil {
+		if err := l.PutState(keys[:p1], l.storedEvent(n)); err != nil {
 			return err
 		}
-		ref := []byte(primary)
-		for _, e := range [...]string{keys[p1:p2], keys[p2:p3], keys[p3:]} {
-			if err := l.PutState(e, ref); err != nil {
+		for _, e := range [...]string{keys[p1:p2], keys[p2:]} {
+			if err := l.PutState(e, marker); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// storedEvent returns the bytes the state keeps of the n-th event.
+func (l *Tx) storedEvent(n int) []byte {
+	if n < len(l.compact) && l.compact[n] != nil {
+		return l.compact[n]
+	}
+	return l.encoded[n]
+}
+
+// appendEventPos appends the position of the n-th event of transaction
+// txID at nanos: <time>\x00<tx id>\x00<n>.
+func appendEventPos(b []byte, nanos int64, txID string, n int) []byte {
+	b = appendPadded(b, nanos, 20)
+	b = append(b, 0)
+	b = append(b, txID...)
+	b = append(b, 0)
+	return appendPadded(b, int64(n), eventRankWidth)
+}
+
+// appendEventDescPos appends the inverted position of the n-th event of
+// transaction txID at nanos, which sorts newest first.
+func appendEventDescPos(b []byte, nanos int64, txID string, n int) []byte {
+	b = appendPadded(b, math.MaxInt64-nanos, 20)
+	b = append(b, 0)
+	b = appendInvertedHex(b, txID)
+	b = append(b, 0)
+	return appendPadded(b, int64(999999-n), eventRankWidth)
+}
+
+// primaryOf returns the primary key of the event whose index entry is key,
+// or "" if key is no event index entry. For an entry of the asset index,
+// base is its prefix up to the position (eventByKey, asset key, U+0000).
+func primaryOf(key, base string) string {
+	if rest, ok := strings.CutPrefix(key, base); ok && base != eventAllDesc {
+		return eventAllAsc + rest
+	}
+	rest, ok := strings.CutPrefix(key, eventAllDesc)
+	if !ok || len(rest) < 20+1+1+eventRankWidth+kindsLen {
+		return ""
+	}
+	rev, err := strconv.ParseInt(rest[:20], 10, 64)
+	if err != nil || rest[20] != 0 {
+		return ""
+	}
+	tail := rest[len(rest)-eventRankWidth-kindsLen:]
+	revN, err := strconv.Atoi(tail[:eventRankWidth])
+	if err != nil || rest[len(rest)-len(tail)-1] != 0 {
+		return ""
+	}
+	revTx := rest[21 : len(rest)-len(tail)-1]
+	b := make([]byte, 0, len(eventAllAsc)+len(rest))
+	b = append(b, eventAllAsc...)
+	b = appendPadded(b, math.MaxInt64-rev, 20)
+	b = append(b, 0)
+	b = appendInvertedHex(b, revTx)
+	b = append(b, 0)
+	b = appendPadded(b, int64(999999-revN), eventRankWidth)
+	return string(append(b, tail[eventRankWidth:]...))
 }
 
 // setChaincodeEvent publishes the transaction's events as one chaincode
@@ -323,33 +402,58 @@ func (l *Tx) setChaincodeEvent() error {
 // DESCENDING. It uses paginated scans: evaluate transactions only.
 func (l *Tx) QueryEvents(param *protos.QueryEventsParam) (*protos.QueryEventsResponse, error) {
 	f := param.GetFilter()
-	index := "all"
-	if f.GetAssetKey() != "" {
-		index = "key\x00" + f.GetAssetKey()
-	}
 	desc := param.GetSort() == protos.SortOrder_DESCENDING
-	dir := "a"
-	if desc {
-		dir = "d"
+	var res *protos.QueryEventsResponse
+	var err error
+	switch {
+	case f.GetAssetKey() != "":
+		base := eventByKey + f.GetAssetKey() + "\x00"
+		start, end := eventWindow(base, f, false)
+		if desc {
+			res, err = l.queryAssetEventsDesc(base, start, end, param)
+		} else {
+			res, err = l.pageEvents(base, start, end, param)
+		}
+	case desc:
+		start, end := eventWindow(eventAllDesc, f, true)
+		res, err = l.pageEvents(eventAllDesc, start, end, param)
+	default:
+		start, end := eventWindow(eventAllAsc, f, false)
+		res, err = l.pageEvents(eventAllAsc, start, end, param)
 	}
-	base := eventBase(index, dir)
-	start, end := base, base+maxRune
-	if desc {
-		if f.GetEnd() != nil {
-			start = base + descTime(f.GetEnd().AsTime().UnixNano())
-		}
-		if f.GetStart() != nil {
-			end = base + descTime(f.GetStart().AsTime().UnixNano()) + "\x01"
-		}
-	} else {
-		if f.GetStart() != nil {
-			start = base + ascTime(f.GetStart().AsTime().UnixNano())
-		}
-		if f.GetEnd() != nil {
-			end = base + ascTime(f.GetEnd().AsTime().UnixNano()) + "\x01"
-		}
+	if err != nil {
+		return nil, err
 	}
-	direct := index == "all" && !desc
+	if err := l.resolveEvents(res.Events); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// eventWindow is the key range under base of the events in the filter's
+// time window.
+func eventWindow(base string, f *protos.EventQueryFilter, desc bool) (start, end string) {
+	start, end = base, base+maxRune
+	from, to := f.GetStart(), f.GetEnd()
+	bound := ascTime
+	if desc {
+		from, to, bound = to, from, descTime
+	}
+	if from != nil {
+		start = base + bound(from.AsTime().UnixNano())
+	}
+	if to != nil {
+		end = base + bound(to.AsTime().UnixNano()) + "\x01"
+	}
+	return start, end
+}
+
+// pageEvents reads a page of the entries under base in [start, end), in
+// key order: the events themselves (eventAllAsc), or index entries whose
+// events it loads by chunk.
+func (l *Tx) pageEvents(base, start, end string, param *protos.QueryEventsParam) (*protos.QueryEventsResponse, error) {
+	f := param.GetFilter()
+	direct := base == eventAllAsc
 	loaded := map[string][]byte{}
 	res := &protos.QueryEventsResponse{}
 	p := Pager{Token: param.GetPageToken(), Size: int(param.GetPageSize())}
@@ -357,8 +461,8 @@ func (l *Tx) QueryEvents(param *protos.QueryEventsParam) (*protos.QueryEventsRes
 		p.Load = func(chunk []Entry) error {
 			keys := make([]string, 0, len(chunk))
 			for _, e := range chunk {
-				if kindsMatch(string(e.Value), f) {
-					keys = append(keys, string(e.Value))
+				if kindsMatch(e.Key, f) {
+					keys = append(keys, primaryOf(e.Key, base))
 				}
 			}
 			vals, err := l.GetMultipleStates(keys...)
@@ -373,31 +477,95 @@ func (l *Tx) QueryEvents(param *protos.QueryEventsParam) (*protos.QueryEventsRes
 		}
 	}
 	p.Keep = func(e Entry) (bool, error) {
+		if !kindsMatch(e.Key, f) {
+			return false, nil
+		}
 		b := e.Value
-		if direct && !kindsMatch(e.Key, f) {
-			return false, nil
-		}
 		if !direct {
-			b = loaded[string(e.Value)]
-			if b == nil {
-				return false, nil
-			}
+			b = loaded[primaryOf(e.Key, base)]
 		}
-		ev := new(protos.Event)
-		if err := proto.Unmarshal(b, ev); err != nil {
-			return false, orcerr.Wrap(orcerr.Internal, err, "decode event")
-		}
-		if !eventMatches(ev, f) {
-			return false, nil
-		}
-		res.Events = append(res.Events, ev)
-		return true, nil
+		return keepEvent(res, b, f)
 	}
 	next, err := l.PageRange(start, end, p)
 	if err != nil {
 		return nil, err
 	}
 	res.NextPageToken = next
+	return res, nil
+}
+
+// keepEvent decodes the stored event b and appends it to res if it
+// matches f.
+func keepEvent(res *protos.QueryEventsResponse, b []byte, f *protos.EventQueryFilter) (bool, error) {
+	if b == nil {
+		return false, nil
+	}
+	ev := new(protos.Event)
+	if err := proto.Unmarshal(b, ev); err != nil {
+		return false, orcerr.Wrap(orcerr.Internal, err, "decode event")
+	}
+	if !eventMatches(ev, f) {
+		return false, nil
+	}
+	res.Events = append(res.Events, ev)
+	return true, nil
+}
+
+// queryAssetEventsDesc lists newest first the events of one asset, whose
+// entries under base in [start, end) it reads in ascending order and walks
+// back. The page token is the key of the next entry to visit.
+func (l *Tx) queryAssetEventsDesc(base, start, end string, param *protos.QueryEventsParam) (*protos.QueryEventsResponse, error) {
+	f := param.GetFilter()
+	size := int(param.GetPageSize())
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	if param.GetPageToken() != "" {
+		last, err := decodeToken(param.GetPageToken(), start, end)
+		if err != nil {
+			return nil, err
+		}
+		end = last + "\x00"
+	}
+	it, err := l.GetStateByRange(start, end)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "scan events")
+	}
+	entries, _, err := drain(it, "", false)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "scan events")
+	}
+	res := &protos.QueryEventsResponse{}
+	for hi := len(entries); hi > 0; {
+		lo := max(0, hi-scanChunk)
+		keys := make([]string, 0, hi-lo)
+		for i := hi - 1; i >= lo; i-- {
+			if kindsMatch(entries[i].Key, f) {
+				keys = append(keys, primaryOf(entries[i].Key, base))
+			}
+		}
+		vals, err := l.GetMultipleStates(keys...)
+		if err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "read events")
+		}
+		loaded := make(map[string][]byte, len(keys))
+		for i, v := range vals {
+			loaded[keys[i]] = v
+		}
+		for i := hi - 1; i >= lo; i-- {
+			if len(res.Events) == size {
+				res.NextPageToken = EncodeToken(entries[i].Key)
+				return res, nil
+			}
+			if !kindsMatch(entries[i].Key, f) {
+				continue
+			}
+			if _, err := keepEvent(res, loaded[primaryOf(entries[i].Key, base)], f); err != nil {
+				return nil, err
+			}
+		}
+		hi = lo
+	}
 	return res, nil
 }
 
@@ -427,4 +595,50 @@ func eventMatches(ev *protos.Event, f *protos.EventQueryFilter) bool {
 		return false
 	}
 	return true
+}
+
+// resolveEvents completes the events read from the state that refer to
+// their compute task instead of holding it (EmitComputeTask): a reference
+// is a task with no creation date, which every stored task has.
+func (l *Tx) resolveEvents(evs []*protos.Event) error {
+	var keys []string
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		if t := ev.GetComputeTask(); t != nil && t.GetCreationDate() == nil && !seen[t.GetKey()] {
+			seen[t.GetKey()] = true
+			keys = append(keys, t.GetKey())
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	sks := make([]string, len(keys))
+	for i, k := range keys {
+		sks[i] = joinKey(taskObject, k)
+	}
+	vals, err := l.GetMultipleStates(sks...)
+	if err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "read compute tasks of events")
+	}
+	records := make(map[string][]byte, len(keys))
+	for i, v := range vals {
+		records[keys[i]] = v
+	}
+	for _, ev := range evs {
+		ref := ev.GetComputeTask()
+		if ref == nil || ref.GetCreationDate() != nil {
+			continue
+		}
+		b := records[ref.GetKey()]
+		if b == nil {
+			return orcerr.New(orcerr.Internal, "event %s refers to compute task %s, which is not stored", ev.GetId(), ref.GetKey())
+		}
+		t := new(protos.ComputeTask)
+		if err := proto.Unmarshal(b, t); err != nil {
+			return orcerr.Wrap(orcerr.Internal, err, "decode compute task %s", ref.GetKey())
+		}
+		t.Status = ref.GetStatus()
+		ev.Asset = &protos.Event_ComputeTask{ComputeTask: t}
+	}
+	return nil
 }

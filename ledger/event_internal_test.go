@@ -49,6 +49,28 @@ func TestEventKeyParts(t *testing.T) {
 			t.Errorf("kindsMatch(%v) = %v, want %v", c.f, got, c.want)
 		}
 	}
+	// Index entries give back their event's primary key.
+	kinds := string(appendKinds(nil, ev))
+	for _, c := range []struct {
+		nanos int64
+		tx    string
+		n     int
+	}{{0, "00ff", 0}, {1772600767000000123, strings.Repeat("9a", 32), 999999}, {math.MaxInt64, "tx-1", 42}} {
+		primary := eventAllAsc + string(appendEventPos(nil, c.nanos, c.tx, c.n)) + kinds
+		desc := eventAllDesc + string(appendEventDescPos(nil, c.nanos, c.tx, c.n)) + kinds
+		byKey := eventByKey + "asset\x00" + string(appendEventPos(nil, c.nanos, c.tx, c.n)) + kinds
+		if got := primaryOf(desc, eventAllDesc); got != primary {
+			t.Errorf("primaryOf(%q) = %q, want %q", desc, got, primary)
+		}
+		if got := primaryOf(byKey, eventByKey+"asset\x00"); got != primary {
+			t.Errorf("primaryOf(%q) = %q, want %q", byKey, got, primary)
+		}
+	}
+	for _, bad := range []string{eventAllDesc, eventAllDesc + "x", "other"} {
+		if got := primaryOf(bad, eventAllDesc); got != "" {
+			t.Errorf("primaryOf(%q) = %q, want none", bad, got)
+		}
+	}
 	if kindsMatch("x", nil) {
 		t.Error("kindsMatch accepts a short key")
 	}

@@ -66,7 +66,7 @@ func (c *Contract) QueryTasks(ctx contractapi.TransactionContextInterface, req [
 // GetTask returns one task: its stored bytes, which are the response.
 func (c *Contract) GetTask(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
 	return rpc.ServeRaw(ctx, req, func(l *ledger.Tx, in *protos.GetTaskParam) ([]byte, error) {
-		return ledger.GetRaw(l, ledger.ComputeTaskKind, in.GetKey())
+		return ledger.GetComputeTaskRaw(l, in.GetKey())
 	})
 }
 

@@ -47,8 +47,10 @@ func (e *txEnv) Stub() shim.ChaincodeStubInterface { return e.l }
 // Emit queues an event in the ledger view.
 func (e *txEnv) Emit(ev *protos.Event) error { return e.l.Emit(ev) }
 
-// EmitEncoded queues an event whose asset is already encoded.
-func (e *txEnv) EmitEncoded(ev *protos.Event, asset []byte) error { return e.l.EmitEncoded(ev, asset) }
+// EmitComputeTask queues an event about a stored task, already encoded.
+func (e *txEnv) EmitComputeTask(ev *protos.Event, task []byte) error {
+	return e.l.EmitComputeTask(ev, task)
+}
 
 // Now returns the transaction time.
 func (e *txEnv) Now() *timestamppb.Timestamp { return timestamppb.New(e.now.AsTime()) }

@@ -190,21 +190,22 @@ func (s *Session) Emit(kind protos.EventKind, assetKind protos.AssetKind, key st
 	return s.emit(kind, assetKind, key, asset, metadata)
 }
 
-// encodedEmitter is implemented by environments that can emit an event
-// whose asset is already encoded (ledger.Tx.EmitEncoded).
-type encodedEmitter interface {
-	EmitEncoded(ev *protos.Event, asset []byte) error
+// taskEmitter is implemented by environments that can emit an event about
+// a stored task whose encoding the caller already has
+// (ledger.Tx.EmitComputeTask).
+type taskEmitter interface {
+	EmitComputeTask(ev *protos.Event, task []byte) error
 }
 
 // emitTask is Emit for a task whose deterministic encoding, as it is now,
 // is record (the record just stored): the event reuses it rather than
 // encoding the task again.
 func (s *Session) emitTask(kind protos.EventKind, t *protos.ComputeTask, record []byte, metadata map[string]string) error {
-	e, ok := s.env.(encodedEmitter)
+	e, ok := s.env.(taskEmitter)
 	if !ok {
 		return s.emit(kind, protos.AssetKind_ASSET_COMPUTE_TASK, t.GetKey(), t, metadata)
 	}
-	return e.EmitEncoded(&protos.Event{AssetKey: t.GetKey(), AssetKind: protos.AssetKind_ASSET_COMPUTE_TASK, EventKind: kind,
+	return e.EmitComputeTask(&protos.Event{AssetKey: t.GetKey(), AssetKind: protos.AssetKind_ASSET_COMPUTE_TASK, EventKind: kind,
 		Metadata: metadata, Asset: &protos.Event_ComputeTask{ComputeTask: t}}, record)
 }
 
