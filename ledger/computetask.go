@@ -140,33 +140,49 @@ func GetComputeTaskRaw(stub shim.ChaincodeStubInterface, key string) ([]byte, er
 
 // GetComputeTasks reads several tasks at once. Keys that do not exist are
 // absent from the result.
+//
+// The status entries are read only for the tasks found: a registration
+// reads its new keys to refuse duplicates, and on Fabric every key read is
+// carried in the transaction and checked by each peer at commit.
 func GetComputeTasks(stub shim.ChaincodeStubInterface, keys []string) (map[string]*protos.ComputeTask, error) {
 	out := make(map[string]*protos.ComputeTask, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
-	// Records first, then statuses, in one read.
-	sks := make([]string, 2*len(keys))
+	sks := make([]string, len(keys))
 	for i, k := range keys {
 		if err := ctCheckAttr(k); err != nil {
 			return nil, err
 		}
 		sks[i] = ctJoin(taskObject, k)
-		sks[len(keys)+i] = ctJoin(taskStatusObject, k)
 	}
-	vals, err := stub.GetMultipleStates(sks...)
+	records, err := stub.GetMultipleStates(sks...)
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute tasks")
 	}
-	for i, b := range vals[:len(keys)] {
-		if b == nil {
-			continue
+	found := make([]string, 0, len(keys))
+	var foundKeys []string
+	var foundRecords [][]byte
+	for i, b := range records {
+		if b != nil {
+			found = append(found, ctJoin(taskStatusObject, keys[i]))
+			foundKeys = append(foundKeys, keys[i])
+			foundRecords = append(foundRecords, b)
 		}
-		t, err := ctDecode(keys[i], b, vals[len(keys)+i])
+	}
+	if len(found) == 0 {
+		return out, nil
+	}
+	statuses, err := stub.GetMultipleStates(found...)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute task statuses")
+	}
+	for i, k := range foundKeys {
+		t, err := ctDecode(k, foundRecords[i], statuses[i])
 		if err != nil {
 			return nil, err
 		}
-		out[keys[i]] = t
+		out[k] = t
 	}
 	return out, nil
 }

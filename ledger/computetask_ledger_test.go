@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"google.golang.org/protobuf/encoding/protodelim"
 	"google.golang.org/protobuf/proto"
 
@@ -805,4 +807,47 @@ func decodePayload(t *testing.T, payload []byte) []*protos.Event {
 		out = append(out, ev)
 	}
 	return out
+}
+
+// readRecorder records the keys read through GetMultipleStates.
+type readRecorder struct {
+	shim.ChaincodeStubInterface
+	read []string
+}
+
+func (r *readRecorder) GetMultipleStates(keys ...string) ([][]byte, error) {
+	r.read = append(r.read, keys...)
+	return r.ChaincodeStubInterface.GetMultipleStates(keys...)
+}
+
+// TestGetComputeTasksReadsStatusOfFoundTasks checks that looking up keys
+// that hold no task (a registration refusing duplicates) reads no status
+// entry: on Fabric every key read is carried and checked at commit.
+func TestGetComputeTasksReadsStatusOfFoundTasks(t *testing.T) {
+	h := newHarness(t)
+	seedTasks(h)
+	h.evaluate(func(l *ledger.Tx) error {
+		for _, c := range []struct {
+			keys      []string
+			wantReads int
+		}{
+			{[]string{"new1", "new2", "new3"}, 3},
+			{[]string{"new1", "t1", "t2"}, 5},
+		} {
+			r := &readRecorder{ChaincodeStubInterface: l}
+			got, err := ledger.GetComputeTasks(r, c.keys)
+			if err != nil {
+				return err
+			}
+			if len(r.read) != c.wantReads {
+				t.Errorf("GetComputeTasks(%v) read %q, want %d keys", c.keys, r.read, c.wantReads)
+			}
+			for _, k := range c.keys {
+				if _, ok := got[k]; ok != strings.HasPrefix(k, "t") {
+					t.Errorf("GetComputeTasks(%v): %s found = %v", c.keys, k, ok)
+				}
+			}
+		}
+		return nil
+	})
 }
