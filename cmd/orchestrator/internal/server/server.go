@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/fedchain/orchestrator/protos/codec"
 	"log/slog"
 	"net"
 	"net/http"
@@ -149,6 +150,7 @@ func New(o Options) (*Server, error) {
 			id.stream,
 		),
 	)
+	gopts = append(gopts, grpc.ForceServerCodecV2(codec.New()))
 	s.grpc = grpc.NewServer(gopts...)
 	o.Register(s.grpc)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
