@@ -42,13 +42,23 @@
 //
 // Emit gives an event its id (derived from the transaction id and its rank),
 // the channel and the transaction timestamp. At flush, each event is stored
-// under simple keys ordered by time, ascending and descending, and indexed
-// by asset key in both orders (four entries; the asset and event kinds are
-// part of the time-ordered keys, so kind filters need no index of their
-// own), and all of them are published, in order,
-// as the one chaincode event "orchestrator" of the transaction, each
-// varint-length-delimited (protodelim). QueryEvents pages through the stored
-// events.
+// under a simple key ordered by time, with two index entries: one in
+// descending time order and one under its asset key (the asset and event
+// kinds end all three keys, so kind filters need no index of their own, and
+// an index entry's key gives back the event's key, so it holds no value).
+// All of them are published, in order, as the one chaincode event
+// "orchestrator" of the transaction, each varint-length-delimited
+// (protodelim). QueryEvents pages through the stored events.
+//
+// # Compute tasks
+//
+// Tasks are the bulk of the state, so their layout is frugal. A task's
+// record is written once, at registration; a status change writes only the
+// new status, under its own key, and moves the three index entries that hold
+// the status. A task event (EmitComputeTask) is published whole, but stored
+// as a reference (the task's key and status) that QueryEvents resolves
+// against the record. GetComputeTask(s) and GetComputeTaskRaw put the
+// record and the status back together.
 //
 // # Errors
 //
