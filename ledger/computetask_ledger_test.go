@@ -1,14 +1,12 @@
 package ledger_test
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
-	"google.golang.org/protobuf/encoding/protodelim"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/ledger"
@@ -733,8 +731,8 @@ func TestComputeTaskEvents(t *testing.T) {
 		return w
 	}
 	// The published events hold the whole task.
-	published := decodePayload(t, h.ev.Payload)
-	if len(published) != 2 || !proto.Equal(published[0].GetComputeTask(), want(doing)) || !proto.Equal(published[1].GetComputeTask(), want(done)) {
+	published, err := ledger.DecodeEvents(h.ev.Payload)
+	if err != nil || len(published) != 2 || !proto.Equal(published[0].GetComputeTask(), want(doing)) || !proto.Equal(published[1].GetComputeTask(), want(done)) {
 		t.Errorf("published events %v", published)
 	}
 	h.evaluate(func(l *ledger.Tx) error {
@@ -792,21 +790,6 @@ func TestComputeTaskEvents(t *testing.T) {
 		}
 		return err
 	})
-}
-
-// decodePayload splits a chaincode event payload into its events.
-func decodePayload(t *testing.T, payload []byte) []*protos.Event {
-	t.Helper()
-	var out []*protos.Event
-	r := bytes.NewReader(payload)
-	for r.Len() > 0 {
-		ev := new(protos.Event)
-		if err := protodelim.UnmarshalFrom(r, ev); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, ev)
-	}
-	return out
 }
 
 // readRecorder records the keys read through GetMultipleStates.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -395,6 +396,25 @@ func (l *Tx) setChaincodeEvent() error {
 		return orcerr.Wrap(orcerr.Internal, err, "set chaincode event")
 	}
 	return nil
+}
+
+// DecodeEvents splits the payload of a chaincode event that setChaincodeEvent
+// wrote into its events.
+func DecodeEvents(payload []byte) ([]*protos.Event, error) {
+	var out []*protos.Event
+	for b := payload; len(b) > 0; {
+		n, l := protowire.ConsumeVarint(b)
+		if l < 0 || n > uint64(len(b)-l) {
+			return nil, fmt.Errorf("event %d: malformed length prefix", len(out))
+		}
+		ev := new(protos.Event)
+		if err := proto.Unmarshal(b[l:l+int(n)], ev); err != nil {
+			return nil, fmt.Errorf("event %d: %w", len(out), err)
+		}
+		out = append(out, ev)
+		b = b[l+int(n):]
+	}
+	return out, nil
 }
 
 // QueryEvents returns a page of the stored events matching the filter, by

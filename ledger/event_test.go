@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protodelim"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -188,4 +189,21 @@ func TestEmitSnapshots(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func TestDecodeEventsRefusesMalformedPayloads(t *testing.T) {
+	good := protowire.AppendBytes(nil, []byte{0x0a, 0x01, 'x'}) // one event, id "x"
+	evs, err := ledger.DecodeEvents(good)
+	if err != nil || len(evs) != 1 || evs[0].GetId() != "x" {
+		t.Fatalf("DecodeEvents(good) = %v, %v", evs, err)
+	}
+	for name, p := range map[string][]byte{
+		"truncated message": good[:len(good)-1],
+		"bad length":        {0xff},
+		"bad message":       protowire.AppendBytes(nil, []byte{0x0a, 0x05}),
+	} {
+		if _, err := ledger.DecodeEvents(p); err == nil {
+			t.Errorf("%s: DecodeEvents succeeded", name)
+		}
+	}
 }

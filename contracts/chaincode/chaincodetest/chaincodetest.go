@@ -4,7 +4,6 @@
 package chaincodetest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -12,10 +11,10 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
-	"google.golang.org/protobuf/encoding/protodelim"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/contracts/chaincode"
+	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 	"github.com/fedchain/orchestrator/solo"
@@ -172,14 +171,9 @@ func KindOf(err error) orcerr.Kind {
 // DecodeEvents splits a chaincode event payload into events.
 func DecodeEvents(t testing.TB, payload []byte) []*protos.Event {
 	t.Helper()
-	var out []*protos.Event
-	r := bytes.NewReader(payload)
-	for r.Len() > 0 {
-		ev := new(protos.Event)
-		if err := protodelim.UnmarshalFrom(r, ev); err != nil {
-			t.Fatalf("decode chaincode event: %v", err)
-		}
-		out = append(out, ev)
+	out, err := ledger.DecodeEvents(payload)
+	if err != nil {
+		t.Fatalf("decode chaincode event: %v", err)
 	}
 	return out
 }
