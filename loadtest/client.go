@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"github.com/fedchain/orchestrator/protos/codec"
 	"net"
 	"os"
 	"slices"
@@ -60,7 +59,7 @@ func dial(cfg *Config, mspid string) (*orgClient, error) {
 	}
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvBytes), grpc.ForceCodecV2(codec.New())),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvBytes)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s (%s): %w", addr, mspid, err)
