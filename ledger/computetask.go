@@ -149,6 +149,37 @@ func GetComputeTasks(stub shim.ChaincodeStubInterface, keys []string) (map[strin
 	if len(keys) == 0 {
 		return out, nil
 	}
+	records, err := computeTaskRecords(stub, keys)
+	if err != nil {
+		return nil, err
+	}
+	if len(records) == 0 {
+		return out, nil
+	}
+	var found, foundKeys []string
+	for _, k := range keys {
+		if _, ok := records[k]; ok {
+			found = append(found, ctJoin(taskStatusObject, k))
+			foundKeys = append(foundKeys, k)
+		}
+	}
+	statuses, err := stub.GetMultipleStates(found...)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute task statuses")
+	}
+	for i, k := range foundKeys {
+		t, err := ctDecode(k, records[k], statuses[i])
+		if err != nil {
+			return nil, err
+		}
+		out[k] = t
+	}
+	return out, nil
+}
+
+// computeTaskRecords reads the records of tasks, as registered (without
+// their status entries), by task key; absent tasks are left out.
+func computeTaskRecords(stub shim.ChaincodeStubInterface, keys []string) (map[string][]byte, error) {
 	sks := make([]string, len(keys))
 	for i, k := range keys {
 		if err := ctCheckAttr(k); err != nil {
@@ -156,35 +187,17 @@ func GetComputeTasks(stub shim.ChaincodeStubInterface, keys []string) (map[strin
 		}
 		sks[i] = ctJoin(taskObject, k)
 	}
-	records, err := stub.GetMultipleStates(sks...)
+	vals, err := stub.GetMultipleStates(sks...)
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute tasks")
 	}
-	found := make([]string, 0, len(keys))
-	var foundKeys []string
-	var foundRecords [][]byte
-	for i, b := range records {
-		if b != nil {
-			found = append(found, ctJoin(taskStatusObject, keys[i]))
-			foundKeys = append(foundKeys, keys[i])
-			foundRecords = append(foundRecords, b)
+	records := make(map[string][]byte, len(keys))
+	for i, v := range vals {
+		if v != nil {
+			records[keys[i]] = v
 		}
 	}
-	if len(found) == 0 {
-		return out, nil
-	}
-	statuses, err := stub.GetMultipleStates(found...)
-	if err != nil {
-		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute task statuses")
-	}
-	for i, k := range foundKeys {
-		t, err := ctDecode(k, foundRecords[i], statuses[i])
-		if err != nil {
-			return nil, err
-		}
-		out[k] = t
-	}
-	return out, nil
+	return records, nil
 }
 
 // ctDecode decodes the record of task key and applies its status entry,

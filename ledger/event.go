@@ -474,26 +474,14 @@ func eventWindow(base string, f *protos.EventQueryFilter, desc bool) (start, end
 func (l *Tx) pageEvents(base, start, end string, param *protos.QueryEventsParam) (*protos.QueryEventsResponse, error) {
 	f := param.GetFilter()
 	direct := base == eventAllAsc
-	loaded := map[string][]byte{}
+	var loaded map[string][]byte
 	res := &protos.QueryEventsResponse{}
 	p := Pager{Token: param.GetPageToken(), Size: int(param.GetPageSize())}
 	if !direct {
 		p.Load = func(chunk []Entry) error {
-			keys := make([]string, 0, len(chunk))
-			for _, e := range chunk {
-				if kindsMatch(e.Key, f) {
-					keys = append(keys, primaryOf(e.Key, base))
-				}
-			}
-			vals, err := l.GetMultipleStates(keys...)
-			if err != nil {
-				return orcerr.Wrap(orcerr.Internal, err, "read events")
-			}
-			clear(loaded)
-			for i, v := range vals {
-				loaded[keys[i]] = v
-			}
-			return nil
+			var err error
+			loaded, err = l.loadEvents(chunk, base, f)
+			return err
 		}
 	}
 	p.Keep = func(e Entry) (bool, error) {
@@ -512,6 +500,26 @@ func (l *Tx) pageEvents(base, start, end string, param *protos.QueryEventsParam)
 	}
 	res.NextPageToken = next
 	return res, nil
+}
+
+// loadEvents reads, in one call, the stored events of the index entries
+// under base whose kinds match f, by primary key.
+func (l *Tx) loadEvents(entries []Entry, base string, f *protos.EventQueryFilter) (map[string][]byte, error) {
+	keys := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if kindsMatch(e.Key, f) {
+			keys = append(keys, primaryOf(e.Key, base))
+		}
+	}
+	vals, err := l.GetMultipleStates(keys...)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "read events")
+	}
+	loaded := make(map[string][]byte, len(keys))
+	for i, v := range vals {
+		loaded[keys[i]] = v
+	}
+	return loaded, nil
 }
 
 // keepEvent decodes the stored event b and appends it to res if it
@@ -558,19 +566,9 @@ func (l *Tx) queryAssetEventsDesc(base, start, end string, param *protos.QueryEv
 	res := &protos.QueryEventsResponse{}
 	for hi := len(entries); hi > 0; {
 		lo := max(0, hi-scanChunk)
-		keys := make([]string, 0, hi-lo)
-		for i := hi - 1; i >= lo; i-- {
-			if kindsMatch(entries[i].Key, f) {
-				keys = append(keys, primaryOf(entries[i].Key, base))
-			}
-		}
-		vals, err := l.GetMultipleStates(keys...)
+		loaded, err := l.loadEvents(entries[lo:hi], base, f)
 		if err != nil {
-			return nil, orcerr.Wrap(orcerr.Internal, err, "read events")
-		}
-		loaded := make(map[string][]byte, len(keys))
-		for i, v := range vals {
-			loaded[keys[i]] = v
+			return nil, err
 		}
 		for i := hi - 1; i >= lo; i-- {
 			if len(res.Events) == size {
@@ -632,17 +630,9 @@ func (l *Tx) resolveEvents(evs []*protos.Event) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	sks := make([]string, len(keys))
-	for i, k := range keys {
-		sks[i] = joinKey(taskObject, k)
-	}
-	vals, err := l.GetMultipleStates(sks...)
+	records, err := computeTaskRecords(l, keys)
 	if err != nil {
-		return orcerr.Wrap(orcerr.Internal, err, "read compute tasks of events")
-	}
-	records := make(map[string][]byte, len(keys))
-	for i, v := range vals {
-		records[keys[i]] = v
+		return err
 	}
 	for _, ev := range evs {
 		ref := ev.GetComputeTask()
