@@ -5,8 +5,10 @@ SHELL := /bin/bash
 GO        ?= go
 BIN       := $(CURDIR)/.bin
 PROTOC    ?= protoc
-# Tests that need a CouchDB-API server carry the `couchdb` build tag; `make test`
-# starts pouchdb-server for them (or uses $COUCHDB_URL when it is set).
+# Tests that need a CouchDB server carry the `couchdb` build tag; `make test`
+# runs them on $COUCHDB_URL, else on a throw-away Apache CouchDB from
+# ../shared/couchdb, else (a machine with neither) on pouchdb-server, and says
+# which (scripts/couchdb/with-couchdb.sh).
 TEST_TAGS ?= couchdb
 TEST_FLAGS ?= -count=1 -timeout 20m
 
@@ -55,7 +57,7 @@ lint: ## gofmt, go vet and staticcheck (with and without the test tags)
 	$(GO) tool staticcheck -tags $(TEST_TAGS) ./...
 
 .PHONY: test
-test: ## run every test; starts a CouchDB-API server (pouchdb-server) for the CouchDB suites
+test: ## run every test; the CouchDB suites on $COUCHDB_URL, else Apache CouchDB from ../shared/couchdb, else pouchdb-server
 	scripts/couchdb/with-couchdb.sh $(GO) test -tags $(TEST_TAGS) $(TEST_FLAGS) ./...
 
 .PHONY: test-short
@@ -73,7 +75,7 @@ bench: ## benchmarks: stores, stub and contracts (go test -bench), the load tool
 	fabric-network/scripts/bench-fabric.sh
 
 .PHONY: bench-couchdb
-bench-couchdb: ## the CouchDB store's commit benchmark, then the load tool against a solo server on CouchDB (pouchdb-server, or $COUCHDB_URL)
+bench-couchdb: ## the CouchDB store's benchmarks, then the load tool against a solo server on CouchDB (as for make test: $COUCHDB_URL, ../shared/couchdb, pouchdb-server)
 	scripts/couchdb/with-couchdb.sh sh -c '$(GO) test -tags couchdb -run "^$$" -bench . -benchtime 50x ./solo/couchstore/ && \
 		$(GO) run ./cmd/orchestrator bench --self --self-couchdb "$$COUCHDB_URL" $(BENCH_FLAGS)' 
 

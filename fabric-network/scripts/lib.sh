@@ -71,6 +71,11 @@ user_msp() { echo "$(org_dir "$1")/users/$2@org$1.fedchain.test/msp"; }
 find_fabric_binaries() {
 	MISSING=()
 	local name var path
+	# The Fabric release beside the repository (../shared/fabric, on every
+	# developer machine and in CI) when FABRIC_BIN does not name one.
+	if [ -z "${FABRIC_BIN:-}" ] && [ -x "$REPO_DIR/../shared/fabric/bin/peer" ]; then
+		FABRIC_BIN=$(cd "$REPO_DIR/../shared/fabric/bin" && pwd)
+	fi
 	for name in peer orderer configtxgen osnadmin cryptogen; do
 		path=""
 		if [ -n "${FABRIC_BIN:-}" ] && [ -x "$FABRIC_BIN/$name" ]; then
