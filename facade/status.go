@@ -16,8 +16,17 @@ import (
 var ErrConflict = errors.New("transaction conflict, retry")
 
 // ErrUnavailable is wrapped by an invoker that cannot reach its backend (a
-// closed store, unreachable peers). The caller gets codes.Unavailable.
-var ErrUnavailable = errors.New("orchestrator backend unavailable")
+// closed store, unreachable peers) and knows that the call wrote nothing.
+// The caller gets codes.Unavailable and may retry.
+var ErrUnavailable = errors.New("orchestrator backend unavailable, nothing was written; the call can be retried")
+
+// ErrOutcomeUnknown is wrapped by an invoker whose write reached the point
+// where it may have been committed, after which the backend failed: the
+// write is either entirely there or entirely absent, and the invoker cannot
+// tell which. The caller gets codes.Unavailable with a message that says so;
+// a retry must be ready to find the first attempt committed (the asset keys
+// make a re-sent registration a clear AlreadyExists).
+var ErrOutcomeUnknown = errors.New("orchestrator backend unavailable, outcome of the write unknown")
 
 // kindCodes is the gRPC code of each orchestration error kind. It follows the
 // Substra orchestrator 1.0.0 for the kinds it maps; it maps ByteArray,
@@ -60,7 +69,8 @@ const internalMessage = "internal error"
 //     the message "OExxxx: <message>", without whatever a transport put
 //     before the code;
 //   - context.Canceled and context.DeadlineExceeded get Canceled and
-//     DeadlineExceeded, ErrConflict gets Aborted, ErrUnavailable Unavailable;
+//     DeadlineExceeded, ErrConflict gets Aborted, ErrOutcomeUnknown and
+//     ErrUnavailable get Unavailable (with different messages);
 //   - an error that carries a gRPC status (from a backend's client) keeps the
 //     code Canceled, DeadlineExceeded or Unavailable, with a generic message;
 //   - anything else is a bug: Internal with a generic message, so internals do
@@ -83,6 +93,8 @@ func Status(err error) *status.Status {
 		return status.New(codes.DeadlineExceeded, context.DeadlineExceeded.Error())
 	case errors.Is(err, ErrConflict):
 		return status.New(codes.Aborted, ErrConflict.Error())
+	case errors.Is(err, ErrOutcomeUnknown):
+		return status.New(codes.Unavailable, ErrOutcomeUnknown.Error())
 	case errors.Is(err, ErrUnavailable):
 		return status.New(codes.Unavailable, ErrUnavailable.Error())
 	}

@@ -50,6 +50,19 @@ var ErrConflict = errors.New("store: mvcc read conflict")
 // ErrClosed is returned (wrapped) by any operation on a closed Store or Reader.
 var ErrClosed = errors.New("store: closed")
 
+// ErrUnavailable is returned (wrapped) when the store's backend cannot be
+// reached or failed transiently (a CouchDB server down, a connection reset).
+// The operation may be retried. From Commit it means that nothing of the
+// batch was committed, unless the error also wraps ErrOutcomeUnknown.
+var ErrUnavailable = errors.New("store: backend unavailable")
+
+// ErrOutcomeUnknown is returned (wrapped, together with ErrUnavailable) by
+// Commit when the backend failed after the commit point may have been
+// reached: the batch is either entirely committed or entirely absent, and
+// the store cannot tell which yet. The store resolves it when the backend is
+// back; a caller that retries must be ready to find its writes there.
+var ErrOutcomeUnknown = errors.New("store: commit outcome unknown")
+
 // Version identifies one committed state of a key. It is opaque: callers
 // compare versions for equality only. The empty Version means the key is
 // absent. Implementations choose the representation (a commit sequence

@@ -122,8 +122,9 @@ func certPEM(c *x509.Certificate) []byte {
 // mapError turns a solo error into an error the facade maps to a gRPC
 // status (facade.Status): chaincode errors keep their orchestration kind
 // (the code at the start of their message), an MVCC conflict that survived
-// the retries wraps facade.ErrConflict (Aborted), a closed peer
-// facade.ErrUnavailable; context errors stay as they are. Other errors are
+// the retries wraps facade.ErrConflict (Aborted), a closed peer or an
+// unreachable store facade.ErrUnavailable, a commit whose outcome the store
+// cannot tell facade.ErrOutcomeUnknown; context errors stay as they are. Other errors are
 // wrapped as they are: the facade answers them with a bare Internal status
 // and the server logs the cause.
 func mapError(tx string, err error) error {
@@ -143,7 +144,9 @@ func mapError(tx string, err error) error {
 		return fmt.Errorf("%s: %w: %w", tx, facade.ErrConflict, err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return err
-	case errors.Is(err, solo.ErrClosed), errors.Is(err, store.ErrClosed):
+	case errors.Is(err, store.ErrOutcomeUnknown):
+		return fmt.Errorf("%s: %w: %w", tx, facade.ErrOutcomeUnknown, err)
+	case errors.Is(err, solo.ErrClosed), errors.Is(err, store.ErrClosed), errors.Is(err, store.ErrUnavailable):
 		return fmt.Errorf("%s: %w: %w", tx, facade.ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", tx, err)

@@ -163,6 +163,8 @@ func TestMapError(t *testing.T) {
 		{"chaincode other", &solo.ChaincodeError{Status: 500, Message: "boom"}, codes.Internal, "internal error"},
 		{"conflict", fmt.Errorf("solo: tx after 21 attempts: %w", store.ErrConflict), codes.Aborted, ""},
 		{"closed", solo.ErrClosed, codes.Unavailable, ""},
+		{"store unavailable", fmt.Errorf("couchstore: get: %w", store.ErrUnavailable), codes.Unavailable, "nothing"},
+		{"outcome unknown", fmt.Errorf("couchstore: journal: %w: %w", store.ErrUnavailable, store.ErrOutcomeUnknown), codes.Unavailable, "outcome"},
 		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), codes.DeadlineExceeded, ""},
 		{"other", errors.New("disk on fire"), codes.Internal, "internal error"},
 	} {
