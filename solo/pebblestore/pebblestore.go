@@ -73,6 +73,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/fedchain/orchestrator/solo/store"
 )
@@ -98,6 +99,7 @@ type options struct {
 	cacheSize int64
 	memTable  uint64
 	logger    *slog.Logger
+	fs        vfs.FS
 }
 
 // WithMaxGroup bounds how many batches one group commit may hold
@@ -131,6 +133,11 @@ func WithMemTableSize(n uint64) Option { return func(o *options) { o.memTable = 
 // level, background errors at error level. The default drops informational
 // messages and sends errors to slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithFS runs the database on fs instead of the operating system's file
+// system: the power-loss tests use Pebble's crashable in-memory file system,
+// which keeps only what was synced.
+func WithFS(fs vfs.FS) Option { return func(o *options) { o.fs = fs } }
 
 // Store is a store.Store on one Pebble database.
 type Store struct {
@@ -245,6 +252,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		FormatMajorVersion: pebble.FormatNewest,
 		MemTableSize:       o.memTable,
 		Logger:             logAdapter{l: o.logger},
+		FS:                 o.fs,
 	}
 	// Transactions read many keys that do not exist yet (new assets are
 	// checked for absence): bloom filters answer those without touching
