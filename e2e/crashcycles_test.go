@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -98,7 +99,14 @@ func testCrashCycles(t *testing.T, cycles int, store ...string) {
 		}
 	}
 	p.stop()
-	t.Logf("%d kill -9 cycles: %d RegisterTasks calls tried, %d acknowledged, 0 acknowledged lost, 0 partial, events match the state", cycles, len(tried), ackedN)
+	label := "embedded store"
+	if len(store) > 0 && store[0] == "--couchdb" {
+		label = "CouchDB"
+	}
+	figures := fmt.Sprintf("kill -9 cycles (%s): %d cycles, %d RegisterTasks calls of %d tasks tried, %d acknowledged, 0 acknowledged lost, 0 partial, events match the state",
+		label, cycles, len(tried), crashBatch, ackedN)
+	t.Log(figures)
+	report(t, figures)
 }
 
 // setUpCrashPlan registers what the tasks of the crash cycles need: the
@@ -178,4 +186,22 @@ func checkCrashCycle(t *testing.T, o *org, plan string, tried map[string][]strin
 		}
 	}
 	return n
+}
+
+// report appends a line of figures to the file named by FEDCHAIN_REPORT,
+// where .ci/run collects the reliability figures it prints.
+func report(t *testing.T, line string) {
+	path := os.Getenv("FEDCHAIN_REPORT")
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Errorf("report: %v", err)
+		return
+	}
+	defer f.Close()
+	if _, err := fmt.Fprintln(f, line); err != nil {
+		t.Errorf("report: %v", err)
+	}
 }
