@@ -131,7 +131,7 @@ func GetComputeTaskRaw(stub shim.ChaincodeStubInterface, key string) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
+	b, err := Marshal(t)
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", key)
 	}
@@ -274,7 +274,7 @@ func StoreNewComputeTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask
 			return nil, err
 		}
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
+	b, err := Marshal(t)
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", key)
 	}
@@ -316,7 +316,7 @@ func StoreComputeTaskStatus(stub shim.ChaincodeStubInterface, t *protos.ComputeT
 	if err := ctCheckAttr(key); err != nil {
 		return nil, err
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(t)
+	b, err := Marshal(t)
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", key)
 	}
@@ -589,7 +589,7 @@ func AddComputeTaskOutputAsset(stub shim.ChaincodeStubInterface, a *protos.Compu
 	if err != nil {
 		return err
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(a)
+	b, err := Marshal(a)
 	if err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "encode output asset")
 	}

@@ -52,7 +52,7 @@ func (l *Tx) Emit(ev *protos.Event) error {
 	if err := l.stamp(ev); err != nil {
 		return err
 	}
-	b, err := marshal(ev)
+	b, err := Marshal(ev)
 	if err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "encode event")
 	}
@@ -93,7 +93,7 @@ func (l *Tx) EmitComputeTask(ev *protos.Event, task []byte) error {
 	if err := l.EmitEncoded(ev, task); err != nil {
 		return err
 	}
-	ref, err := marshal(&protos.ComputeTask{Key: t.GetKey(), Status: t.GetStatus()})
+	ref, err := Marshal(&protos.ComputeTask{Key: t.GetKey(), Status: t.GetStatus()})
 	if err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "encode event")
 	}
@@ -122,7 +122,7 @@ func (l *Tx) stamp(ev *protos.Event) error {
 	return nil
 }
 
-// encodeEvent returns marshal(ev) given asset, the deterministic encoding
+// encodeEvent returns Marshal(ev) given asset, the deterministic encoding
 // of the asset set in ev. The Go protobuf runtime encodes the fields of a
 // message in number order, but those of its oneofs last (as the historic
 // implementation did), and a message field is its tag, its length and the
@@ -133,11 +133,11 @@ func encodeEvent(ev *protos.Event, asset []byte) ([]byte, error) {
 	m := ev.ProtoReflect()
 	fd := m.WhichOneof(eventAssetOneof)
 	if fd == nil || !eventSpliceable || len(m.GetUnknown()) > 0 {
-		return marshal(ev)
+		return Marshal(ev)
 	}
 	held := ev.Asset
 	ev.Asset = nil
-	b, err := marshal(ev)
+	b, err := Marshal(ev)
 	ev.Asset = held
 	if err != nil {
 		return nil, err
