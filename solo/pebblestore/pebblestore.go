@@ -303,6 +303,15 @@ func (s *Store) recover() error {
 // Begin returns a Reader on the last durable state (see the package
 // documentation).
 func (s *Store) Begin(context.Context) (store.Reader, error) {
+	r, err := s.begin()
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// begin is Begin with the concrete reader, for the store's own reads.
+func (s *Store) begin() (*reader, error) {
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
 	if s.closed {
@@ -504,12 +513,12 @@ func (r *reader) Close() error {
 // package documentation and store.Store).
 func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 	if len(b.Writes) == 0 && b.Event == nil {
-		r, err := s.Begin(ctx)
+		r, err := s.begin()
 		if err != nil {
 			return err
 		}
 		defer r.Close()
-		return validate(r.(*reader).sn.s, b)
+		return validate(r.sn.s, b)
 	}
 	req := newRequest(b)
 	s.closeMu.RLock()
