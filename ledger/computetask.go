@@ -92,11 +92,6 @@ func ctTime(ts *timestamppb.Timestamp) string {
 	return string(appendPadded(buf[:0], nanos, 20))
 }
 
-// ComputeTaskStateKey is the state key of the task record.
-func ComputeTaskStateKey(stub shim.ChaincodeStubInterface, key string) (string, error) {
-	return ctKey(stub, taskObject, key)
-}
-
 // GetComputeTask reads one task; OE0002 when absent.
 func GetComputeTask(stub shim.ChaincodeStubInterface, key string) (*protos.ComputeTask, error) {
 	got, err := GetComputeTasks(stub, []string{key})
@@ -251,13 +246,6 @@ func ctPut(stub shim.ChaincodeStubInterface, key string, value []byte) error {
 	return nil
 }
 
-// AddComputeTask stores a new task with all its index entries and the
-// parent -> child edges. It performs no read.
-func AddComputeTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask, parents []string) error {
-	_, err := StoreNewComputeTask(stub, t, parents)
-	return err
-}
-
 // StoreNewComputeTask is AddComputeTask that also returns the stored
 // record, the task's deterministic encoding, so that the caller need not
 // encode the task again (for its event or a response). The record must
@@ -298,14 +286,6 @@ func StoreNewComputeTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask
 		}
 	}
 	return b, nil
-}
-
-// UpdateComputeTaskStatus records the status of t, which was old before,
-// and moves its status index entries. It performs no read. Only the status
-// is stored: every other field of a task is fixed at registration.
-func UpdateComputeTaskStatus(stub shim.ChaincodeStubInterface, t *protos.ComputeTask, old protos.ComputeTaskStatus) error {
-	_, err := StoreComputeTaskStatus(stub, t, old)
-	return err
 }
 
 // StoreComputeTaskStatus is UpdateComputeTaskStatus that also returns the

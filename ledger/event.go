@@ -116,7 +116,7 @@ func (l *Tx) stamp(ev *protos.Event) error {
 			return err
 		}
 	}
-	ev.Id = EventID(l.GetTxID(), len(l.events))
+	ev.Id = eventID(l.GetTxID(), len(l.events))
 	ev.Channel = l.GetChannelID()
 	ev.Timestamp = &timestamppb.Timestamp{Seconds: l.ts.GetSeconds(), Nanos: l.ts.GetNanos()}
 	return nil
@@ -163,24 +163,13 @@ var eventSpliceable = func() bool {
 	return n == 1
 }()
 
-// EmitAsset is Emit for an event about one asset: kind, asset kind, asset
-// key and the asset itself (set into the event's oneof by set, e.g.
-// func(e *protos.Event) { e.Asset = &protos.Event_Function{Function: f} }).
-func (l *Tx) EmitAsset(kind protos.EventKind, assetKind protos.AssetKind, assetKey string, set func(*protos.Event)) error {
-	ev := &protos.Event{EventKind: kind, AssetKind: assetKind, AssetKey: assetKey}
-	if set != nil {
-		set(ev)
-	}
-	return l.Emit(ev)
-}
-
 // Events returns the events emitted so far by the transaction (as passed
 // to Emit: what is stored and published is their encoding at Emit time).
 func (l *Tx) Events() []*protos.Event { return l.events }
 
-// EventID returns the id of the n-th event (from 0) of transaction txID: a
+// eventID returns the id of the n-th event (from 0) of transaction txID: a
 // UUID (RFC 9562 version 8 layout) made of the SHA-256 of both.
-func EventID(txID string, n int) string {
+func eventID(txID string, n int) string {
 	// Built in stack buffers: a transaction registering a task batch
 	// derives one id per task.
 	var in [128]byte
@@ -476,15 +465,15 @@ func (l *Tx) pageEvents(base, start, end string, param *protos.QueryEventsParam)
 	direct := base == eventAllAsc
 	var loaded map[string][]byte
 	res := &protos.QueryEventsResponse{}
-	p := Pager{Token: param.GetPageToken(), Size: int(param.GetPageSize())}
+	p := pager{Token: param.GetPageToken(), Size: int(param.GetPageSize())}
 	if !direct {
-		p.Load = func(chunk []Entry) error {
+		p.Load = func(chunk []scanEntry) error {
 			var err error
 			loaded, err = l.loadEvents(chunk, base, f)
 			return err
 		}
 	}
-	p.Keep = func(e Entry) (bool, error) {
+	p.Keep = func(e scanEntry) (bool, error) {
 		if !kindsMatch(e.Key, f) {
 			return false, nil
 		}
@@ -494,7 +483,7 @@ func (l *Tx) pageEvents(base, start, end string, param *protos.QueryEventsParam)
 		}
 		return keepEvent(res, b, f)
 	}
-	next, err := l.PageRange(start, end, p)
+	next, err := l.pageRange(start, end, p)
 	if err != nil {
 		return nil, err
 	}
@@ -504,7 +493,7 @@ func (l *Tx) pageEvents(base, start, end string, param *protos.QueryEventsParam)
 
 // loadEvents reads, in one call, the stored events of the index entries
 // under base whose kinds match f, by primary key.
-func (l *Tx) loadEvents(entries []Entry, base string, f *protos.EventQueryFilter) (map[string][]byte, error) {
+func (l *Tx) loadEvents(entries []scanEntry, base string, f *protos.EventQueryFilter) (map[string][]byte, error) {
 	keys := make([]string, 0, len(entries))
 	for _, e := range entries {
 		if kindsMatch(e.Key, f) {
@@ -546,7 +535,7 @@ func (l *Tx) queryAssetEventsDesc(base, start, end string, param *protos.QueryEv
 	f := param.GetFilter()
 	size := int(param.GetPageSize())
 	if size <= 0 {
-		size = DefaultPageSize
+		size = defaultPageSize
 	}
 	if param.GetPageToken() != "" {
 		last, err := decodeToken(param.GetPageToken(), start, end)
@@ -572,7 +561,7 @@ func (l *Tx) queryAssetEventsDesc(base, start, end string, param *protos.QueryEv
 		}
 		for i := hi - 1; i >= lo; i-- {
 			if len(res.Events) == size {
-				res.NextPageToken = EncodeToken(entries[i].Key)
+				res.NextPageToken = encodeToken(entries[i].Key)
 				return res, nil
 			}
 			if !kindsMatch(entries[i].Key, f) {

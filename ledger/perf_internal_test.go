@@ -84,7 +84,7 @@ func TestEmitEncoded(t *testing.T) {
 	}
 }
 
-// TestEventIDFormula pins EventID to its definition: a UUID version 8
+// TestEventIDFormula pins eventID to its definition: a UUID version 8
 // layout of the first 16 bytes of SHA-256(txID, 0, n in decimal).
 func TestEventIDFormula(t *testing.T) {
 	for _, c := range []struct {
@@ -97,8 +97,8 @@ func TestEventIDFormula(t *testing.T) {
 		b[8] = b[8]&0x3f | 0x80
 		x := hex.EncodeToString(b)
 		want := x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
-		if got := EventID(c.tx, c.n); got != want {
-			t.Errorf("EventID(%q, %d) = %s, want %s", c.tx, c.n, got, want)
+		if got := eventID(c.tx, c.n); got != want {
+			t.Errorf("eventID(%q, %d) = %s, want %s", c.tx, c.n, got, want)
 		}
 	}
 }

@@ -180,15 +180,6 @@ func put(l *Tx, k Kind, key string, m proto.Message) ([]byte, error) {
 	return b, nil
 }
 
-// Delete removes the asset of kind k with the given key.
-func Delete(l *Tx, k Kind, key string) error {
-	sk, err := k.Key(key)
-	if err != nil {
-		return err
-	}
-	return l.DelState(sk)
-}
-
 // GetRaw returns the stored bytes of the asset of kind k with the given key
 // (OE0002 when absent). They are the deterministic binary encoding of the
 // asset, so a read-only transaction can return them as its response
