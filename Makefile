@@ -74,9 +74,10 @@ BENCH_ADDR  ?=
 BENCH_FLAGS ?=
 
 .PHONY: bench
-bench: ## benchmarks: stores, stub and contracts (go test -bench), the load tool against $(BENCH_ADDR) or an in-process solo server, then the Fabric mode (SKIPPED without binaries)
+bench: ## benchmarks: stores, stub, contracts and the chaincode on solo (go test -bench), the load tool against $(BENCH_ADDR) or an in-process solo server, then the Fabric mode (SKIPPED without binaries)
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./solo/memstore ./solo/pebblestore
 	$(GO) test -run '^$$' -bench 'RegisterTasks|QueryTasksPages' -benchtime 3x ./contracts/computetask/
+	$(GO) test -run '^$$' -bench . ./solo/solobench
 	$(GO) run ./cmd/orchestrator bench $(if $(BENCH_ADDR),--addr $(BENCH_ADDR),--self) $(BENCH_FLAGS)
 	fabric-network/scripts/bench-fabric.sh
 
