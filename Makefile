@@ -14,6 +14,7 @@ TEST_FLAGS ?= -count=1 -timeout 20m
 
 PROTO_FILES := $(wildcard protos/*.proto)
 FACADE_PKG  := github.com/fedchain/orchestrator/facade
+MODULE      := github.com/fedchain/orchestrator
 
 .PHONY: help
 help: ## list the targets
@@ -34,7 +35,7 @@ tools: ## install the pinned code-generation tools into ./.bin
 	$(GO) build -o $(BIN)/protoc-gen-facade ./tools/protoc-gen-facade
 
 .PHONY: generate
-generate: tools ## regenerate protos/ and facade/ Go code from the .proto files
+generate: tools ## regenerate protos/, facade/ and the contracts' *.gen.go from the .proto files
 	@command -v $(PROTOC) >/dev/null || { echo "protoc not found: apt-get install protobuf-compiler" >&2; exit 1; }
 	$(PROTOC) -I protos \
 		--plugin=protoc-gen-go=$(BIN)/protoc-gen-go \
@@ -46,6 +47,11 @@ generate: tools ## regenerate protos/ and facade/ Go code from the .proto files
 	$(PROTOC) -I protos \
 		--plugin=protoc-gen-facade=$(BIN)/protoc-gen-facade \
 		--facade_out=facade --facade_opt=package=$(FACADE_PKG) \
+		$(PROTO_FILES)
+	rm -f contracts/*/*.gen.go
+	$(PROTOC) -I protos \
+		--plugin=protoc-gen-facade=$(BIN)/protoc-gen-facade \
+		--facade_out=contracts --facade_opt=contracts=$(MODULE)/contracts,ledger=$(MODULE)/ledger \
 		$(PROTO_FILES)
 
 .PHONY: lint
@@ -68,9 +74,10 @@ BENCH_ADDR  ?=
 BENCH_FLAGS ?=
 
 .PHONY: bench
-bench: ## benchmarks: stores, stub and contracts (go test -bench), the load tool against $(BENCH_ADDR) or an in-process solo server, then the Fabric mode (SKIPPED without binaries)
+bench: ## benchmarks: stores, stub, contracts and the chaincode on solo (go test -bench), the load tool against $(BENCH_ADDR) or an in-process solo server, then the Fabric mode (SKIPPED without binaries)
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./solo/memstore ./solo/pebblestore
 	$(GO) test -run '^$$' -bench 'RegisterTasks|QueryTasksPages' -benchtime 3x ./contracts/computetask/
+	$(GO) test -run '^$$' -bench . ./solo/solobench
 	$(GO) run ./cmd/orchestrator bench $(if $(BENCH_ADDR),--addr $(BENCH_ADDR),--self) $(BENCH_FLAGS)
 	fabric-network/scripts/bench-fabric.sh
 

@@ -62,7 +62,7 @@ func PutComputePlan(stub shim.ChaincodeStubInterface, p *protos.ComputePlan, cre
 	if err != nil {
 		return err
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
+	b, err := Marshal(p)
 	if err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "encode compute plan %s", p.GetKey())
 	}

@@ -9,13 +9,13 @@ import (
 // counterPrefix starts the object type of counter keys.
 const counterPrefix = "counter~"
 
-// Count returns the value of the counter (name, attrs...) — 0 when it was
+// count returns the value of the counter (name, attrs...) — 0 when it was
 // never set. Counters live on point keys, so reading one is a single
 // GetState where a scan would list every counted entry; but every
 // transaction that changes a counter conflicts with the others doing so
 // (MVCC), so keep them for values that change rarely or in one place.
-func (l *Tx) Count(name string, attrs ...string) (int64, error) {
-	k, err := IndexKey(counterPrefix+name, attrs...)
+func (l *Tx) count(name string, attrs ...string) (int64, error) {
+	k, err := indexKey(counterPrefix+name, attrs...)
 	if err != nil {
 		return 0, err
 	}
@@ -33,15 +33,15 @@ func (l *Tx) Count(name string, attrs ...string) (int64, error) {
 	return v, nil
 }
 
-// AddCount adds delta to the counter (name, attrs...) and returns its new
+// addCount adds delta to the counter (name, attrs...) and returns its new
 // value. A counter back to 0 is deleted.
-func (l *Tx) AddCount(delta int64, name string, attrs ...string) (int64, error) {
-	v, err := l.Count(name, attrs...)
+func (l *Tx) addCount(delta int64, name string, attrs ...string) (int64, error) {
+	v, err := l.count(name, attrs...)
 	if err != nil {
 		return 0, err
 	}
 	v += delta
-	k, _ := IndexKey(counterPrefix+name, attrs...) // valid: Count built it
+	k, _ := indexKey(counterPrefix+name, attrs...) // valid: Count built it
 	if v == 0 {
 		return 0, l.DelState(k)
 	}

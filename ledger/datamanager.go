@@ -17,7 +17,7 @@ func AddDataManager(l *Tx, dm *protos.DataManager) error {
 	if err := Put(l, DataManagerKind, dm.GetKey(), dm); err != nil {
 		return err
 	}
-	return l.PutIndex(dataManagerTimeIndex, SortTime(dm.GetCreationDate()), dm.GetKey())
+	return l.putIndex(dataManagerTimeIndex, sortTime(dm.GetCreationDate()), dm.GetKey())
 }
 
 // UpdateDataManager stores a changed data manager (key and creation date

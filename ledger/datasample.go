@@ -24,18 +24,6 @@ func GetDataSample(l *Tx, key string) (*protos.DataSample, error) {
 	return Get[protos.DataSample](l, DataSampleKind, key)
 }
 
-// GetDataSamples reads data samples in one batch, in the order of keys;
-// OE0002 naming the first unknown key.
-func GetDataSamples(l *Tx, keys []string) ([]*protos.DataSample, error) {
-	return GetAll[protos.DataSample](l, DataSampleKind, keys)
-}
-
-// AddDataSample stores a new data sample and indexes it.
-func AddDataSample(l *Tx, ds *protos.DataSample) error {
-	_, err := StoreNewDataSample(l, ds)
-	return err
-}
-
 // StoreNewDataSample is AddDataSample that also returns the stored record,
 // the sample's deterministic encoding, for the caller to reuse (event,
 // response) instead of encoding the sample again. The record must not be
@@ -45,12 +33,12 @@ func StoreNewDataSample(l *Tx, ds *protos.DataSample) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts := SortTime(ds.GetCreationDate())
-	if err := l.PutIndex(dataSampleTimeIndex, ts, ds.GetKey()); err != nil {
+	ts := sortTime(ds.GetCreationDate())
+	if err := l.putIndex(dataSampleTimeIndex, ts, ds.GetKey()); err != nil {
 		return nil, err
 	}
 	for _, dm := range ds.GetDataManagerKeys() {
-		if err := l.PutIndex(dataSampleManagerIndex, dm, ts, ds.GetKey()); err != nil {
+		if err := l.putIndex(dataSampleManagerIndex, dm, ts, ds.GetKey()); err != nil {
 			return nil, err
 		}
 	}
@@ -63,17 +51,17 @@ func UpdateDataSample(l *Tx, ds *protos.DataSample, old []string) error {
 	if err := Put(l, DataSampleKind, ds.GetKey(), ds); err != nil {
 		return err
 	}
-	ts := SortTime(ds.GetCreationDate())
+	ts := sortTime(ds.GetCreationDate())
 	for _, dm := range old {
 		if !slices.Contains(ds.GetDataManagerKeys(), dm) {
-			if err := l.DelIndex(dataSampleManagerIndex, dm, ts, ds.GetKey()); err != nil {
+			if err := l.delIndex(dataSampleManagerIndex, dm, ts, ds.GetKey()); err != nil {
 				return err
 			}
 		}
 	}
 	for _, dm := range ds.GetDataManagerKeys() {
 		if !slices.Contains(old, dm) {
-			if err := l.PutIndex(dataSampleManagerIndex, dm, ts, ds.GetKey()); err != nil {
+			if err := l.putIndex(dataSampleManagerIndex, dm, ts, ds.GetKey()); err != nil {
 				return err
 			}
 		}
@@ -106,7 +94,7 @@ func DataSampleRecords(l *Tx, keys []string) ([][]byte, error) {
 // DataSampleKeysByManager returns the keys of the samples linked to data
 // manager dm, by creation time then key (unpaginated).
 func DataSampleKeysByManager(l *Tx, dm string) ([]string, error) {
-	return l.IndexLast(dataSampleManagerIndex, dm)
+	return l.indexLast(dataSampleManagerIndex, dm)
 }
 
 // QueryDataSamples returns a page of data samples by creation time then
@@ -128,7 +116,7 @@ func QueryDataSamples(l *Tx, keys []string, token string, size int) ([]*protos.D
 	var items []item
 	for _, ds := range found {
 		if ds != nil {
-			items = append(items, item{SortTime(ds.GetCreationDate()) + "\x00" + ds.GetKey(), ds})
+			items = append(items, item{sortTime(ds.GetCreationDate()) + "\x00" + ds.GetKey(), ds})
 		}
 	}
 	slices.SortFunc(items, func(a, b item) int { return strings.Compare(a.sort, b.sort) })
@@ -141,7 +129,7 @@ func QueryDataSamples(l *Tx, keys []string, token string, size int) ([]*protos.D
 		from = string(b)
 	}
 	if size <= 0 {
-		size = DefaultPageSize
+		size = defaultPageSize
 	}
 	var out []*protos.DataSample
 	for _, it := range items {
@@ -149,7 +137,7 @@ func QueryDataSamples(l *Tx, keys []string, token string, size int) ([]*protos.D
 			continue
 		}
 		if len(out) == size {
-			return out, EncodeToken(it.sort), nil
+			return out, encodeToken(it.sort), nil
 		}
 		out = append(out, it.ds)
 	}

@@ -26,16 +26,18 @@
 // # Assets and indexes
 //
 // The asset of Kind k with key K is stored, as deterministic binary proto,
-// at the composite key (k.Object, K); Get, Lookup, GetMany, Exists, Put and
-// Delete read and write it. SharedFunction reads a function like Get but
+// at the composite key (k.Object, K); Get, Lookup, GetMany, Exists and Put
+// read and write it. SharedFunction reads a function like Get but
 // decodes each distinct record once per process: the functions it returns
 // are shared between transactions and must not be modified. Every list
-// query is served by composite-key indexes that the contracts maintain on
-// write (PutIndex, DelIndex, MoveIndex): entries whose attributes end with the sort attributes and the
-// asset key, holding a one-byte value (the peer treats an empty value as a
-// deletion). Update transactions scan them unpaginated (ScanIndex,
-// IndexLast); list queries, which run as evaluate transactions, page through
-// them with paginated scans (PageIndex, PageRange) and opaque page tokens.
+// query is served by composite-key indexes that the ledger maintains when
+// the contracts write through it: entries whose attributes end with the
+// sort attributes and the asset key, holding a one-byte value (the peer
+// treats an empty value as a deletion). Update transactions scan them
+// unpaginated; list queries, which run as evaluate transactions, page
+// through them with paginated scans and opaque page tokens. The key
+// layouts, indexes and pagination are the package's own: its exported
+// names are the typed reads and writes the contracts call.
 // No rich (CouchDB) query is ever used.
 //
 // # Events

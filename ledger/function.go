@@ -23,7 +23,7 @@ func AddFunction(l *Tx, f *protos.Function) error {
 	if err := Put(l, FunctionKind, f.GetKey(), f); err != nil {
 		return err
 	}
-	return l.PutIndex(functionTimeIndex, SortTime(f.GetCreationDate()), f.GetKey())
+	return l.putIndex(functionTimeIndex, sortTime(f.GetCreationDate()), f.GetKey())
 }
 
 // UpdateFunction stores a changed function (its key and creation date,
@@ -36,7 +36,7 @@ func UpdateFunction(l *Tx, f *protos.Function) error {
 // that QueryFunctions can filter by compute plan. Calling it again for the
 // same pair rewrites the same entry.
 func IndexFunctionInPlan(l *Tx, plan string, f *protos.Function) error {
-	return l.PutIndex(functionPlanIndex, plan, SortTime(f.GetCreationDate()), f.GetKey())
+	return l.putIndex(functionPlanIndex, plan, sortTime(f.GetCreationDate()), f.GetKey())
 }
 
 // QueryFunctions returns a page of functions by creation time then key,
@@ -53,7 +53,7 @@ func QueryFunctions(l *Tx, plan, token string, size int) ([]*protos.Function, st
 // returns the assets.
 func queryAssets[M any, P message[M]](l *Tx, k Kind, index string, prefix []string, token string, size int) ([]P, string, error) {
 	var keys []string
-	next, err := l.PageIndex(index, prefix, Pager{Token: token, Size: size, Keep: func(e Entry) (bool, error) {
+	next, err := l.pageIndex(index, prefix, pager{Token: token, Size: size, Keep: func(e scanEntry) (bool, error) {
 		if len(e.Attrs) == 0 {
 			return false, nil
 		}

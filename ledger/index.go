@@ -12,8 +12,8 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// DefaultPageSize is the page size of list queries that ask for none.
-const DefaultPageSize = 50
+// defaultPageSize is the page size of list queries that ask for none.
+const defaultPageSize = 50
 
 // scanChunk is how many records a paginated scan asks the stub for at a
 // time when it filters what it reads.
@@ -23,12 +23,12 @@ const scanChunk = 100
 // a deletion, so entries hold one byte.
 var marker = []byte{0}
 
-// ErrStop, returned by a scan callback, ends the scan without error.
-var ErrStop = errors.New("ledger: stop scan")
+// errStop, returned by a scan callback, ends the scan without error.
+var errStop = errors.New("ledger: stop scan")
 
-// IndexKey returns the composite key of an entry of index with the given
+// indexKey returns the composite key of an entry of index with the given
 // attributes.
-func IndexKey(index string, attrs ...string) (string, error) {
+func indexKey(index string, attrs ...string) (string, error) {
 	k, err := compositeKey(index, attrs...)
 	if err != nil {
 		return "", orcerr.Wrap(orcerr.InvalidAsset, err, "invalid index attribute")
@@ -36,47 +36,47 @@ func IndexKey(index string, attrs ...string) (string, error) {
 	return k, nil
 }
 
-// PutIndex adds the entry (index, attrs...) with a one-byte value.
-func (l *Tx) PutIndex(index string, attrs ...string) error {
-	return l.PutIndexValue(index, marker, attrs...)
+// putIndex adds the entry (index, attrs...) with a one-byte value.
+func (l *Tx) putIndex(index string, attrs ...string) error {
+	return l.putIndexValue(index, marker, attrs...)
 }
 
-// PutIndexValue adds the entry (index, attrs...) holding value (which must
+// putIndexValue adds the entry (index, attrs...) holding value (which must
 // not be empty).
-func (l *Tx) PutIndexValue(index string, value []byte, attrs ...string) error {
-	k, err := IndexKey(index, attrs...)
+func (l *Tx) putIndexValue(index string, value []byte, attrs ...string) error {
+	k, err := indexKey(index, attrs...)
 	if err != nil {
 		return err
 	}
 	return l.PutState(k, value)
 }
 
-// DelIndex removes the entry (index, attrs...).
-func (l *Tx) DelIndex(index string, attrs ...string) error {
-	k, err := IndexKey(index, attrs...)
+// delIndex removes the entry (index, attrs...).
+func (l *Tx) delIndex(index string, attrs ...string) error {
+	k, err := indexKey(index, attrs...)
 	if err != nil {
 		return err
 	}
 	return l.DelState(k)
 }
 
-// MoveIndex replaces the entry (index, from...) by (index, to...); it does
+// moveIndex replaces the entry (index, from...) by (index, to...); it does
 // nothing when both are equal.
-func (l *Tx) MoveIndex(index string, from, to []string) error {
+func (l *Tx) moveIndex(index string, from, to []string) error {
 	if slices.Equal(from, to) {
 		return nil
 	}
-	if err := l.DelIndex(index, from...); err != nil {
+	if err := l.delIndex(index, from...); err != nil {
 		return err
 	}
-	return l.PutIndex(index, to...)
+	return l.putIndex(index, to...)
 }
 
-// ScanIndex calls fn, in key order, with the attributes and value of each
+// scanIndex calls fn, in key order, with the attributes and value of each
 // entry of index whose attributes start with prefix. It is an unpaginated
 // scan, usable in update transactions; it sees the transaction's own
-// writes. fn may return ErrStop to end the scan early.
-func (l *Tx) ScanIndex(index string, prefix []string, fn func(attrs []string, value []byte) error) error {
+// writes. fn may return errStop to end the scan early.
+func (l *Tx) scanIndex(index string, prefix []string, fn func(attrs []string, value []byte) error) error {
 	it, err := l.GetStateByPartialCompositeKey(index, prefix)
 	if err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "scan %s", index)
@@ -92,7 +92,7 @@ func (l *Tx) ScanIndex(index string, prefix []string, fn func(attrs []string, va
 			return orcerr.Wrap(orcerr.Internal, err, "scan %s", index)
 		}
 		if err := fn(attrs, kv.GetValue()); err != nil {
-			if errors.Is(err, ErrStop) {
+			if errors.Is(err, errStop) {
 				return nil
 			}
 			return err
@@ -101,11 +101,11 @@ func (l *Tx) ScanIndex(index string, prefix []string, fn func(attrs []string, va
 	return nil
 }
 
-// IndexLast returns, for each entry of index under prefix, its last
+// indexLast returns, for each entry of index under prefix, its last
 // attribute (by convention the key of the indexed asset), in key order.
-func (l *Tx) IndexLast(index string, prefix ...string) ([]string, error) {
+func (l *Tx) indexLast(index string, prefix ...string) ([]string, error) {
 	var keys []string
-	err := l.ScanIndex(index, prefix, func(attrs []string, _ []byte) error {
+	err := l.scanIndex(index, prefix, func(attrs []string, _ []byte) error {
 		if len(attrs) > 0 {
 			keys = append(keys, attrs[len(attrs)-1])
 		}
@@ -114,36 +114,36 @@ func (l *Tx) IndexLast(index string, prefix ...string) ([]string, error) {
 	return keys, err
 }
 
-// Entry is one record met by a paginated scan.
-type Entry struct {
+// scanEntry is one record met by a paginated scan.
+type scanEntry struct {
 	Key   string   // the state key
 	Attrs []string // its composite key attributes (nil for simple keys)
 	Value []byte
 }
 
-// Pager describes one page of a paginated, filtered scan.
-type Pager struct {
+// pager describes one page of a paginated, filtered scan.
+type pager struct {
 	// Token is the page token of the request ("" for the first page).
 	Token string
-	// Size is the page size; 0 means DefaultPageSize.
+	// Size is the page size; 0 means defaultPageSize.
 	Size int
 	// Load, if set, is called with each chunk of entries read from the
 	// stub before Keep sees them (to batch-load what they point at).
-	Load func(chunk []Entry) error
+	Load func(chunk []scanEntry) error
 	// Keep is called with each entry in key order and reports whether the
 	// entry belongs to the page (it counts toward Size).
-	Keep func(e Entry) (bool, error)
+	Keep func(e scanEntry) (bool, error)
 }
 
-// PageIndex reads one page of the entries of index under prefix, in key
+// pageIndex reads one page of the entries of index under prefix, in key
 // order, and returns the token of the next page ("" after the last). It
 // uses paginated scans, so it is for read-only (evaluate) transactions.
-func (l *Tx) PageIndex(index string, prefix []string, p Pager) (string, error) {
+func (l *Tx) pageIndex(index string, prefix []string, p pager) (string, error) {
 	start, err := compositeKey(index, prefix...)
 	if err != nil {
 		return "", orcerr.Wrap(orcerr.InvalidAsset, err, "invalid index attribute")
 	}
-	scan := func(bookmark string, n int32) ([]Entry, string, error) {
+	scan := func(bookmark string, n int32) ([]scanEntry, string, error) {
 		it, meta, err := l.ChaincodeStubInterface.GetStateByPartialCompositeKeyWithPagination(index, prefix, n, bookmark)
 		if err != nil {
 			return nil, "", err
@@ -153,9 +153,9 @@ func (l *Tx) PageIndex(index string, prefix []string, p Pager) (string, error) {
 	return l.page(start, start+maxRune, p, scan)
 }
 
-// PageRange is PageIndex over the simple keys in [start, end).
-func (l *Tx) PageRange(start, end string, p Pager) (string, error) {
-	scan := func(bookmark string, n int32) ([]Entry, string, error) {
+// pageRange is PageIndex over the simple keys in [start, end).
+func (l *Tx) pageRange(start, end string, p pager) (string, error) {
+	scan := func(bookmark string, n int32) ([]scanEntry, string, error) {
 		it, meta, err := l.ChaincodeStubInterface.GetStateByRangeWithPagination(start, end, n, bookmark)
 		if err != nil {
 			return nil, "", err
@@ -167,15 +167,15 @@ func (l *Tx) PageRange(start, end string, p Pager) (string, error) {
 
 const maxRune = "\U0010FFFF"
 
-func drain(it shim.StateQueryIteratorInterface, bookmark string, composite bool) ([]Entry, string, error) {
+func drain(it shim.StateQueryIteratorInterface, bookmark string, composite bool) ([]scanEntry, string, error) {
 	defer it.Close()
-	var out []Entry
+	var out []scanEntry
 	for it.HasNext() {
 		kv, err := it.Next()
 		if err != nil {
 			return nil, "", err
 		}
-		e := Entry{Key: kv.GetKey(), Value: kv.GetValue()}
+		e := scanEntry{Key: kv.GetKey(), Value: kv.GetValue()}
 		if composite {
 			if _, e.Attrs, err = splitKey(e.Key); err != nil {
 				return nil, "", err
@@ -186,8 +186,8 @@ func drain(it shim.StateQueryIteratorInterface, bookmark string, composite bool)
 	return out, bookmark, nil
 }
 
-// EncodeToken turns a state key into an opaque page token.
-func EncodeToken(key string) string {
+// encodeToken turns a state key into an opaque page token.
+func encodeToken(key string) string {
 	if key == "" {
 		return ""
 	}
@@ -208,10 +208,10 @@ func decodeToken(token, start, end string) (string, error) {
 	return string(b), nil
 }
 
-func (l *Tx) page(start, end string, p Pager, scan func(bookmark string, n int32) ([]Entry, string, error)) (string, error) {
+func (l *Tx) page(start, end string, p pager, scan func(bookmark string, n int32) ([]scanEntry, string, error)) (string, error) {
 	size := p.Size
 	if size <= 0 {
-		size = DefaultPageSize
+		size = defaultPageSize
 	}
 	bookmark, err := decodeToken(p.Token, start, end)
 	if err != nil {
@@ -238,7 +238,7 @@ func (l *Tx) page(start, end string, p Pager, scan func(bookmark string, n int32
 		}
 		for _, e := range chunk {
 			if kept == size {
-				return EncodeToken(e.Key), nil
+				return encodeToken(e.Key), nil
 			}
 			ok, err := p.Keep(e)
 			if err != nil {
@@ -254,7 +254,7 @@ func (l *Tx) page(start, end string, p Pager, scan func(bookmark string, n int32
 			return "", nil
 		}
 		if kept == size {
-			return EncodeToken(next), nil
+			return encodeToken(next), nil
 		}
 		bookmark = next
 	}

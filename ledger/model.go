@@ -67,7 +67,7 @@ func PutModel(stub shim.ChaincodeStubInterface, m *protos.Model) error {
 	if err != nil {
 		return err
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	b, err := Marshal(m)
 	if err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "encode model %s", m.GetKey())
 	}

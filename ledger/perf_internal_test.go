@@ -53,11 +53,11 @@ func TestEmitEncoded(t *testing.T) {
 			ev := &protos.Event{Id: "id", AssetKey: "k", AssetKind: protos.AssetKind_ASSET_COMPUTE_TASK, EventKind: protos.EventKind_EVENT_ASSET_UPDATED,
 				Channel: "ch", Timestamp: &timestamppb.Timestamp{Seconds: 9}, Metadata: md}
 			set(ev)
-			want, err := marshal(ev)
+			want, err := Marshal(ev)
 			if err != nil {
 				t.Fatal(err)
 			}
-			asset, err := marshal(ev.ProtoReflect().Get(ev.ProtoReflect().WhichOneof(eventAssetOneof)).Message().Interface())
+			asset, err := Marshal(ev.ProtoReflect().Get(ev.ProtoReflect().WhichOneof(eventAssetOneof)).Message().Interface())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestEmitEncoded(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Errorf("asset %d, metadata %v: encodeEvent = %x, want %x", i, md, got, want)
 			}
-			if again, _ := marshal(ev); !bytes.Equal(again, want) {
+			if again, _ := Marshal(ev); !bytes.Equal(again, want) {
 				t.Errorf("asset %d: event changed by encodeEvent", i)
 			}
 		}
@@ -76,7 +76,7 @@ func TestEmitEncoded(t *testing.T) {
 	// An event without asset is encoded whole.
 	ev := &protos.Event{Id: "id", Metadata: map[string]string{"a": "b"}}
 	got, _ := encodeEvent(ev, []byte("ignored"))
-	if want, _ := marshal(ev); !bytes.Equal(got, want) {
+	if want, _ := Marshal(ev); !bytes.Equal(got, want) {
 		t.Errorf("no asset: encodeEvent = %x, want %x", got, want)
 	}
 	if !eventSpliceable {
@@ -84,7 +84,7 @@ func TestEmitEncoded(t *testing.T) {
 	}
 }
 
-// TestEventIDFormula pins EventID to its definition: a UUID version 8
+// TestEventIDFormula pins eventID to its definition: a UUID version 8
 // layout of the first 16 bytes of SHA-256(txID, 0, n in decimal).
 func TestEventIDFormula(t *testing.T) {
 	for _, c := range []struct {
@@ -97,8 +97,8 @@ func TestEventIDFormula(t *testing.T) {
 		b[8] = b[8]&0x3f | 0x80
 		x := hex.EncodeToString(b)
 		want := x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
-		if got := EventID(c.tx, c.n); got != want {
-			t.Errorf("EventID(%q, %d) = %s, want %s", c.tx, c.n, got, want)
+		if got := eventID(c.tx, c.n); got != want {
+			t.Errorf("eventID(%q, %d) = %s, want %s", c.tx, c.n, got, want)
 		}
 	}
 }
@@ -208,7 +208,7 @@ func TestPreload(t *testing.T) {
 	st := &mapStub{m: map[string][]byte{}}
 	l := New(st, "")
 	sk, _ := FunctionKind.Key("f1")
-	st.m[sk], _ = marshal(&protos.Function{Key: "f1", Name: "one"})
+	st.m[sk], _ = Marshal(&protos.Function{Key: "f1", Name: "one"})
 	if err := Preload(l, FunctionKind, []string{"f1", "f2", "bad\x00"}); err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func AddPerformance(stub shim.ChaincodeStubInterface, p *protos.Performance) err
 	if err != nil {
 		return err
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
+	b, err := Marshal(p)
 	if err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "encode performance")
 	}

@@ -41,9 +41,9 @@ type message[M any] interface {
 	proto.Message
 }
 
-// marshal encodes m deterministically: every endorser writes the same
-// bytes.
-func marshal(m proto.Message) ([]byte, error) {
+// Marshal encodes m deterministically, as every record, event and response
+// of the chaincode is encoded: every endorser produces the same bytes.
+func Marshal(m proto.Message) ([]byte, error) {
 	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
 }
 
@@ -170,7 +170,7 @@ func put(l *Tx, k Kind, key string, m proto.Message) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := marshal(m)
+	b, err := Marshal(m)
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "encode %s %s", k.Noun, key)
 	}
@@ -178,15 +178,6 @@ func put(l *Tx, k Kind, key string, m proto.Message) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
-}
-
-// Delete removes the asset of kind k with the given key.
-func Delete(l *Tx, k Kind, key string) error {
-	sk, err := k.Key(key)
-	if err != nil {
-		return err
-	}
-	return l.DelState(sk)
 }
 
 // GetRaw returns the stored bytes of the asset of kind k with the given key

@@ -31,3 +31,50 @@ func TestAssembleRejects(t *testing.T) {
 		t.Errorf("%d contracts, want 13", got)
 	}
 }
+
+// wrong is a contract whose transactions disagree with its rpcs.
+type wrong struct{ contractapi.Contract }
+
+func (w *wrong) Get(contractapi.TransactionContextInterface, []byte) ([]byte, error) { return nil, nil }
+func (w *wrong) Put(contractapi.TransactionContextInterface, []byte) ([]byte, error) { return nil, nil }
+func (w *wrong) Extra(contractapi.TransactionContextInterface, []byte) ([]byte, error) {
+	return nil, nil
+}
+func (w *wrong) Typed(contractapi.TransactionContextInterface, string) error { return nil }
+func (w *wrong) GetEvaluateTransactions() []string                           { return []string{"Put"} }
+
+func TestCheckRPCs(t *testing.T) {
+	w := &wrong{}
+	w.Name = "test.wrong"
+	tests := []struct {
+		name string
+		want map[string][]rpc
+		errs []string // each must appear in the error; none means no error
+	}{
+		{"mismatch", map[string][]rpc{"test.wrong": {{Name: "Get", Evaluate: true}, {Name: "Put"}, {Name: "Typed"}, {Name: "Gone"}}, "test.other": {{Name: "X"}}},
+			[]string{
+				"test.wrong:Extra is not an rpc",
+				"test.wrong:Typed has signature",
+				"rpc Gone has no transaction",
+				"evaluate transactions [Put], the protos say [Get]",
+				"no contract for test.other",
+			}},
+		{"unknown contract", map[string][]rpc{}, []string{"contract test.wrong serves no service"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkRPCs([]contractapi.ContractInterface{w}, tt.want)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, s := range tt.errs {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not say %q", err, s)
+				}
+			}
+		})
+	}
+	if err := checkRPCs(Contracts(), protoRPCs()); err != nil {
+		t.Errorf("the orchestrator contracts disagree with the protos: %v", err)
+	}
+}

@@ -71,11 +71,15 @@ type txFunc = func(contractapi.TransactionContextInterface, []byte) ([]byte, err
 // afterFunc is the signature of ledger.AfterTransaction.
 type afterFunc = func(contractapi.TransactionContextInterface) error
 
-// New returns the orchestrator chaincode. It fails if a contract is not set
-// up for the ledger (see ledger.Configure) or if the contract API rejects
-// one of them.
+// New returns the orchestrator chaincode. It fails if the contracts'
+// transactions are not exactly the rpcs of the protos with their kinds, if
+// a contract is not set up for the ledger (see ledger.Configure) or if the
+// contract API rejects one of them.
 func New() (*Chaincode, error) {
 	cs := Contracts()
+	if err := checkRPCs(cs, protoRPCs()); err != nil {
+		return nil, fmt.Errorf("chaincode: %w", err)
+	}
 	cc, err := assemble(cs)
 	if err != nil {
 		return nil, err

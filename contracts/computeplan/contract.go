@@ -14,28 +14,6 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// ContractName is the name the compute plan contract is deployed under.
-const ContractName = "orchestrator.computeplan"
-
-// Contract serves the ComputePlanService rpcs. Each transaction takes the
-// binary request message and returns the binary response message.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the compute plan contract.
-func New() *Contract {
-	c := &Contract{Contract: contractapi.Contract{Name: ContractName}}
-	ledger.Configure(&c.Contract)
-	return c
-}
-
-// GetEvaluateTransactions names the read-only transactions of the compute plan
-// contract (the EVALUATE rpcs of the protocol).
-func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"GetPlan", "QueryPlans", "IsPlanRunning"}
-}
-
 // RegisterPlan registers a new plan owned by the caller.
 func (c *Contract) RegisterPlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
 	in := new(protos.NewComputePlan)

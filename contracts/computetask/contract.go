@@ -9,28 +9,6 @@ import (
 	"github.com/fedchain/orchestrator/protos"
 )
 
-// ContractName is the name the compute task contract is deployed under.
-const ContractName = "orchestrator.computetask"
-
-// Contract serves the ComputeTaskService rpcs. Each transaction takes the
-// binary request message and returns the binary response message.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the compute task contract.
-func New() *Contract {
-	c := &Contract{Contract: contractapi.Contract{Name: ContractName}}
-	ledger.Configure(&c.Contract)
-	return c
-}
-
-// GetEvaluateTransactions names the read-only transactions of the compute task
-// contract (the EVALUATE rpcs of the protocol).
-func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"QueryTasks", "GetTask", "GetTaskInputAssets"}
-}
-
 // RegisterTasks registers a batch of tasks, all or none.
 func (c *Contract) RegisterTasks(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
 	in := new(protos.RegisterTasksParam)

@@ -78,10 +78,13 @@ func (e *txEnv) DataSampleHasManager(key, dm string) (bool, error) {
 }
 
 // PreloadFunctions reads functions in one batch into the transaction's
-// cache, ignoring errors (Function reports them).
-func (e *txEnv) PreloadFunctions(keys []string) {
-	_ = ledger.Preload(e.l, ledger.FunctionKind, keys)
+// cache; invalid keys are skipped (Function reports them).
+func (e *txEnv) PreloadFunctions(keys []string) error {
+	return ledger.Preload(e.l, ledger.FunctionKind, keys)
 }
+
+// Reserve sizes the ledger view's key cache ahead (ledger.Tx.Grow).
+func (e *txEnv) Reserve(n int) { e.l.Grow(n) }
 
 // DataSampleRecords reads the stored records of data samples in one batch
 // (nil for unknown ones), for DataSampleRecordHasManager.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
@@ -77,6 +78,21 @@ func (e *fakeEnv) DataSample(k string) (*protos.DataSample, error) {
 	return nil, orcerr.New(orcerr.NotFound, "data sample %s not found", k)
 }
 func (e *fakeEnv) OrganizationExists(id string) (bool, error) { return e.w.orgs[id], nil }
+
+// The fake env has no faster paths: it does the plain thing.
+func (e *fakeEnv) EmitComputeTask(ev *protos.Event, _ []byte) error { return e.Emit(ev) }
+func (e *fakeEnv) Reserve(int)                                      {}
+func (e *fakeEnv) PreloadFunctions([]string) error                  { return nil }
+func (e *fakeEnv) DataSampleRecords(keys []string) ([][]byte, error) {
+	return make([][]byte, len(keys)), nil
+}
+func (e *fakeEnv) DataSampleHasManager(key, dm string) (bool, error) {
+	d, err := e.DataSample(key)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(d.GetDataManagerKeys(), dm), nil
+}
 func (e *fakeEnv) FunctionUsedInPlan(plan string, fn *protos.Function) error {
 	e.w.used = append(e.w.used, plan+"/"+fn.GetKey())
 	return nil

@@ -23,12 +23,10 @@ func (s *Session) register(batch []*protos.NewComputeTask, owner string) ([]*pro
 	if len(batch) == 0 {
 		return nil, nil, orcerr.New(orcerr.BadRequest, "no task to register")
 	}
-	if g, ok := s.stub.(grower); ok {
-		// The keys a task adds to the transaction: its lookup, its record
-		// and eight index entries, its event's four keys; then a few more
-		// per batch (functions, plan).
-		g.Grow(16 * len(batch))
-	}
+	// The keys a task adds to the transaction: its lookup, its record and
+	// eight index entries, its event's four keys; then a few more per
+	// batch (functions, plan).
+	s.env.Reserve(16 * len(batch))
 	keys := make([]string, 0, len(batch))
 	inBatch := make(map[string]bool, len(batch))
 	for _, nt := range batch {
@@ -53,8 +51,12 @@ func (s *Session) register(batch []*protos.NewComputeTask, owner string) ([]*pro
 	if err := s.loadTasks(lookup); err != nil {
 		return nil, nil, err
 	}
-	s.preloadFunctions(batch)
-	s.preloadSamples(batch)
+	if err := s.preloadFunctions(batch); err != nil {
+		return nil, nil, err
+	}
+	if err := s.preloadSamples(batch); err != nil {
+		return nil, nil, err
+	}
 	for _, k := range keys {
 		if _, ok := s.tasks[k]; ok {
 			return nil, nil, orcerr.New(orcerr.Conflict, "compute task %s already exists", k)
@@ -102,21 +104,11 @@ func (s *Session) register(batch []*protos.NewComputeTask, owner string) ([]*pro
 	return created, records, nil
 }
 
-// grower is implemented by stubs that can size their key cache ahead
-// (ledger.Tx.Grow).
-type grower interface {
-	Grow(n int)
-}
-
 // preloadFunctions reads the functions that the batch names and the
-// session does not know yet in one stub call, when the environment can
-// (functionPreloader), so that Function then finds them in the
-// transaction's read cache; it reports nothing, as preloadSamples.
-func (s *Session) preloadFunctions(batch []*protos.NewComputeTask) {
-	p, ok := s.env.(functionPreloader)
-	if !ok {
-		return
-	}
+// session does not know yet in one go (Env.PreloadFunctions), so that
+// Function then finds them. Only a failed read is an error: a missing
+// function or a bad key fails later in the checks, in their order.
+func (s *Session) preloadFunctions(batch []*protos.NewComputeTask) error {
 	keys := make([]string, 0, len(batch))
 	for _, nt := range batch {
 		if _, ok := s.functions[nt.GetFunctionKey()]; !ok {
@@ -125,28 +117,22 @@ func (s *Session) preloadFunctions(batch []*protos.NewComputeTask) {
 	}
 	slices.Sort(keys)
 	if keys = slices.Compact(keys); len(keys) > 1 {
-		p.PreloadFunctions(keys)
+		return s.env.PreloadFunctions(keys)
 	}
+	return nil
 }
 
-// functionPreloader is implemented by environments that can read several
-// functions into the transaction's read cache at once.
-type functionPreloader interface {
-	PreloadFunctions(keys []string)
-}
-
-// preloadSamples reads the data samples that the batch names in one stub
-// call, so that the checks, which read them one by one, find them in the
-// session (sampleRecords) or, if the environment cannot hand the records
-// over, in the transaction's read cache. It reports nothing: a missing
-// function or sample, or a bad key, fails later in the checks, in their
-// order.
-func (s *Session) preloadSamples(batch []*protos.NewComputeTask) {
+// preloadSamples reads the records of the data samples that the batch
+// names in one go (Env.DataSampleRecords), so that the checks, which read
+// them one by one, find them in the session (sampleRecords). Only a failed
+// read is an error: a missing function or sample, or a bad key, fails
+// later in the checks, in their order.
+func (s *Session) preloadSamples(batch []*protos.NewComputeTask) error {
 	var keys []string
 	for _, nt := range batch {
 		fn, err := s.Function(nt.GetFunctionKey())
 		if err != nil {
-			continue
+			continue // reported by build, in the order of the checks
 		}
 		for _, in := range nt.GetInputs() {
 			k := in.GetAssetKey()
@@ -156,6 +142,9 @@ func (s *Session) preloadSamples(batch []*protos.NewComputeTask) {
 			if _, ok := s.samples[k]; ok {
 				continue
 			}
+			if _, err := ledger.DataSampleKind.Key(k); err != nil {
+				continue // reported by the checks
+			}
 			keys = append(keys, k)
 		}
 	}
@@ -163,39 +152,22 @@ func (s *Session) preloadSamples(batch []*protos.NewComputeTask) {
 	// cache).
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	if r, ok := s.env.(sampleRecordReader); ok {
-		recs, err := r.DataSampleRecords(keys)
-		if err != nil {
-			return
-		}
-		if s.sampleRecords == nil {
-			s.sampleRecords = make(map[string][]byte, len(keys))
-		}
-		for i, b := range recs {
-			if b != nil {
-				s.sampleRecords[keys[i]] = b
-			}
-		}
-		return
+	if len(keys) == 0 {
+		return nil
 	}
-	n := 0
-	for _, k := range keys {
-		if sk, err := ledger.DataSampleKind.Key(k); err == nil {
-			keys[n] = sk
-			n++
+	recs, err := s.env.DataSampleRecords(keys)
+	if err != nil {
+		return err
+	}
+	if s.sampleRecords == nil {
+		s.sampleRecords = make(map[string][]byte, len(keys))
+	}
+	for i, b := range recs {
+		if b != nil {
+			s.sampleRecords[keys[i]] = b
 		}
 	}
-	keys = keys[:n]
-	if len(keys) > 1 {
-		_, _ = s.stub.GetMultipleStates(keys...)
-	}
-}
-
-// sampleRecordReader is implemented by environments that can read the
-// stored records of data samples in one batch (ledger.DataSampleRecords),
-// for sampleHasManager to check them without decoding them.
-type sampleRecordReader interface {
-	DataSampleRecords(keys []string) ([][]byte, error)
+	return nil
 }
 
 // build turns a new task into a task, checking it against its plan,
@@ -443,13 +415,6 @@ func (s *Session) checkDataManagerInput(dmIn *protos.ComputeTaskInput, t *protos
 	return nil
 }
 
-// sampleManagerChecker is implemented by environments that can tell
-// whether a data sample belongs to a data manager without decoding the
-// whole sample.
-type sampleManagerChecker interface {
-	DataSampleHasManager(key, dm string) (bool, error)
-}
-
 // sampleHasManager reports whether data sample key belongs to data manager
 // dm; OE0002 when the sample is unknown.
 func (s *Session) sampleHasManager(key, dm string) (bool, error) {
@@ -459,14 +424,7 @@ func (s *Session) sampleHasManager(key, dm string) (bool, error) {
 	if b, ok := s.sampleRecords[key]; ok {
 		return ledger.DataSampleRecordHasManager(key, b, dm)
 	}
-	if c, ok := s.env.(sampleManagerChecker); ok {
-		return c.DataSampleHasManager(key, dm)
-	}
-	d, err := s.dataSample(key)
-	if err != nil {
-		return false, err
-	}
-	return slices.Contains(d.GetDataManagerKeys(), dm), nil
+	return s.env.DataSampleHasManager(key, dm)
 }
 
 // checkInputRef checks an input that is neither data manager nor data

@@ -4,6 +4,7 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
@@ -19,7 +20,7 @@ func Run[Res proto.Message](ctx contractapi.TransactionContextInterface, req []b
 		if err != nil {
 			return nil, err
 		}
-		out, err := proto.MarshalOptions{Deterministic: true}.Marshal(res)
+		out, err := ledger.Marshal(res)
 		if err != nil {
 			return nil, orcerr.Wrap(orcerr.Internal, err, "cannot encode response")
 		}

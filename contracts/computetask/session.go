@@ -30,6 +30,29 @@ type Env interface {
 	// FunctionUsedInPlan records that a task of plan uses fn, so that
 	// functions can be listed per plan.
 	FunctionUsedInPlan(plan string, fn *protos.Function) error
+
+	// What follows lets a large batch cost fewer reads and encodings; an
+	// Env without a faster way does the plain thing.
+
+	// EmitComputeTask is Emit for an event about a task whose
+	// deterministic encoding, as the event holds it, the caller has
+	// already made (its stored record): the Env may reuse it.
+	EmitComputeTask(ev *protos.Event, task []byte) error
+	// Reserve tells that about n more keys will be written in the
+	// transaction, so that its buffers grow once (a hint).
+	Reserve(n int)
+	// PreloadFunctions reads the functions of keys in one go, so that
+	// Function then finds them. A key that is invalid or unknown is not an
+	// error here: Function reports it, in the order of the checks.
+	PreloadFunctions(keys []string) error
+	// DataSampleRecords returns the stored records of the data samples of
+	// keys, read in one go, in order; nil for a sample it does not hand
+	// over (unknown, or an Env that keeps no records). The records are
+	// only checked for their data managers (ledger.DataSampleRecordHasManager).
+	DataSampleRecords(keys []string) ([][]byte, error)
+	// DataSampleHasManager reports whether data sample key belongs to data
+	// manager dm; OE0002 when the sample is unknown.
+	DataSampleHasManager(key, dm string) (bool, error)
 }
 
 // Session applies the compute task rules within one transaction. It keeps
@@ -44,9 +67,8 @@ type Session struct {
 	managers  map[string]*protos.DataManager
 	samples   map[string]*protos.DataSample
 	// sampleRecords holds the stored records of the data samples a task
-	// batch names, read in one go by preloadSamples when the environment
-	// can (sampleRecordReader); they are only checked for their data
-	// managers, never decoded.
+	// batch names, read in one go by preloadSamples (Env.DataSampleRecords);
+	// they are only checked for their data managers, never decoded.
 	sampleRecords map[string][]byte
 	orgs          map[string]bool
 	models        map[string][]*protos.Model // output models of done parents
@@ -190,22 +212,11 @@ func (s *Session) Emit(kind protos.EventKind, assetKind protos.AssetKind, key st
 	return s.emit(kind, assetKind, key, asset, metadata)
 }
 
-// taskEmitter is implemented by environments that can emit an event about
-// a stored task whose encoding the caller already has
-// (ledger.Tx.EmitComputeTask).
-type taskEmitter interface {
-	EmitComputeTask(ev *protos.Event, task []byte) error
-}
-
 // emitTask is Emit for a task whose deterministic encoding, as it is now,
 // is record (the record just stored): the event reuses it rather than
 // encoding the task again.
 func (s *Session) emitTask(kind protos.EventKind, t *protos.ComputeTask, record []byte, metadata map[string]string) error {
-	e, ok := s.env.(taskEmitter)
-	if !ok {
-		return s.emit(kind, protos.AssetKind_ASSET_COMPUTE_TASK, t.GetKey(), t, metadata)
-	}
-	return e.EmitComputeTask(&protos.Event{AssetKey: t.GetKey(), AssetKind: protos.AssetKind_ASSET_COMPUTE_TASK, EventKind: kind,
+	return s.env.EmitComputeTask(&protos.Event{AssetKey: t.GetKey(), AssetKind: protos.AssetKind_ASSET_COMPUTE_TASK, EventKind: kind,
 		Metadata: metadata, Asset: &protos.Event_ComputeTask{ComputeTask: t}}, record)
 }
 

@@ -15,27 +15,6 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// Name is the contract name.
-const Name = "orchestrator.datamanager"
-
-// Contract is the data manager contract.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the data manager contract.
-func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	ledger.Configure(&c.Contract)
-	return c
-}
-
-// GetEvaluateTransactions lists the read-only functions.
-func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"GetDataManager", "QueryDataManagers"}
-}
-
 // RegisterDataManager registers a data manager owned by the caller
 // (NewDataManager -> DataManager).
 func (c *Contract) RegisterDataManager(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {

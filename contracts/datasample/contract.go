@@ -17,27 +17,6 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// Name is the contract name.
-const Name = "orchestrator.datasample"
-
-// Contract is the data sample contract.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the data sample contract.
-func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	ledger.Configure(&c.Contract)
-	return c
-}
-
-// GetEvaluateTransactions lists the read-only functions.
-func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"GetDataSample", "QueryDataSamples"}
-}
-
 // checkOwner fails unless every data manager in keys exists (OE0002) and is
 // owned by owner (OE0102).
 func checkOwner(l *ledger.Tx, keys []string, owner string) error {

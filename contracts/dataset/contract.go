@@ -10,25 +10,6 @@ import (
 	"github.com/fedchain/orchestrator/protos"
 )
 
-// Name is the contract name.
-const Name = "orchestrator.dataset"
-
-// Contract is the dataset contract.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the dataset contract.
-func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	ledger.Configure(&c.Contract)
-	return c
-}
-
-// GetEvaluateTransactions lists the read-only functions.
-func (c *Contract) GetEvaluateTransactions() []string { return []string{"GetDataset"} }
-
 // GetDataset returns a data manager and the keys of its data samples, by
 // sample creation time (GetDatasetParam -> Dataset).
 func (c *Contract) GetDataset(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {

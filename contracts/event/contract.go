@@ -11,25 +11,6 @@ import (
 	"github.com/fedchain/orchestrator/protos"
 )
 
-// Name is the contract name.
-const Name = "orchestrator.event"
-
-// Contract is the event contract.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the event contract.
-func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	ledger.Configure(&c.Contract)
-	return c
-}
-
-// GetEvaluateTransactions lists the read-only functions.
-func (c *Contract) GetEvaluateTransactions() []string { return []string{"QueryEvents"} }
-
 // QueryEvents returns a page of events matching a filter, by time
 // (QueryEventsParam -> QueryEventsResponse).
 func (c *Contract) QueryEvents(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {

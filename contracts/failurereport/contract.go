@@ -15,27 +15,8 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// Name is the contract name.
-const Name = "orchestrator.failurereport"
-
 // reason is the reason given to the status change a report causes.
 const reason = "failure report registered"
-
-// Contract is the failure report contract.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the failure report contract.
-func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	ledger.Configure(&c.Contract)
-	return c
-}
-
-// GetEvaluateTransactions lists the read-only functions.
-func (c *Contract) GetEvaluateTransactions() []string { return []string{"GetFailureReport"} }
 
 func validateNew(r *protos.NewFailureReport) error {
 	if err := validation.UUID("asset_key", r.GetAssetKey()); err != nil {

@@ -19,27 +19,6 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// Name is the contract name.
-const Name = "orchestrator.function"
-
-// Contract is the function contract.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the function contract.
-func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	ledger.Configure(&c.Contract)
-	return c
-}
-
-// GetEvaluateTransactions lists the read-only functions.
-func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"GetFunction", "QueryFunctions"}
-}
-
 // RegisterFunction registers a function owned by the caller (NewFunction
 // -> Function). Its status starts WAITING (for its image build).
 func (c *Contract) RegisterFunction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {

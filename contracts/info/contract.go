@@ -10,28 +10,9 @@ import (
 	"github.com/fedchain/orchestrator/protos"
 )
 
-// Name is the contract name.
-const Name = "orchestrator.info"
-
 // Version is the orchestrator version that QueryVersion reports. Builds set
 // it with -ldflags "-X github.com/fedchain/orchestrator/contracts/info.Version=...".
 var Version = "dev"
-
-// Contract is the info contract.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the info contract.
-func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	ledger.Configure(&c.Contract)
-	return c
-}
-
-// GetEvaluateTransactions lists the read-only functions.
-func (c *Contract) GetEvaluateTransactions() []string { return []string{"QueryVersion"} }
 
 // QueryVersion reports the orchestrator version (QueryVersionParam ->
 // QueryVersionResponse).

@@ -13,28 +13,6 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// ContractName is the name the model contract is deployed under.
-const ContractName = "orchestrator.model"
-
-// Contract serves the ModelService rpcs. Each transaction takes the binary
-// request message and returns the binary response message.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the model contract.
-func New() *Contract {
-	c := &Contract{Contract: contractapi.Contract{Name: ContractName}}
-	ledger.Configure(&c.Contract)
-	return c
-}
-
-// GetEvaluateTransactions names the read-only transactions of the model
-// contract (the EVALUATE rpcs of the protocol).
-func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"GetModel", "GetComputeTaskOutputModels"}
-}
-
 // RegisterModel registers one model (deprecated form of RegisterModels).
 func (c *Contract) RegisterModel(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
 	in := new(protos.NewModel)

@@ -13,27 +13,6 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// Name is the contract name.
-const Name = "orchestrator.organization"
-
-// Contract is the organization contract.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the organization contract.
-func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	ledger.Configure(&c.Contract)
-	return c
-}
-
-// GetEvaluateTransactions lists the read-only functions.
-func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"GetAllOrganizations"}
-}
-
 // RegisterOrganization registers the caller's organization
 // (RegisterOrganizationParam -> Organization). OE0006 when it is already
 // registered.

@@ -12,28 +12,6 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// ContractName is the name the performance contract is deployed under.
-const ContractName = "orchestrator.performance"
-
-// Contract serves the PerformanceService rpcs. Each transaction takes the
-// binary request message and returns the binary response message.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the performance contract.
-func New() *Contract {
-	c := &Contract{Contract: contractapi.Contract{Name: ContractName}}
-	ledger.Configure(&c.Contract)
-	return c
-}
-
-// GetEvaluateTransactions names the read-only transactions of the performance
-// contract (the EVALUATE rpcs of the protocol).
-func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"QueryPerformances"}
-}
-
 // RegisterPerformance registers the performance of a task output.
 func (c *Contract) RegisterPerformance(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
 	in := new(protos.NewPerformance)

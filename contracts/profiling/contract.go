@@ -14,22 +14,6 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// Name is the contract name.
-const Name = "orchestrator.profiling"
-
-// Contract is the profiling contract.
-type Contract struct {
-	contractapi.Contract
-}
-
-// New returns the profiling contract.
-func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	ledger.Configure(&c.Contract)
-	return c
-}
-
 // RegisterProfilingStep records one step of an asset's processing
 // (ProfilingStep -> google.protobuf.Empty).
 func (c *Contract) RegisterProfilingStep(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {

@@ -29,7 +29,7 @@ func Decode(req []byte, m proto.Message) error {
 
 // Encode marshals a response deterministically.
 func Encode(m proto.Message) ([]byte, error) {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	b, err := ledger.Marshal(m)
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "cannot encode %s", m.ProtoReflect().Descriptor().FullName())
 	}

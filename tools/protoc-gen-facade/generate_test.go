@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/compiler/protogen"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -25,6 +24,9 @@ import (
 var update = flag.Bool("update", false, "recompile testdata/descriptors.pb with protoc and rewrite the golden files")
 
 const testPackage = "package=example.com/facadetest/facade"
+
+// testContracts asks for the contract side.
+const testContracts = "contracts=example.com/facadetest/contracts,ledger=example.com/facadetest/ledger"
 
 // testProtos are compiled into testdata/descriptors.pb by -update.
 var testProtos = []string{"widget.proto", "assembly.proto"}
@@ -65,7 +67,7 @@ func run(files []*descriptorpb.FileDescriptorProto, toGenerate []string, param s
 	if err != nil {
 		return nil, err
 	}
-	if err := generate(gen, protogen.GoImportPath(p.pkg)); err != nil {
+	if err := p.generate(gen); err != nil {
 		return nil, err
 	}
 	resp := gen.Response()
@@ -88,13 +90,15 @@ func TestGolden(t *testing.T) {
 	tests := []struct {
 		name     string
 		generate []string
+		param    string
 	}{
-		{"all", []string{"widget.proto", "assembly.proto"}},
-		{"nostream", []string{"assembly.proto"}},
+		{"all", []string{"widget.proto", "assembly.proto"}, testPackage},
+		{"nostream", []string{"assembly.proto"}, testPackage},
+		{"contracts", []string{"widget.proto", "assembly.proto"}, testContracts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := run(files, tt.generate, testPackage)
+			out, err := run(files, tt.generate, tt.param)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +111,8 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				for name, content := range out {
-					if err := os.WriteFile(filepath.Join(dir, name+".golden"), []byte(content), 0o644); err != nil {
+					file := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".golden")
+					if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -122,18 +127,18 @@ func TestGolden(t *testing.T) {
 			}
 			var got []string
 			for name := range out {
-				got = append(got, name)
+				got = append(got, strings.ReplaceAll(name, "/", "_"))
 			}
 			slices.Sort(got)
 			if !slices.Equal(got, want) {
 				t.Fatalf("generated files %v, golden files %v (run go test -update)", got, want)
 			}
-			for _, name := range got {
-				b, err := os.ReadFile(filepath.Join(dir, name+".golden"))
+			for name, content := range out {
+				b, err := os.ReadFile(filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".golden"))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if out[name] != string(b) {
+				if content != string(b) {
 					t.Errorf("%s differs from %s.golden (run go test -update):\n%s", name, name, out[name])
 				}
 			}

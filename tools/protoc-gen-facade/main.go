@@ -36,6 +36,18 @@
 // the union of the streaming interfaces; and Transactions, every transaction
 // with its kind and gRPC method, sorted by name.
 //
+// With the parameters contracts=<Go import path of the contracts folder> and
+// ledger=<Go import path of the ledger package> instead of package, the
+// plugin writes the contract side of the same services (protoc's output
+// folder being that contracts folder). For FooService it writes
+// foo/contract.gen.go in package foo (the last element of the contract name
+// "orchestrator.foo"): the constant ContractName, the type Contract and its
+// constructor New, GetEvaluateTransactions listing the EVALUATE methods, and
+// an interface of every unary method that *Contract must implement (a
+// missing one does not compile). Once per run it writes chaincode/rpcs.gen.go
+// with protoRPCs, every contract's transactions and kinds, against which the
+// chaincode package checks the contracts it assembles.
+//
 // The output depends only on the descriptors (not on comments, protoc version
 // or time): the same input gives the same bytes. The plugin fails, naming the
 // method, when a method has no kind, a unary method is marked STREAM, or a
@@ -43,6 +55,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 
 	"google.golang.org/protobuf/compiler/protogen"
@@ -51,18 +64,33 @@ import (
 func main() {
 	var p params
 	p.options().Run(func(gen *protogen.Plugin) error {
-		return generate(gen, protogen.GoImportPath(p.pkg))
+		return p.generate(gen)
 	})
 }
 
 // params are the plugin's own parameters.
 type params struct {
-	pkg string // package=<Go import path of the facade package>
+	pkg       string // package=<Go import path of the facade package>
+	contracts string // contracts=<Go import path of the contracts folder>
+	ledger    string // ledger=<Go import path of the ledger package>
+}
+
+// generate writes the facade, or with contracts= the contract side.
+func (p *params) generate(gen *protogen.Plugin) error {
+	if p.contracts == "" {
+		return generate(gen, protogen.GoImportPath(p.pkg))
+	}
+	if p.pkg != "" || p.ledger == "" {
+		return errors.New("with contracts=<import path> give ledger=<import path of the ledger package> and no package=")
+	}
+	return generateContracts(gen, protogen.GoImportPath(p.contracts), protogen.GoImportPath(p.ledger))
 }
 
 // options returns protogen options that parse the plugin parameter into p.
 func (p *params) options() protogen.Options {
 	flags := flag.NewFlagSet("protoc-gen-facade", flag.ContinueOnError)
 	flags.StringVar(&p.pkg, "package", "", "Go import path of the facade package")
+	flags.StringVar(&p.contracts, "contracts", "", "Go import path of the contracts folder (writes the contract side)")
+	flags.StringVar(&p.ledger, "ledger", "", "Go import path of the ledger package (with contracts=)")
 	return protogen.Options{ParamFunc: flags.Set}
 }

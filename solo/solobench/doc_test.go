@@ -5,7 +5,7 @@
 // RegisterDataSamples batches, GetTask, and the task lifecycle
 // (EXECUTING, RegisterModels, DONE). It is test-only; run
 //
-//	go test ./bench/solo -run XXX -bench . -benchtime 2s -cpuprofile /tmp/cpu.pb
+//	go test ./solo/solobench -run XXX -bench . -benchtime 2s -cpuprofile /tmp/cpu.pb
 //
 // and compare stores and commits with the ratios it reports.
 package solobench

@@ -1,0 +1,246 @@
+package ledger
+
+import (
+	"encoding/base64"
+	"strings"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/orcerr"
+)
+
+// ctScanLast lists, for every composite key under the partial key, its
+// last attribute (unpaginated, so usable in update transactions).
+func ctScanLast(stub shim.ChaincodeStubInterface, object string, attrs ...string) ([]string, error) {
+	it, err := stub.GetStateByPartialCompositeKey(object, attrs)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "scan %s", object)
+	}
+	defer it.Close()
+	var out []string
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "scan %s", object)
+		}
+		_, parts, err := stub.SplitCompositeKey(kv.GetKey())
+		if err != nil || len(parts) == 0 {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "bad index key in %s", object)
+		}
+		out = append(out, parts[len(parts)-1])
+	}
+	return out, nil
+}
+
+// ComputeTaskChildren returns the keys of the tasks that use an output of
+// the given task, in key order.
+func ComputeTaskChildren(stub shim.ChaincodeStubInterface, parent string) ([]string, error) {
+	return ctScanLast(stub, taskChildIndex, parent)
+}
+
+// PlanTaskKeysWithStatus returns the keys of the plan's tasks in status, in
+// creation order.
+func PlanTaskKeysWithStatus(stub shim.ChaincodeStubInterface, plan string, status protos.ComputeTaskStatus) ([]string, error) {
+	return ctScanLast(stub, taskPlanStIndex, plan, ctStatus(status))
+}
+
+// FunctionTaskKeysWithStatus returns the keys of the function's tasks in
+// status, in creation order.
+func FunctionTaskKeysWithStatus(stub shim.ChaincodeStubInterface, function string, status protos.ComputeTaskStatus) ([]string, error) {
+	return ctScanLast(stub, taskFuncStIndex, function, ctStatus(status))
+}
+
+// PlanHasTaskWithStatus reports whether at least one task of the plan is in
+// status. It stops at the first index entry.
+func PlanHasTaskWithStatus(stub shim.ChaincodeStubInterface, plan string, status protos.ComputeTaskStatus) (bool, error) {
+	it, err := stub.GetStateByPartialCompositeKey(taskPlanStIndex, []string{plan, ctStatus(status)})
+	if err != nil {
+		return false, orcerr.Wrap(orcerr.Internal, err, "scan plan tasks")
+	}
+	defer it.Close()
+	return it.HasNext(), nil
+}
+
+// CountPlanTasks counts the plan's tasks per status.
+func CountPlanTasks(stub shim.ChaincodeStubInterface, plan string) (map[protos.ComputeTaskStatus]int, error) {
+	counts := make(map[protos.ComputeTaskStatus]int)
+	for v := range int32(len(protos.ComputeTaskStatus_name)) {
+		s := protos.ComputeTaskStatus(v)
+		keys, err := PlanTaskKeysWithStatus(stub, plan, s)
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) > 0 {
+			counts[s] = len(keys)
+		}
+	}
+	return counts, nil
+}
+
+// ctTaskQueryIndex picks the index serving a filter best; fields it does not
+// cover are checked on each task.
+func ctTaskQueryIndex(f *protos.TaskQueryFilter) (object string, attrs []string) {
+	st := f.GetStatus() != protos.ComputeTaskStatus_STATUS_UNKNOWN
+	switch {
+	case f.GetComputePlanKey() != "" && st:
+		return taskPlanStIndex, []string{f.GetComputePlanKey(), ctStatus(f.GetStatus())}
+	case f.GetComputePlanKey() != "":
+		return taskPlanIndex, []string{f.GetComputePlanKey()}
+	case f.GetWorker() != "" && st:
+		return taskWorkerStIndex, []string{f.GetWorker(), ctStatus(f.GetStatus())}
+	case f.GetFunctionKey() != "" && st:
+		return taskFuncStIndex, []string{f.GetFunctionKey(), ctStatus(f.GetStatus())}
+	case f.GetWorker() != "":
+		return taskWorkerIndex, []string{f.GetWorker()}
+	case f.GetFunctionKey() != "":
+		return taskFunctionIndex, []string{f.GetFunctionKey()}
+	}
+	// A status alone is filtered on each task of the creation-order index.
+	return taskAllIndex, nil
+}
+
+func ctTaskMatches(t *protos.ComputeTask, f *protos.TaskQueryFilter) bool {
+	return (f.GetWorker() == "" || t.GetWorker() == f.GetWorker()) &&
+		(f.GetStatus() == protos.ComputeTaskStatus_STATUS_UNKNOWN || t.GetStatus() == f.GetStatus()) &&
+		(f.GetComputePlanKey() == "" || t.GetComputePlanKey() == f.GetComputePlanKey()) &&
+		(f.GetFunctionKey() == "" || t.GetFunctionKey() == f.GetFunctionKey())
+}
+
+// ctToken turns an index key into an opaque page token.
+func ctToken(indexKey string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(indexKey))
+}
+
+// ctDecodeToken checks that a token designates a key under the scanned
+// partial key.
+func ctDecodeToken(stub shim.ChaincodeStubInterface, token, object string, attrs []string) (string, error) {
+	if token == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", orcerr.New(orcerr.BadRequest, "invalid page token %q", token)
+	}
+	prefix, err := ctKey(stub, object, attrs...)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(string(b), prefix) {
+		return "", orcerr.New(orcerr.BadRequest, "invalid page token %q", token)
+	}
+	return string(b), nil
+}
+
+// ctEntry is one index entry met by a page walk: the last attribute of
+// its key (the asset key) and its value.
+type ctEntry struct {
+	key   string
+	value []byte
+}
+
+// ctPageWalk walks an index from a page token, handing entries to match,
+// which says which ones belong to the page. It stops once size entries
+// matched and returns the token of the next matching entry, if any. For
+// evaluations only (paginated scans).
+func ctPageWalk(stub shim.ChaincodeStubInterface, object string, attrs []string, token string, size int,
+	match func(entries []ctEntry) ([]bool, error)) (next string, err error) {
+	bookmark, err := ctDecodeToken(stub, token, object, attrs)
+	if err != nil {
+		return "", err
+	}
+	found := 0
+	for {
+		// A page and the entry after it, in one scan when the index serves
+		// the whole filter; more scans when match drops entries.
+		chunk := int32(min(ctScanChunk, size-found+1))
+		it, meta, err := stub.GetStateByPartialCompositeKeyWithPagination(object, attrs, chunk, bookmark)
+		if err != nil {
+			return "", orcerr.Wrap(orcerr.Internal, err, "scan %s", object)
+		}
+		var idxKeys []string
+		var entries []ctEntry
+		for it.HasNext() {
+			kv, err := it.Next()
+			if err != nil {
+				it.Close()
+				return "", orcerr.Wrap(orcerr.Internal, err, "scan %s", object)
+			}
+			_, parts, err := stub.SplitCompositeKey(kv.GetKey())
+			if err != nil || len(parts) == 0 {
+				it.Close()
+				return "", orcerr.Wrap(orcerr.Internal, err, "bad index key in %s", object)
+			}
+			idxKeys = append(idxKeys, kv.GetKey())
+			entries = append(entries, ctEntry{key: parts[len(parts)-1], value: kv.GetValue()})
+		}
+		it.Close()
+		if len(entries) == 0 {
+			return "", nil
+		}
+		// Offer the entries one page-worth at a time so match does not do
+		// useless work past the end of the page.
+		for start := 0; start < len(entries); {
+			end := min(len(entries), start+size-found+1)
+			ok, err := match(entries[start:end])
+			if err != nil {
+				return "", err
+			}
+			for i, m := range ok {
+				if !m {
+					continue
+				}
+				if found == size {
+					return ctToken(idxKeys[start+i]), nil
+				}
+				found++
+			}
+			start = end
+		}
+		if meta == nil || meta.GetBookmark() == "" || len(entries) < int(chunk) {
+			return "", nil
+		}
+		bookmark = meta.GetBookmark()
+	}
+}
+
+func ctEntryKeys(entries []ctEntry) []string {
+	keys := make([]string, len(entries))
+	for i, e := range entries {
+		keys[i] = e.key
+	}
+	return keys
+}
+
+// QueryComputeTasks lists the tasks matching filter, a page at a time.
+func QueryComputeTasks(stub shim.ChaincodeStubInterface, f *protos.TaskQueryFilter, token string, size uint32) ([]*protos.ComputeTask, string, error) {
+	n := int(size)
+	if n == 0 {
+		n = ctDefaultPageSize
+	}
+	object, attrs := ctTaskQueryIndex(f)
+	var tasks []*protos.ComputeTask
+	next, err := ctPageWalk(stub, object, attrs, token, n, func(entries []ctEntry) ([]bool, error) {
+		keys := ctEntryKeys(entries)
+		got, err := GetComputeTasks(stub, keys)
+		if err != nil {
+			return nil, err
+		}
+		ok := make([]bool, len(keys))
+		for i, k := range keys {
+			t := got[k]
+			if t == nil || !ctTaskMatches(t, f) {
+				continue
+			}
+			ok[i] = true
+			if len(tasks) < n {
+				tasks = append(tasks, t)
+			}
+		}
+		return ok, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return tasks, next, nil
+}
