@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/fedchain/orchestrator/contracts/permission"
+	"github.com/fedchain/orchestrator/contracts/validation"
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
@@ -33,7 +34,7 @@ func (s *Session) register(batch []*protos.NewComputeTask, owner string) ([]*pro
 	inBatch := make(map[string]bool, len(batch))
 	for _, nt := range batch {
 		if err := validateNewTask(nt); err != nil {
-			return nil, nil, err
+			return nil, nil, validation.Asset("computetask", err)
 		}
 		if inBatch[nt.GetKey()] {
 			return nil, nil, orcerr.New(orcerr.Conflict, "compute task %s appears twice in the batch", nt.GetKey())
