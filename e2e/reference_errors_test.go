@@ -94,6 +94,47 @@ func TestReferenceErrors(t *testing.T) {
 	model1 := key(0xb, 0x601)
 	must(o1.models().RegisterModels(ctx1(), &protos.RegisterModelsParam{Models: []*protos.NewModel{
 		{Key: model1, ComputeTaskKey: execTask, ComputeTaskOutputIdentifier: "model", Address: addr("model")}}}))(t)
+	// Transient outputs: lone has no children; parentT's child is running;
+	// doneT's child is done, so its model could be and is disabled. noModel
+	// is done without having registered its model.
+	lone, parentT, childT, doneT, doneChild, noModel := key(0xa, 0x611), key(0xa, 0x612), key(0xa, 0x613), key(0xa, 0x614), key(0xa, 0x615), key(0xa, 0x616)
+	transient := map[string]*protos.NewComputeTaskOutput{"model": {Permissions: both, Transient: true}}
+	child := func(k, p string) *protos.NewComputeTask {
+		return &protos.NewComputeTask{Key: k, FunctionKey: fnAgg, ComputePlanKey: plan2, Worker: o1.id,
+			Inputs: []*protos.ComputeTaskInput{parent("models", p, "model")}, Outputs: modelOut}
+	}
+	must(o1.tasks().RegisterTasks(ctx1(), &protos.RegisterTasksParam{Tasks: []*protos.NewComputeTask{
+		{Key: lone, FunctionKey: fnTrain, ComputePlanKey: plan2, Inputs: f.data(o1.id), Outputs: transient},
+		{Key: parentT, FunctionKey: fnTrain, ComputePlanKey: plan2, Inputs: f.data(o1.id), Outputs: transient},
+		child(childT, parentT),
+		{Key: doneT, FunctionKey: fnTrain, ComputePlanKey: plan2, Inputs: f.data(o1.id), Outputs: transient},
+		child(doneChild, doneT),
+		{Key: noModel, FunctionKey: fnTrain, ComputePlanKey: plan2, Inputs: f.data(o1.id), Outputs: transient},
+	}}))(t)
+	act := func(k string, a protos.ComputeTaskAction) {
+		t.Helper()
+		must(o1.tasks().ApplyTaskAction(ctx1(), &protos.ApplyTaskActionParam{ComputeTaskKey: k, Action: a}))(t)
+	}
+	runTask := func(k string, model string) {
+		t.Helper()
+		act(k, protos.ComputeTaskAction_TASK_ACTION_EXECUTING)
+		if model != "" {
+			must(o1.models().RegisterModels(ctx1(), &protos.RegisterModelsParam{Models: []*protos.NewModel{
+				{Key: model, ComputeTaskKey: k, ComputeTaskOutputIdentifier: "model", Address: addr("model")}}}))(t)
+		}
+		act(k, protos.ComputeTaskAction_TASK_ACTION_DONE)
+	}
+	disabledModel := key(0xb, 0x614)
+	runTask(lone, key(0xb, 0x611))
+	runTask(parentT, key(0xb, 0x612))
+	runTask(doneT, disabledModel)
+	runTask(doneChild, key(0xb, 0x615))
+	runTask(noModel, "")
+	must(o1.tasks().DisableOutput(ctx1(), &protos.DisableOutputParam{ComputeTaskKey: doneT, Identifier: "model"}))(t)
+	// privParent's model is one only Org1 may process.
+	privModel := key(0xb, 0x603)
+	runTask(privParent, privModel)
+
 	// Plan 3 (Org1) is canceled: it is terminated.
 	plan3 := key(0xc, 0x53)
 	must(o1.plans().RegisterPlan(ctx1(), &protos.NewComputePlan{Key: plan3, Name: "errors 3"}))(t)
@@ -376,6 +417,30 @@ func TestReferenceErrors(t *testing.T) {
 		{"DisableOutput unknown output", fmt.Sprintf("there is no output identifier %s for task %s", "nope", evalTask), codes.InvalidArgument, func() error {
 			_, err := o1.tasks().DisableOutput(ctx1(), &protos.DisableOutputParam{ComputeTaskKey: evalTask, Identifier: "nope"})
 			return err
+		}},
+		{"DisableOutput without an asset", fmt.Sprintf("there is no output asset with identifier %s for task %s", "model", noModel), codes.InvalidArgument, func() error {
+			_, err := o1.tasks().DisableOutput(ctx1(), &protos.DisableOutputParam{ComputeTaskKey: noModel, Identifier: "model"})
+			return err
+		}},
+		{"DisableOutput of a task with no children", "cannot disable output of a task with no children", codes.InvalidArgument, func() error {
+			_, err := o1.tasks().DisableOutput(ctx1(), &protos.DisableOutputParam{ComputeTaskKey: lone, Identifier: "model"})
+			return err
+		}},
+		{"DisableOutput while a child runs", "cannot disable asset: child not in final state", codes.InvalidArgument, func() error {
+			_, err := o1.tasks().DisableOutput(ctx1(), &protos.DisableOutputParam{ComputeTaskKey: parentT, Identifier: "model"})
+			return err
+		}},
+		{"RegisterTasks from a disabled model", fmt.Sprintf("Model %q has been disabled", disabledModel), codes.InvalidArgument, func() error {
+			return register(o1, child(key(0xa, 0x617), doneT))
+		}},
+		{"RegisterTasks with a model one may not process", fmt.Sprintf("not authorized to process model %q", privModel), codes.PermissionDenied, func() error {
+			return register(o2, inPlan(newTask(fnTrain, append(f.data(o2.id), assetIn("models", privModel)), modelOut), plan4))
+		}},
+		{"RegisterTasks unknown parent", "cyclic dependency in compute plan graph or unknown task parent, unsorted_tasks_count: 1", codes.InvalidArgument, func() error {
+			return register(o1, withWorker(newTask(fnAgg, []*protos.ComputeTaskInput{parent("models", unknown, "model")}, modelOut), o1.id))
+		}},
+		{"RegisterTasks input without a reference", "computetask is not valid", codes.InvalidArgument, func() error {
+			return register(o1, newTask(fnTrain, append(f.data(o1.id), &protos.ComputeTaskInput{Identifier: "models"}), modelOut))
 		}},
 		{"DisableOutput not transient", "output is not transient", codes.InvalidArgument, func() error {
 			_, err := o1.tasks().DisableOutput(ctx1(), &protos.DisableOutputParam{ComputeTaskKey: evalTask, Identifier: "performance"})
