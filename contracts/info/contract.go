@@ -13,18 +13,21 @@ import (
 // Name is the contract name.
 const Name = "orchestrator.info"
 
-// Version is the orchestrator version that QueryVersion reports. Builds set
-// it with -ldflags "-X github.com/fedchain/orchestrator/contracts/info.Version=...".
-var Version = "dev"
-
 // Contract is the info contract.
 type Contract struct {
 	contractapi.Contract
+	version string
 }
 
-// New returns the info contract.
-func New() *Contract {
-	c := &Contract{}
+// New returns the info contract, which reports version: the build version
+// of the binary it runs in (see ReadBuild), "dev" when empty. The binary
+// reads it once at start, so every endorsing peer that runs the same
+// chaincode package answers the same.
+func New(version string) *Contract {
+	if version == "" {
+		version = DevVersion
+	}
+	c := &Contract{version: version}
 	c.Name = Name
 	ledger.Configure(&c.Contract)
 	return c
@@ -33,10 +36,11 @@ func New() *Contract {
 // GetEvaluateTransactions lists the read-only functions.
 func (c *Contract) GetEvaluateTransactions() []string { return []string{"QueryVersion"} }
 
-// QueryVersion reports the orchestrator version (QueryVersionParam ->
-// QueryVersionResponse).
+// QueryVersion reports the version of the binary that runs the contracts:
+// the orchestrator's in solo mode, the chaincode's on Fabric
+// (QueryVersionParam -> QueryVersionResponse).
 func (c *Contract) QueryVersion(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
 	return rpc.Serve(ctx, req, func(_ *ledger.Tx, _ *protos.QueryVersionParam) (*protos.QueryVersionResponse, error) {
-		return &protos.QueryVersionResponse{Orchestrator: Version}, nil
+		return &protos.QueryVersionResponse{Orchestrator: c.version}, nil
 	})
 }
