@@ -406,6 +406,16 @@ func TestReferenceErrors(t *testing.T) {
 			_, err := o1.tasks().ApplyTaskAction(ctx1(), &protos.ApplyTaskActionParam{ComputeTaskKey: canceled, Action: protos.ComputeTaskAction_TASK_ACTION_CANCELED})
 			return err
 		}},
+		// The reference's state machine (looplab/fsm) answers Unknown with
+		// "event <transition> inappropriate in current state <status>".
+		{"ApplyTaskAction DONE on a waiting task", "inappropriate in current state STATUS_WAITING_FOR_PARENT_TASKS", codes.InvalidArgument, func() error {
+			_, err := o1.tasks().ApplyTaskAction(ctx1(), &protos.ApplyTaskActionParam{ComputeTaskKey: agg, Action: protos.ComputeTaskAction_TASK_ACTION_DONE})
+			return err
+		}},
+		{"ApplyFunctionAction READY on a waiting function", "inappropriate in current state FUNCTION_STATUS_WAITING", codes.FailedPrecondition, func() error {
+			_, err := o1.functions().ApplyFunctionAction(ctx1(), &protos.ApplyFunctionActionParam{FunctionKey: fnPriv, Action: protos.FunctionAction_FUNCTION_ACTION_READY})
+			return err
+		}},
 		{"DisableOutput by another organization", "only the worker can disable a task output", codes.PermissionDenied, func() error {
 			_, err := o2.tasks().DisableOutput(ctx2(), &protos.DisableOutputParam{ComputeTaskKey: execTask, Identifier: "model"})
 			return err

@@ -41,7 +41,7 @@ func (s *Session) transition(t *protos.ComputeTask, tr transition, reason string
 		if IsTerminal(t.GetStatus()) {
 			return orcerr.New(orcerr.TerminatedComputeTask, "compute task %s is already terminated (%s)", t.GetKey(), t.GetStatus())
 		}
-		return orcerr.New(orcerr.IncompatibleTaskStatus, "compute task %s in status %s cannot become %s", t.GetKey(), t.GetStatus(), tr)
+		return orcerr.New(orcerr.IncompatibleTaskStatus, "compute task %s in status %s cannot become %s: event inappropriate in current state %s", t.GetKey(), t.GetStatus(), tr, t.GetStatus())
 	}
 	old := t.GetStatus()
 	t.Status = to

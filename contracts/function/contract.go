@@ -282,8 +282,8 @@ func ApplyAction(l *ledger.Tx, key string, action protos.FunctionAction, reason,
 		return orcerr.New(orcerr.PermissionDenied, "only function owner can update it (function %s)", key)
 	}
 	if !slices.Contains(t.from, f.GetStatus()) {
-		return orcerr.New(orcerr.BadRequest, "cannot apply action %s to function %s in status %s",
-			strings.TrimPrefix(action.String(), "FUNCTION_ACTION_"), key, f.GetStatus())
+		return orcerr.New(orcerr.BadRequest, "cannot apply action %s to function %s in status %s: event inappropriate in current state %s",
+			strings.TrimPrefix(action.String(), "FUNCTION_ACTION_"), key, f.GetStatus(), f.GetStatus())
 	}
 	f.Status = t.to
 	if err := ledger.UpdateFunction(l, f); err != nil {
