@@ -40,7 +40,7 @@ func TestReferenceErrors(t *testing.T) {
 	// Functions of this test: fnPriv only Org1 may process; fnPerf
 	// (READY) evaluates data into a performance; fnMulti has a multiple
 	// model output.
-	fnPriv, fnPerf, fnMulti := key(0x5b, 1), key(0x5b, 2), key(0x5b, 3)
+	fnPriv, fnPerf, fnMulti, fnOdd := key(0x5b, 1), key(0x5b, 2), key(0x5b, 3), key(0x5b, 4)
 	dmIn := &protos.FunctionInput{Kind: protos.AssetKind_ASSET_DATA_MANAGER}
 	dsIn := &protos.FunctionInput{Kind: protos.AssetKind_ASSET_DATA_SAMPLE, Multiple: true}
 	for _, fn := range []*protos.NewFunction{
@@ -51,6 +51,10 @@ func TestReferenceErrors(t *testing.T) {
 			Outputs: map[string]*protos.FunctionOutput{"performance": {Kind: protos.AssetKind_ASSET_PERFORMANCE}}},
 		{Key: fnMulti, Name: "multi", NewPermissions: public(),
 			Outputs: map[string]*protos.FunctionOutput{"models": {Kind: protos.AssetKind_ASSET_MODEL, Multiple: true}}},
+		// An input of no kind, which no asset key can fill.
+		{Key: fnOdd, Name: "odd", NewPermissions: public(),
+			Inputs:  map[string]*protos.FunctionInput{"x": {Kind: protos.AssetKind_ASSET_UNKNOWN}},
+			Outputs: map[string]*protos.FunctionOutput{"model": {Kind: protos.AssetKind_ASSET_MODEL}}},
 	} {
 		fn.Description, fn.Archive = addr("desc"), addr("archive")
 		must(o1.functions().RegisterFunction(ctx1(), fn))(t)
@@ -445,6 +449,9 @@ func TestReferenceErrors(t *testing.T) {
 		}},
 		{"RegisterTasks with a model one may not process", fmt.Sprintf("not authorized to process model %q", privModel), codes.PermissionDenied, func() error {
 			return register(o2, inPlan(newTask(fnTrain, append(f.data(o2.id), assetIn("models", privModel)), modelOut), plan4))
+		}},
+		{"RegisterTasks asset key for an input of no kind", fmt.Sprintf("invalid task input %q: invalid asset kind", "x"), codes.Unimplemented, func() error {
+			return register(o1, withWorker(newTask(fnOdd, []*protos.ComputeTaskInput{assetIn("x", model1)}, modelOut), o1.id))
 		}},
 		{"RegisterTasks unknown parent", "cyclic dependency in compute plan graph or unknown task parent, unsorted_tasks_count: 1", codes.InvalidArgument, func() error {
 			return register(o1, withWorker(newTask(fnAgg, []*protos.ComputeTaskInput{parent("models", unknown, "model")}, modelOut), o1.id))
