@@ -24,10 +24,18 @@ help: ## list the targets
 run: ## run the orchestrator in solo mode (embedded store in ./data, 127.0.0.1:9000)
 	$(GO) run ./cmd/orchestrator solo
 
+# The binaries' build version (QueryVersion, `orchestrator version`): the tag
+# at HEAD if there is one (else they say "dev"), the commit, and whether the
+# work tree has uncommitted changes.
+GIT_TAG      := $(shell git describe --tags --exact-match 2>/dev/null)
+GIT_COMMIT   := $(shell git rev-parse HEAD 2>/dev/null)
+GIT_MODIFIED := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo true)
+LDFLAGS      := -X main.version=$(GIT_TAG) -X main.commit=$(GIT_COMMIT) -X main.modified=$(GIT_MODIFIED)
+
 .PHONY: build
 build: ## build every package and the two binaries into ./bin
 	$(GO) build ./...
-	$(GO) build -o bin/ ./cmd/orchestrator ./cmd/chaincode
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ ./cmd/orchestrator ./cmd/chaincode
 
 .PHONY: tools
 tools: ## install the pinned code-generation tools into ./.bin

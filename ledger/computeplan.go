@@ -20,7 +20,7 @@ const (
 
 // ComputePlanKind is where compute plan records live (stored as the
 // ComputePlan message itself).
-var ComputePlanKind = Kind{Object: planObject, Noun: "compute plan"}
+var ComputePlanKind = Kind{Object: planObject, Noun: "computeplan"}
 
 // GetComputePlan reads one plan; OE0002 when absent.
 func GetComputePlan(stub shim.ChaincodeStubInterface, key string) (*protos.ComputePlan, error) {
@@ -33,7 +33,7 @@ func GetComputePlan(stub shim.ChaincodeStubInterface, key string) (*protos.Compu
 		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute plan %s", key)
 	}
 	if b == nil {
-		return nil, orcerr.New(orcerr.NotFound, "compute plan %s not found", key)
+		return nil, orcerr.New(orcerr.NotFound, "%s with key %q not found", ComputePlanKind.Noun, key)
 	}
 	p := new(protos.ComputePlan)
 	if err := proto.Unmarshal(b, p); err != nil {

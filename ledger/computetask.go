@@ -44,7 +44,7 @@ const (
 // are the ComputeTask message as registered (deterministic encoding). The
 // current status may be elsewhere: read tasks with GetComputeTask(s) or
 // GetComputeTaskRaw.
-var ComputeTaskKind = Kind{Object: taskObject, Noun: "compute task"}
+var ComputeTaskKind = Kind{Object: taskObject, Noun: "computetask"}
 
 // GetComputeTask reads one task; OE0002 when absent.
 func GetComputeTask(stub shim.ChaincodeStubInterface, key string) (*protos.ComputeTask, error) {
@@ -54,7 +54,7 @@ func GetComputeTask(stub shim.ChaincodeStubInterface, key string) (*protos.Compu
 	}
 	t, ok := got[key]
 	if !ok {
-		return nil, orcerr.New(orcerr.NotFound, "compute task %s not found", key)
+		return nil, orcerr.New(orcerr.NotFound, "%s with key %q not found", ComputeTaskKind.Noun, key)
 	}
 	return t, nil
 }
@@ -71,7 +71,7 @@ func GetComputeTaskRaw(stub shim.ChaincodeStubInterface, key string) ([]byte, er
 		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute task %s", key)
 	}
 	if vals[0] == nil {
-		return nil, orcerr.New(orcerr.NotFound, "compute task %s not found", key)
+		return nil, orcerr.New(orcerr.NotFound, "%s with key %q not found", ComputeTaskKind.Noun, key)
 	}
 	if vals[1] == nil {
 		return vals[0], nil

@@ -67,7 +67,7 @@ func TestComputeTaskRecords(t *testing.T) {
 		if err != nil || !proto.Equal(got, tasks[2]) {
 			t.Errorf("GetComputeTask(t3) = %v, %v", got, err)
 		}
-		if _, err := ledger.GetComputeTask(l, "nope"); orcerr.KindOf(err) != orcerr.NotFound || err.Error() != "OE0002: compute task nope not found" {
+		if _, err := ledger.GetComputeTask(l, "nope"); orcerr.KindOf(err) != orcerr.NotFound || err.Error() != `OE0002: computetask with key "nope" not found` {
 			t.Errorf("GetComputeTask(nope) = %v", err)
 		}
 		if _, err := ledger.GetComputeTask(l, "a\x00b"); orcerr.KindOf(err) != orcerr.InvalidAsset {
@@ -415,7 +415,7 @@ func TestComputeTaskOutputsAndModels(t *testing.T) {
 		if err != nil || !proto.Equal(m, m2) {
 			t.Errorf("GetModel(m2) = %v, %v", m, err)
 		}
-		if _, err := ledger.GetModel(l, "m9"); orcerr.KindOf(err) != orcerr.NotFound || err.Error() != "OE0002: model m9 not found" {
+		if _, err := ledger.GetModel(l, "m9"); orcerr.KindOf(err) != orcerr.NotFound || err.Error() != `OE0002: model with key "m9" not found` {
 			t.Errorf("GetModel(m9) = %v", err)
 		}
 		if _, err := ledger.GetModel(l, "m\x00"); orcerr.KindOf(err) != orcerr.InvalidAsset {
@@ -546,7 +546,7 @@ func TestComputePlans(t *testing.T) {
 		if err != nil || p.GetName() != "renamed" || p.GetOwner() != "o1" {
 			t.Errorf("GetComputePlan(p1) = %v, %v", p, err)
 		}
-		if _, err := ledger.GetComputePlan(l, "p9"); orcerr.KindOf(err) != orcerr.NotFound || err.Error() != "OE0002: compute plan p9 not found" {
+		if _, err := ledger.GetComputePlan(l, "p9"); orcerr.KindOf(err) != orcerr.NotFound || err.Error() != `OE0002: computeplan with key "p9" not found` {
 			t.Errorf("GetComputePlan(p9) = %v", err)
 		}
 		if _, err := ledger.GetComputePlan(l, "\x00"); orcerr.KindOf(err) != orcerr.InvalidAsset {

@@ -158,7 +158,7 @@ func DataSampleHasManager(l *Tx, key, dm string) (bool, error) {
 		return false, orcerr.Wrap(orcerr.Internal, err, "read %s %s", DataSampleKind.Noun, key)
 	}
 	if b == nil {
-		return false, orcerr.New(orcerr.NotFound, "%s %s not found", DataSampleKind.Noun, key)
+		return false, orcerr.New(orcerr.NotFound, "%s with key %q not found", DataSampleKind.Noun, key)
 	}
 	return DataSampleRecordHasManager(key, b, dm)
 }

@@ -24,7 +24,7 @@ func GetModel(stub shim.ChaincodeStubInterface, key string) (*protos.Model, erro
 	}
 	m, ok := ms[key]
 	if !ok {
-		return nil, orcerr.New(orcerr.NotFound, "model %s not found", key)
+		return nil, orcerr.New(orcerr.NotFound, "%s with key %q not found", ModelKind.Noun, key)
 	}
 	return m, nil
 }

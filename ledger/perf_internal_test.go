@@ -144,7 +144,7 @@ func TestSharedFunction(t *testing.T) {
 	if b, _ := SharedFunction(l, "shared-f1"); b == a || b.GetName() != "two" || a.GetName() != "one" {
 		t.Errorf("changed record: got %v, first %v", b, a)
 	}
-	if _, err := SharedFunction(l, "nope"); err == nil || err.Error() != "OE0002: function nope not found" {
+	if _, err := SharedFunction(l, "nope"); err == nil || err.Error() != `OE0002: function with key "nope" not found` {
 		t.Errorf("unknown function: %v", err)
 	}
 	sk, _ := FunctionKind.Key("bad")

@@ -69,7 +69,7 @@ func SharedFunction(l *Tx, key string) (*protos.Function, error) {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "read %s %s", FunctionKind.Noun, key)
 	}
 	if b == nil {
-		return nil, orcerr.New(orcerr.NotFound, "%s %s not found", FunctionKind.Noun, key)
+		return nil, orcerr.New(orcerr.NotFound, "%s with key %q not found", FunctionKind.Noun, key)
 	}
 	f, err := functions.decode(sk, b)
 	if err != nil {

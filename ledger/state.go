@@ -8,7 +8,9 @@ import (
 
 // Kind names a kind of asset in the state. Object is the object type of
 // its composite keys (the record of asset k lives at the composite key
-// (Object, k)); Noun is how error messages name it.
+// (Object, k)); Noun is how error messages name it: the asset kind name of
+// the reference orchestrator ("computetask", "datamanager"), which its
+// clients look for in "<kind> with key \"<key>\" not found".
 type Kind struct {
 	Object string
 	Noun   string
@@ -20,10 +22,10 @@ type Kind struct {
 var (
 	OrganizationKind  = Kind{Object: "organization", Noun: "organization"}
 	FunctionKind      = Kind{Object: "function", Noun: "function"}
-	DataManagerKind   = Kind{Object: "datamanager", Noun: "data manager"}
-	DataSampleKind    = Kind{Object: "datasample", Noun: "data sample"}
+	DataManagerKind   = Kind{Object: "datamanager", Noun: "datamanager"}
+	DataSampleKind    = Kind{Object: "datasample", Noun: "datasample"}
 	FailureReportKind = Kind{Object: "failurereport", Noun: "failure report"}
-	ProfilingKind     = Kind{Object: "profiling", Noun: "profiling step"}
+	ProfilingKind     = Kind{Object: "profiling", Noun: "profiling_step"}
 )
 
 // Key returns the state key of the asset of kind k with the given key.
@@ -55,7 +57,7 @@ func Get[M any, P message[M]](l *Tx, k Kind, key string) (P, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, orcerr.New(orcerr.NotFound, "%s %s not found", k.Noun, key)
+		return nil, orcerr.New(orcerr.NotFound, "%s with key %q not found", k.Noun, key)
 	}
 	return m, nil
 }
@@ -139,7 +141,7 @@ func GetAll[M any, P message[M]](l *Tx, k Kind, keys []string) ([]P, error) {
 	}
 	for i, m := range out {
 		if m == nil {
-			return nil, orcerr.New(orcerr.NotFound, "%s %s not found", k.Noun, keys[i])
+			return nil, orcerr.New(orcerr.NotFound, "%s with key %q not found", k.Noun, keys[i])
 		}
 	}
 	return out, nil
@@ -194,7 +196,7 @@ func GetRaw(l *Tx, k Kind, key string) ([]byte, error) {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "read %s %s", k.Noun, key)
 	}
 	if b == nil {
-		return nil, orcerr.New(orcerr.NotFound, "%s %s not found", k.Noun, key)
+		return nil, orcerr.New(orcerr.NotFound, "%s with key %q not found", k.Noun, key)
 	}
 	return b, nil
 }

@@ -31,7 +31,7 @@ func TestAssets(t *testing.T) {
 			t.Errorf("Get = %v, %v", got, err)
 		}
 		_, err = ledger.Get[protos.Organization](l, ledger.OrganizationKind, "B")
-		if !errors.Is(err, orcerr.NotFound) || err.Error() != "OE0002: organization B not found" {
+		if !errors.Is(err, orcerr.NotFound) || err.Error() != `OE0002: organization with key "B" not found` {
 			t.Errorf("Get deleted = %v", err)
 		}
 		if _, ok, err := ledger.Lookup[protos.Organization](l, ledger.OrganizationKind, "B"); ok || err != nil {
@@ -41,7 +41,7 @@ func TestAssets(t *testing.T) {
 		if err != nil || len(many) != 3 || many[0] != nil || !proto.Equal(many[1], a) || !proto.Equal(many[2], a) {
 			t.Errorf("GetMany = %v, %v", many, err)
 		}
-		if _, err := ledger.GetAll[protos.Organization](l, ledger.OrganizationKind, []string{"A", "C"}); err == nil || err.Error() != "OE0002: organization C not found" {
+		if _, err := ledger.GetAll[protos.Organization](l, ledger.OrganizationKind, []string{"A", "C"}); err == nil || err.Error() != `OE0002: organization with key "C" not found` {
 			t.Errorf("GetAll = %v", err)
 		}
 		raw, err := ledger.GetRaw(l, ledger.OrganizationKind, "A")

@@ -6,38 +6,26 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/fedchain/orchestrator/contracts/info"
 )
 
-// version is set at build time: -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// Set at build time by make build (the Makefile's LDFLAGS):
+//
+//	-ldflags "-X main.version=v1.2.3 -X main.commit=<rev> -X main.modified=true"
+//
+// Left empty, they come from the Go build info (see info.ReadBuild).
+var version, commit, modified string
+
+// buildVersion is the version of this binary, as QueryVersion reports it:
+// "v1.2.3 (commit 0123456789ab)", or "dev ..." for an untagged build.
+func buildVersion() string {
+	bi, _ := debug.ReadBuildInfo()
+	return info.ReadBuild(version, commit, modified, bi).String()
+}
 
 func versionString() string {
-	v := version
-	rev, dirty := "", false
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
-	s := fmt.Sprintf("orchestrator %s (%s, %s/%s", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	if rev != "" {
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
-		s += ", commit " + rev
-		if dirty {
-			s += "+dirty"
-		}
-	}
-	return s + ")"
+	return fmt.Sprintf("orchestrator %s %s/%s %s", buildVersion(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {

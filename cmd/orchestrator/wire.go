@@ -14,9 +14,10 @@ import (
 	"github.com/fedchain/orchestrator/facade"
 )
 
-// newChaincode builds the orchestrator chaincode.
+// newChaincode builds the orchestrator chaincode, which reports this
+// binary's version.
 func newChaincode() (shim.Chaincode, error) {
-	return chaincode.New()
+	return chaincode.New(chaincode.WithVersion(buildVersion()))
 }
 
 // registerAPI registers every API service, running transactions and event

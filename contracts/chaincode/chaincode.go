@@ -28,8 +28,13 @@ import (
 	"github.com/fedchain/orchestrator/ledger"
 )
 
-// Contracts returns a new instance of every orchestrator contract.
-func Contracts() []contractapi.ContractInterface {
+// Contracts returns a new instance of every orchestrator contract, with
+// an unversioned info contract.
+func Contracts() []contractapi.ContractInterface { return contracts("") }
+
+// contracts returns a new instance of every orchestrator contract; the
+// info contract reports version.
+func contracts(version string) []contractapi.ContractInterface {
 	return []contractapi.ContractInterface{
 		organization.New(),
 		function.New(),
@@ -42,7 +47,7 @@ func Contracts() []contractapi.ContractInterface {
 		performance.New(),
 		failurereport.New(),
 		profiling.New(),
-		info.New(),
+		info.NewVersioned(version),
 		event.New(),
 	}
 }
@@ -71,18 +76,35 @@ type txFunc = func(contractapi.TransactionContextInterface, []byte) ([]byte, err
 // afterFunc is the signature of ledger.AfterTransaction.
 type afterFunc = func(contractapi.TransactionContextInterface) error
 
+// Option configures the chaincode that New returns.
+type Option func(*options)
+
+type options struct{ version string }
+
+// WithVersion sets the version that QueryVersion and the contract metadata
+// report: the build version of the binary (info.ReadBuild), read once at
+// start by its main package. Without it the chaincode is "dev".
+func WithVersion(v string) Option { return func(o *options) { o.version = v } }
+
 // New returns the orchestrator chaincode. It fails if the contracts'
 // transactions are not exactly the rpcs of the protos with their kinds, if
 // a contract is not set up for the ledger (see ledger.Configure) or if the
 // contract API rejects one of them.
-func New() (*Chaincode, error) {
-	cs := Contracts()
+func New(opts ...Option) (*Chaincode, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cs := contracts(o.version)
 	if err := checkRPCs(cs, protoRPCs()); err != nil {
 		return nil, fmt.Errorf("chaincode: %w", err)
 	}
 	cc, err := assemble(cs)
 	if err != nil {
 		return nil, err
+	}
+	if o.version != "" {
+		cc.Info.Version = o.version
 	}
 	return &Chaincode{ContractChaincode: cc, direct: directFuncs(cs)}, nil
 }
@@ -149,6 +171,6 @@ func assemble(cs []contractapi.ContractInterface) (*contractapi.ContractChaincod
 	}
 	cc.TransactionSerializer = new(txserializer.Raw)
 	cc.Info.Title = "fedchain orchestrator"
-	cc.Info.Version = info.Version
+	cc.Info.Version = info.DevVersion
 	return cc, nil
 }

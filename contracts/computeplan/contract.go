@@ -9,6 +9,7 @@ import (
 
 	"github.com/fedchain/orchestrator/contracts/computetask"
 	"github.com/fedchain/orchestrator/contracts/rpc"
+	"github.com/fedchain/orchestrator/contracts/validation"
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
@@ -19,7 +20,7 @@ func (c *Contract) RegisterPlan(ctx contractapi.TransactionContextInterface, req
 	in := new(protos.NewComputePlan)
 	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.ComputePlan, error) {
 		if err := validateNewPlan(in); err != nil {
-			return nil, err
+			return nil, validation.Asset("computeplan", err)
 		}
 		stub := s.Env().Stub()
 		exists, err := ledger.ComputePlanExists(stub, in.GetKey())
@@ -27,7 +28,7 @@ func (c *Contract) RegisterPlan(ctx contractapi.TransactionContextInterface, req
 			return nil, err
 		}
 		if exists {
-			return nil, orcerr.New(orcerr.Conflict, "compute plan %s already exists", in.GetKey())
+			return nil, orcerr.New(orcerr.Conflict, "computeplan with key %q already exists", in.GetKey())
 		}
 		p := &protos.ComputePlan{
 			Key:          in.GetKey(),
@@ -64,10 +65,10 @@ func (c *Contract) ApplyPlanAction(ctx contractapi.TransactionContextInterface, 
 			return nil, err
 		}
 		if p.GetOwner() != caller {
-			return nil, orcerr.New(orcerr.PermissionDenied, "only the owner of compute plan %s can act on it", in.GetKey())
+			return nil, orcerr.New(orcerr.PermissionDenied, "only plan owner can act on it (compute plan %s)", in.GetKey())
 		}
 		if in.GetAction() != protos.ComputePlanAction_PLAN_ACTION_CANCELED {
-			return nil, orcerr.New(orcerr.Unimplemented, "plan action %s is not implemented", in.GetAction())
+			return nil, orcerr.New(orcerr.Unimplemented, "plan action unimplemented: %s", in.GetAction())
 		}
 		if err := s.CancelPlan(in.GetKey(), caller); err != nil {
 			return nil, err
@@ -94,14 +95,14 @@ func (c *Contract) UpdatePlan(ctx contractapi.TransactionContextInterface, req [
 	in := new(protos.UpdateComputePlanParam)
 	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.UpdateComputePlanResponse, error) {
 		if err := validateUpdate(in); err != nil {
-			return nil, err
+			return nil, validation.Asset("computeplan", err)
 		}
 		p, err := s.Plan(in.GetKey())
 		if err != nil {
 			return nil, err
 		}
 		if p.GetOwner() != caller {
-			return nil, orcerr.New(orcerr.PermissionDenied, "only the owner of compute plan %s can update it", in.GetKey())
+			return nil, orcerr.New(orcerr.PermissionDenied, "requester does not own the compute plan %s", in.GetKey())
 		}
 		p.Name = in.GetName()
 		if err := s.SavePlan(p); err != nil {

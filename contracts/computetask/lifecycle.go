@@ -20,7 +20,7 @@ func (s *Session) ApplyAction(key string, action protos.ComputeTaskAction, reaso
 		return err
 	}
 	if !mayAct(t, action, requester) {
-		return orcerr.New(orcerr.PermissionDenied, "%s may not apply %s to compute task %s", requester, action, key)
+		return orcerr.New(orcerr.PermissionDenied, "only task owner can update it: %s may not apply %s to compute task %s", requester, action, key)
 	}
 	tr, ok := actionTransition(action)
 	if !ok {
@@ -41,7 +41,7 @@ func (s *Session) transition(t *protos.ComputeTask, tr transition, reason string
 		if IsTerminal(t.GetStatus()) {
 			return orcerr.New(orcerr.TerminatedComputeTask, "compute task %s is already terminated (%s)", t.GetKey(), t.GetStatus())
 		}
-		return orcerr.New(orcerr.IncompatibleTaskStatus, "compute task %s in status %s cannot become %s", t.GetKey(), t.GetStatus(), tr)
+		return orcerr.New(orcerr.IncompatibleTaskStatus, "compute task %s in status %s cannot become %s: event inappropriate in current state %s", t.GetKey(), t.GetStatus(), tr, t.GetStatus())
 	}
 	old := t.GetStatus()
 	t.Status = to
@@ -158,7 +158,7 @@ func (s *Session) CancelPlan(key, requester string) error {
 		return err
 	}
 	if p.GetOwner() != requester {
-		return orcerr.New(orcerr.PermissionDenied, "only the owner of compute plan %s can act on it", key)
+		return orcerr.New(orcerr.PermissionDenied, "only plan owner can act on it (compute plan %s)", key)
 	}
 	if Terminated(p) {
 		return orcerr.New(orcerr.TerminatedComputePlan, "compute plan %s is already terminated", key)
@@ -297,10 +297,10 @@ func (s *Session) FailFromReport(taskKey, requester string) error {
 		return err
 	}
 	if t.GetWorker() != requester {
-		return orcerr.New(orcerr.PermissionDenied, "only the worker %s can register a failure report for compute task %s", t.GetWorker(), taskKey)
+		return orcerr.New(orcerr.PermissionDenied, "only %q worker can register failure report for compute task %s", t.GetWorker(), taskKey)
 	}
 	if t.GetStatus() != protos.ComputeTaskStatus_STATUS_EXECUTING {
-		return orcerr.New(orcerr.BadRequest, "cannot register a failure report for compute task %s in status %s", taskKey, t.GetStatus())
+		return orcerr.New(orcerr.BadRequest, "cannot register failure report for task with status %q (compute task %s)", t.GetStatus().String(), taskKey)
 	}
 	return s.ApplyAction(taskKey, protos.ComputeTaskAction_TASK_ACTION_FAILED, "failure report registered", requester)
 }

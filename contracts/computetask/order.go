@@ -50,7 +50,7 @@ func registrationOrder(batch []*protos.NewComputeTask, stored func(key string) b
 	}
 	if len(sorted) != len(batch) {
 		return nil, orcerr.New(orcerr.InvalidAsset,
-			"cyclic dependency in compute plan graph or unknown task parent: %d task(s) cannot be ordered", len(batch)-len(sorted))
+			"cyclic dependency in compute plan graph or unknown task parent, unsorted_tasks_count: %d", len(batch)-len(sorted))
 	}
 	return sorted, nil
 }

@@ -26,7 +26,7 @@ func (s *Session) InputAssets(key string) ([]*protos.ComputeTaskInputAsset, erro
 		defined = defined || st == t.GetStatus()
 	}
 	if !defined {
-		return nil, orcerr.New(orcerr.BadRequest, "inputs of compute task %s may not be defined in status %s", key, t.GetStatus())
+		return nil, orcerr.New(orcerr.BadRequest, "Task inputs may not be defined in current task status (%q): compute task %s", t.GetStatus().String(), key)
 	}
 	fn, err := s.Function(t.GetFunctionKey())
 	if err != nil {
@@ -36,7 +36,7 @@ func (s *Session) InputAssets(key string) ([]*protos.ComputeTaskInputAsset, erro
 	for _, in := range t.GetInputs() {
 		fi, ok := fn.GetInputs()[in.GetIdentifier()]
 		if !ok {
-			return nil, orcerr.New(orcerr.Internal, "function %s has no input %q", fn.GetKey(), in.GetIdentifier())
+			return nil, orcerr.New(orcerr.Internal, "missing function input: function %s has no input %q", fn.GetKey(), in.GetIdentifier())
 		}
 		switch ref := in.GetRef().(type) {
 		case *protos.ComputeTaskInput_AssetKey:
@@ -58,7 +58,7 @@ func (s *Session) InputAssets(key string) ([]*protos.ComputeTaskInputAsset, erro
 				assets = append(assets, a)
 			}
 		default:
-			return nil, orcerr.New(orcerr.Unimplemented, "unsupported input type %T", ref)
+			return nil, orcerr.New(orcerr.Unimplemented, "unsupported input type: %T", ref)
 		}
 	}
 	return assets, nil
@@ -86,7 +86,7 @@ func (s *Session) inputAsset(kind protos.AssetKind, key, id string) (*protos.Com
 		}
 		a.Asset = &protos.ComputeTaskInputAsset_DataSample{DataSample: ds}
 	default:
-		return nil, orcerr.New(orcerr.Unimplemented, "unsupported input kind %s", kind)
+		return nil, orcerr.New(orcerr.Unimplemented, "unsupported input kind: %q", kind.String())
 	}
 	return a, nil
 }
@@ -100,34 +100,34 @@ func (s *Session) DisableOutput(taskKey, id, requester string) error {
 		return err
 	}
 	if t.GetWorker() != requester {
-		return orcerr.New(orcerr.PermissionDenied, "only the worker of compute task %s can disable its outputs", taskKey)
+		return orcerr.New(orcerr.PermissionDenied, "only the worker can disable a task output (compute task %s)", taskKey)
 	}
 	if !IsTerminal(t.GetStatus()) {
-		return orcerr.New(orcerr.CannotDisableOutput, "cannot disable output of compute task %s: task in status %s is not finished", taskKey, t.GetStatus())
+		return orcerr.New(orcerr.CannotDisableOutput, "cannot disable asset: task not in final state (compute task %s is %s)", taskKey, t.GetStatus())
 	}
 	out, ok := t.GetOutputs()[id]
 	if !ok {
-		return orcerr.New(orcerr.CannotDisableOutput, "compute task %s has no output %q", taskKey, id)
+		return orcerr.New(orcerr.CannotDisableOutput, "there is no output identifier %s for task %s", id, taskKey)
 	}
 	if !out.GetTransient() {
-		return orcerr.New(orcerr.CannotDisableOutput, "output %q of compute task %s is not transient", id, taskKey)
+		return orcerr.New(orcerr.CannotDisableOutput, "output is not transient: output %q of compute task %s", id, taskKey)
 	}
 	assets, err := ledger.ComputeTaskOutputAssets(s.stub, taskKey, id)
 	if err != nil {
 		return err
 	}
 	if len(assets) == 0 {
-		return orcerr.New(orcerr.CannotDisableOutput, "no asset registered for output %q of compute task %s", id, taskKey)
+		return orcerr.New(orcerr.CannotDisableOutput, "there is no output asset with identifier %s for task %s", id, taskKey)
 	}
 	if k := assets[0].GetAssetKind(); k != protos.AssetKind_ASSET_MODEL {
-		return orcerr.New(orcerr.CannotDisableOutput, "cannot disable an output of kind %s", k)
+		return orcerr.New(orcerr.CannotDisableOutput, "cannot disable output of kind: %s", k)
 	}
 	children, err := ledger.ComputeTaskChildren(s.stub, taskKey)
 	if err != nil {
 		return err
 	}
 	if len(children) == 0 {
-		return orcerr.New(orcerr.CannotDisableOutput, "cannot disable output of compute task %s: it has no children", taskKey)
+		return orcerr.New(orcerr.CannotDisableOutput, "cannot disable output of a task with no children (compute task %s)", taskKey)
 	}
 	if err := s.loadTasks(children); err != nil {
 		return err
@@ -138,7 +138,7 @@ func (s *Session) DisableOutput(taskKey, id, requester string) error {
 			return err
 		}
 		if !IsTerminal(c.GetStatus()) {
-			return orcerr.New(orcerr.CannotDisableOutput, "cannot disable output of compute task %s: child %s is not finished", taskKey, k)
+			return orcerr.New(orcerr.CannotDisableOutput, "cannot disable asset: child not in final state (compute task %s, child %s)", taskKey, k)
 		}
 	}
 	for _, a := range assets {

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/fedchain/orchestrator/contracts/permission"
+	"github.com/fedchain/orchestrator/contracts/validation"
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
@@ -31,7 +32,7 @@ func (s *Session) register(batch []*protos.NewComputeTask, owner string) ([]*pro
 	inBatch := make(map[string]bool, len(batch))
 	for _, nt := range batch {
 		if err := validateNewTask(nt); err != nil {
-			return nil, nil, err
+			return nil, nil, validation.Asset("computetask", err)
 		}
 		if inBatch[nt.GetKey()] {
 			return nil, nil, orcerr.New(orcerr.Conflict, "compute task %s appears twice in the batch", nt.GetKey())
@@ -59,7 +60,7 @@ func (s *Session) register(batch []*protos.NewComputeTask, owner string) ([]*pro
 	}
 	for _, k := range keys {
 		if _, ok := s.tasks[k]; ok {
-			return nil, nil, orcerr.New(orcerr.Conflict, "compute task %s already exists", k)
+			return nil, nil, orcerr.New(orcerr.Conflict, "computetask with key %q already exists", k)
 		}
 	}
 	ordered, err := registrationOrder(batch, func(k string) bool {
@@ -178,7 +179,7 @@ func (s *Session) build(nt *protos.NewComputeTask, owner string) (*protos.Comput
 		return nil, err
 	}
 	if plan.GetOwner() != owner {
-		return nil, orcerr.New(orcerr.PermissionDenied, "cannot register tasks to compute plan %s owned by %s", plan.GetKey(), plan.GetOwner())
+		return nil, orcerr.New(orcerr.PermissionDenied, "Cannot register tasks to a compute plan you don't own: compute plan %s is owned by %s", plan.GetKey(), plan.GetOwner())
 	}
 	parentKeys := ParentKeys(nt.GetInputs())
 	parents := make([]*protos.ComputeTask, 0, len(parentKeys))
@@ -194,7 +195,7 @@ func (s *Session) build(nt *protos.NewComputeTask, owner string) (*protos.Comput
 		return nil, err
 	}
 	if !permission.CanProcess(fn.GetPermissions(), owner) {
-		return nil, orcerr.New(orcerr.PermissionDenied, "not authorized to process function %s", fn.GetKey())
+		return nil, orcerr.New(orcerr.PermissionDenied, "not authorized to process function %q", fn.GetKey())
 	}
 	if err := s.parentModelsAvailable(parents); err != nil {
 		return nil, err
@@ -217,7 +218,7 @@ func (s *Session) build(nt *protos.NewComputeTask, owner string) (*protos.Comput
 		return nil, err
 	}
 	if !ok {
-		return nil, orcerr.New(orcerr.NotFound, "organization %s not found", worker)
+		return nil, orcerr.New(orcerr.NotFound, "organization with key %q not found", worker)
 	}
 	logs, err := s.logsPermission(owner, parents, nt.GetInputs(), fn)
 	if err != nil {
@@ -262,7 +263,7 @@ func (s *Session) parentModelsAvailable(parents []*protos.ComputeTask) error {
 		}
 		for _, m := range models {
 			if m.GetAddress() == nil {
-				return orcerr.New(orcerr.InvalidAsset, "model %s has been disabled", m.GetKey())
+				return orcerr.New(orcerr.InvalidAsset, "Model %q has been disabled", m.GetKey())
 			}
 		}
 	}
@@ -288,18 +289,18 @@ func (s *Session) worker(nt *protos.NewComputeTask, fn *protos.Function) (string
 			return "", err
 		}
 		if nt.GetWorker() != "" && nt.GetWorker() != dm.GetOwner() {
-			return "", orcerr.New(orcerr.BadRequest, "specified worker %q does not match data manager owner %q", nt.GetWorker(), dm.GetOwner())
+			return "", orcerr.New(orcerr.BadRequest, "Specified worker %q does not match data manager owner: %q", nt.GetWorker(), dm.GetOwner())
 		}
 		return dm.GetOwner(), nil
 	}
 	if nt.GetWorker() == "" {
-		return "", orcerr.New(orcerr.BadRequest, "worker cannot be inferred and must be explicitly set")
+		return "", orcerr.New(orcerr.BadRequest, "Worker cannot be inferred and must be explicitly set")
 	}
 	return nt.GetWorker(), nil
 }
 
 func unknownInput(id string) error {
-	return orcerr.New(orcerr.InvalidAsset, "unknown task input: identifier %q is not declared by the function", id)
+	return orcerr.New(orcerr.InvalidAsset, "unknown task input: this identifier was not declared in the Function: %q", id)
 }
 
 // logsPermission: a task reading data inherits the logs permission of the
@@ -343,7 +344,7 @@ func (s *Session) checkInputs(t *protos.ComputeTask, fn *protos.Function) error 
 		}
 		if slices.Contains(seen, id) {
 			if !fi.GetMultiple() {
-				return orcerr.New(orcerr.InvalidAsset, "duplicate task input %q: the function does not declare it multiple", id)
+				return orcerr.New(orcerr.InvalidAsset, "duplicate task input: this identifier is present multiple times in the task inputs, but it was not declared as \"Multiple\" in the Function: %q", id)
 			}
 		} else {
 			seen = append(seen, id)
@@ -367,7 +368,7 @@ func (s *Session) checkInputs(t *protos.ComputeTask, fn *protos.Function) error 
 		if !fi.GetOptional() && !slices.Contains(seen, id) {
 			for _, id := range sortedKeys(fn.GetInputs()) {
 				if !fn.GetInputs()[id].GetOptional() && !slices.Contains(seen, id) {
-					return orcerr.New(orcerr.InvalidAsset, "missing task input %q required by the function", id)
+					return orcerr.New(orcerr.InvalidAsset, "missing task input: this identifier is required by the Function: %q", id)
 				}
 			}
 		}
@@ -401,7 +402,7 @@ func (s *Session) checkDataManagerInput(dmIn *protos.ComputeTaskInput, t *protos
 		return err
 	}
 	if !permission.CanProcess(dm.GetPermissions(), t.GetOwner()) {
-		return orcerr.New(orcerr.PermissionDenied, "not authorized to process data manager %s", dmKey)
+		return orcerr.New(orcerr.PermissionDenied, "not authorized to process datamanager %q", dmKey)
 	}
 	for _, k := range sampleKeys {
 		ok, err := s.sampleHasManager(k, dmKey)
@@ -409,7 +410,7 @@ func (s *Session) checkDataManagerInput(dmIn *protos.ComputeTaskInput, t *protos
 			return err
 		}
 		if !ok {
-			return orcerr.New(orcerr.InvalidAsset, "data sample %s does not belong to data manager %s", k, dmKey)
+			return orcerr.New(orcerr.InvalidAsset, "datasamples do not share a common manager: data sample %s does not belong to data manager %s", k, dmKey)
 		}
 	}
 	return nil
@@ -435,14 +436,14 @@ func (s *Session) checkInputRef(fi *protos.FunctionInput, in *protos.ComputeTask
 	switch ref := in.GetRef().(type) {
 	case *protos.ComputeTaskInput_AssetKey:
 		if fi.GetKind() != protos.AssetKind_ASSET_MODEL {
-			return orcerr.New(orcerr.Unimplemented, "invalid task input %q: assets of kind %s cannot be referenced by key", id, fi.GetKind())
+			return orcerr.New(orcerr.Unimplemented, "invalid task input %q: invalid asset kind (assets of kind %s cannot be referenced by key)", id, fi.GetKind())
 		}
 		m, err := ledger.GetModel(s.stub, ref.AssetKey)
 		if err != nil {
 			return err
 		}
 		if !permission.CanProcess(m.GetPermissions(), worker) {
-			return orcerr.New(orcerr.PermissionDenied, "not authorized to process model %s", m.GetKey())
+			return orcerr.New(orcerr.PermissionDenied, "not authorized to process model %q", m.GetKey())
 		}
 		return nil
 	case *protos.ComputeTaskInput_ParentTaskOutput:
@@ -450,7 +451,7 @@ func (s *Session) checkInputRef(fi *protos.FunctionInput, in *protos.ComputeTask
 		parent, err := s.Task(pk)
 		if err != nil {
 			if orcerr.KindOf(err) == orcerr.NotFound {
-				return orcerr.Wrap(orcerr.InvalidAsset, err, "invalid task input %q: parent task %s not found", id, pk)
+				return orcerr.Wrap(orcerr.InvalidAsset, err, "invalid task input %q: parent task key %s not found", id, pk)
 			}
 			return err
 		}
@@ -460,20 +461,20 @@ func (s *Session) checkInputRef(fi *protos.FunctionInput, in *protos.ComputeTask
 		}
 		fo, ok := pfn.GetOutputs()[outID]
 		if !ok {
-			return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: parent task %s: function output %q not found", id, pk, outID)
+			return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: parent task %s: function output not found: %q", id, pk, outID)
 		}
 		if fo.GetKind() != fi.GetKind() {
-			return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: expecting kind %s but parent task output %q has kind %s", id, fi.GetKind(), outID, fo.GetKind())
+			return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: mismatching task input asset kinds: expecting %s but parent task output has kind %s", id, fi.GetKind(), fo.GetKind())
 		}
 		if fo.GetMultiple() && !fi.GetMultiple() {
 			return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: multiple task output used as single task input", id)
 		}
 		o, ok := parent.GetOutputs()[outID]
 		if !ok {
-			return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: parent task %s: output %q not found", id, pk, outID)
+			return orcerr.New(orcerr.InvalidAsset, "invalid task input %q: parent task %s: output not found: %q", id, pk, outID)
 		}
 		if !permission.CanProcess(o.GetPermissions(), worker) {
-			return orcerr.New(orcerr.PermissionDenied, "invalid task input %q: worker %s may not process output %q of task %s", id, worker, outID, pk)
+			return orcerr.New(orcerr.PermissionDenied, "invalid task input %q: worker %q doesn't have permission to process output %q of task %s", id, worker, outID, pk)
 		}
 		return nil
 	}
@@ -499,7 +500,7 @@ func checkOutputs(t *protos.ComputeTask, fn *protos.Function) error {
 		if _, ok := t.GetOutputs()[id]; !ok {
 			for _, id := range sortedKeys(fn.GetOutputs()) {
 				if _, ok := t.GetOutputs()[id]; !ok {
-					return orcerr.New(orcerr.InvalidAsset, "invalid task %s: missing task output %q required by the function", t.GetKey(), id)
+					return orcerr.New(orcerr.InvalidAsset, "invalid task %s, missing task output: this identifier is required by the Function: %q", t.GetKey(), id)
 				}
 			}
 		}
@@ -511,14 +512,14 @@ func checkOutputs(t *protos.ComputeTask, fn *protos.Function) error {
 func checkOutput(t *protos.ComputeTask, fn *protos.Function, id string, out *protos.ComputeTaskOutput) error {
 	fo, ok := fn.GetOutputs()[id]
 	if !ok {
-		return orcerr.New(orcerr.InvalidAsset, "invalid task %s: unknown task output %q: not declared by the function", t.GetKey(), id)
+		return orcerr.New(orcerr.InvalidAsset, "invalid task %s, unknown task output: this identifier was not declared in the Function: %q", t.GetKey(), id)
 	}
 	if fo.GetKind() == protos.AssetKind_ASSET_PERFORMANCE {
 		if !out.GetPermissions().GetProcess().GetPublic() {
-			return orcerr.New(orcerr.InvalidAsset, "invalid task %s: output %q: a PERFORMANCE output must be public", t.GetKey(), id)
+			return orcerr.New(orcerr.InvalidAsset, "invalid task %s, invalid task output %q: a PERFORMANCE output should be public", t.GetKey(), id)
 		}
 		if out.GetTransient() {
-			return orcerr.New(orcerr.InvalidAsset, "invalid task %s: output %q: a PERFORMANCE output cannot be transient", t.GetKey(), id)
+			return orcerr.New(orcerr.InvalidAsset, "invalid task %s, invalid task output %q: a PERFORMANCE output cannot be transient", t.GetKey(), id)
 		}
 	}
 	return nil

@@ -178,10 +178,10 @@ func TestLifecycleTrainAggregateTest(t *testing.T) {
 	}
 
 	// The sender matrix.
-	if err := h.action(t1, protos.ComputeTaskAction_TASK_ACTION_EXECUTING, "org2"); orcerr.KindOf(err) != orcerr.PermissionDenied {
+	if err := h.action(t1, protos.ComputeTaskAction_TASK_ACTION_EXECUTING, "org2"); !refErr(err, orcerr.PermissionDenied, "only task owner can update it") {
 		t.Fatalf("executing by a stranger: %v", err)
 	}
-	if err := h.action(t1, protos.ComputeTaskAction_TASK_ACTION_DONE, "org1"); orcerr.KindOf(err) != orcerr.IncompatibleTaskStatus {
+	if err := h.action(t1, protos.ComputeTaskAction_TASK_ACTION_DONE, "org1"); !refErr(err, orcerr.IncompatibleTaskStatus, "inappropriate in current state") {
 		t.Fatalf("done before executing: %v", err)
 	}
 	h.must(h.action(t1, protos.ComputeTaskAction_TASK_ACTION_EXECUTING, "org1"))
@@ -196,7 +196,7 @@ func TestLifecycleTrainAggregateTest(t *testing.T) {
 	if s := h.status(tAgg); s != sWExecutor {
 		t.Fatalf("aggregate status %v after both parents done", s)
 	}
-	if err := h.action(t2, protos.ComputeTaskAction_TASK_ACTION_CANCELED, "org2"); orcerr.KindOf(err) != orcerr.TerminatedComputeTask {
+	if err := h.action(t2, protos.ComputeTaskAction_TASK_ACTION_CANCELED, "org2"); !refErr(err, orcerr.TerminatedComputeTask, "compute task "+t2+" is already terminated") {
 		t.Fatalf("cancel a done task: %v", err)
 	}
 
@@ -209,10 +209,10 @@ func TestLifecycleTrainAggregateTest(t *testing.T) {
 	if len(assets) != 2 || assets[0].GetModel().GetKey() != uuid(6, 1) || assets[1].GetModel().GetKey() != uuid(6, 2) {
 		t.Fatalf("aggregate input assets %v", assets)
 	}
-	if err := h.read(func(s *Session) error { _, err := s.InputAssets(tTest); return err }); orcerr.KindOf(err) != orcerr.BadRequest {
+	if err := h.read(func(s *Session) error { _, err := s.InputAssets(tTest); return err }); !refErr(err, orcerr.BadRequest, "Task inputs may not be defined in current task status") {
 		t.Fatalf("inputs of a waiting task: %v", err)
 	}
-	if err := h.read(func(s *Session) error { _, err := s.InputAssets(t1); return err }); orcerr.KindOf(err) != orcerr.BadRequest {
+	if err := h.read(func(s *Session) error { _, err := s.InputAssets(t1); return err }); !refErr(err, orcerr.BadRequest, "Task inputs may not be defined in current task status") {
 		t.Fatalf("inputs of a done task: %v", err)
 	}
 
@@ -414,7 +414,7 @@ func TestCancelPlanAndFunctionPropagation(t *testing.T) {
 	propagate(protos.FunctionStatus_FUNCTION_STATUS_WAITING) // no task effect
 	h.must(h.action(a, protos.ComputeTaskAction_TASK_ACTION_EXECUTING, "org1"))
 
-	if err := h.submit(func(s *Session) error { return s.CancelPlan(planKey, "org2") }); orcerr.KindOf(err) != orcerr.PermissionDenied {
+	if err := h.submit(func(s *Session) error { return s.CancelPlan(planKey, "org2") }); !refErr(err, orcerr.PermissionDenied, "only plan owner can act on it") {
 		t.Fatalf("cancel by stranger: %v", err)
 	}
 	h.must(h.submit(func(s *Session) error { return s.CancelPlan(planKey, "org1") }))
@@ -424,7 +424,7 @@ func TestCancelPlanAndFunctionPropagation(t *testing.T) {
 			t.Errorf("after cancel %s is %v, want %v", k, s, w)
 		}
 	}
-	if err := h.submit(func(s *Session) error { return s.CancelPlan(planKey, "org1") }); orcerr.KindOf(err) != orcerr.TerminatedComputePlan {
+	if err := h.submit(func(s *Session) error { return s.CancelPlan(planKey, "org1") }); !refErr(err, orcerr.TerminatedComputePlan, "compute plan "+planKey+" is already terminated") {
 		t.Fatalf("cancel twice: %v", err)
 	}
 	// The executing task may still finish; a failure no longer marks the
@@ -494,22 +494,22 @@ func TestDisableOutput(t *testing.T) {
 	disable := func(who string) error {
 		return h.submit(func(s *Session) error { return s.DisableOutput(a, "model", who) })
 	}
-	if err := disable("org1"); orcerr.KindOf(err) != orcerr.CannotDisableOutput {
+	if err := disable("org1"); !refErr(err, orcerr.CannotDisableOutput, "cannot disable asset: task not in final state") {
 		t.Fatalf("disable before done: %v", err)
 	}
-	if err := disable("org2"); orcerr.KindOf(err) != orcerr.PermissionDenied {
+	if err := disable("org2"); !refErr(err, orcerr.PermissionDenied, "only the worker can disable a task output") {
 		t.Fatalf("disable by non-worker: %v", err)
 	}
 	h.must(h.action(a, protos.ComputeTaskAction_TASK_ACTION_EXECUTING, "org1"))
 	h.must(h.action(a, protos.ComputeTaskAction_TASK_ACTION_DONE, "org1"))
-	if err := disable("org1"); orcerr.KindOf(err) != orcerr.CannotDisableOutput {
+	if err := disable("org1"); !refErr(err, orcerr.CannotDisableOutput, "there is no output asset with identifier model for task "+a) {
 		t.Fatalf("disable without assets: %v", err)
 	}
 	h.addModel(a, uuid(6, 5), 0)
-	if err := disable("org1"); orcerr.KindOf(err) != orcerr.CannotDisableOutput {
+	if err := disable("org1"); !refErr(err, orcerr.CannotDisableOutput, "cannot disable asset: child not in final state") {
 		t.Fatalf("disable with running child: %v", err)
 	}
-	if err := h.submit(func(s *Session) error { return s.DisableOutput(a, "nope", "org1") }); orcerr.KindOf(err) != orcerr.CannotDisableOutput {
+	if err := h.submit(func(s *Session) error { return s.DisableOutput(a, "nope", "org1") }); !refErr(err, orcerr.CannotDisableOutput, "there is no output identifier nope for task "+a) {
 		t.Fatalf("disable unknown output: %v", err)
 	}
 	h.must(h.action(b, protos.ComputeTaskAction_TASK_ACTION_EXECUTING, "org2"))
@@ -520,7 +520,7 @@ func TestDisableOutput(t *testing.T) {
 		t.Fatalf("last event %v", last)
 	}
 	// A task reading a disabled model cannot be registered.
-	if _, err := h.register("org1", aggTask(uuid(10, 3), planKey, "org1", a)); orcerr.KindOf(err) != orcerr.InvalidAsset {
+	if _, err := h.register("org1", aggTask(uuid(10, 3), planKey, "org1", a)); !refErr(err, orcerr.InvalidAsset, "has been disabled") {
 		t.Fatalf("child of disabled model: %v", err)
 	}
 }

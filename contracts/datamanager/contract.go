@@ -45,14 +45,14 @@ func validateNew(d *protos.NewDataManager) error {
 
 func register(l *ledger.Tx, owner string, d *protos.NewDataManager) (*protos.DataManager, error) {
 	if err := validateNew(d); err != nil {
-		return nil, err
+		return nil, validation.Asset("datamanager", err)
 	}
 	exists, err := ledger.Exists(l, ledger.DataManagerKind, d.GetKey())
 	if err != nil {
 		return nil, err
 	}
 	if exists {
-		return nil, orcerr.New(orcerr.Conflict, "data manager %s already exists", d.GetKey())
+		return nil, orcerr.New(orcerr.Conflict, "datamanager with key %q already exists", d.GetKey())
 	}
 	now, err := l.Now()
 	if err != nil {
@@ -113,17 +113,17 @@ func (c *Contract) UpdateDataManager(ctx contractapi.TransactionContextInterface
 
 func update(l *ledger.Tx, caller string, p *protos.UpdateDataManagerParam) (*protos.UpdateDataManagerResponse, error) {
 	if err := validation.UUID("key", p.GetKey()); err != nil {
-		return nil, err
+		return nil, validation.Asset("datamanager", err)
 	}
 	if err := validation.Name("name", p.GetName()); err != nil {
-		return nil, err
+		return nil, validation.Asset("datamanager", err)
 	}
 	dm, err := ledger.GetDataManager(l, p.GetKey())
 	if err != nil {
 		return nil, err
 	}
 	if dm.GetOwner() != caller {
-		return nil, orcerr.New(orcerr.PermissionDenied, "requester %s does not own data manager %s", caller, dm.GetKey())
+		return nil, orcerr.New(orcerr.PermissionDenied, "requester does not own the data manager %s (requester %s)", dm.GetKey(), caller)
 	}
 	dm.Name = p.GetName()
 	if err := ledger.UpdateDataManager(l, dm); err != nil {

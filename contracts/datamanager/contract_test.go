@@ -90,7 +90,7 @@ func TestGetDataManagerNotFound(t *testing.T) {
 	if cct.KindOf(err) != orcerr.NotFound {
 		t.Fatalf("error %v, want not found", err)
 	}
-	if want := "OE0002: data manager " + cct.Key(7) + " not found"; err.Error() != want {
+	if want := `OE0002: datamanager with key "` + cct.Key(7) + `" not found`; err.Error() != want {
 		t.Errorf("message %q, want %q", err, want)
 	}
 }

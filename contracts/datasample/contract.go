@@ -29,7 +29,7 @@ func checkOwner(l *ledger.Tx, keys []string, owner string) error {
 	}
 	for _, dm := range dms {
 		if dm.GetOwner() != owner {
-			return orcerr.New(orcerr.PermissionDenied, "requester %s does not own data manager %s", owner, dm.GetKey())
+			return orcerr.New(orcerr.PermissionDenied, "requester does not own the datamanager %q (requester %s)", dm.GetKey(), owner)
 		}
 	}
 	return nil
@@ -73,7 +73,7 @@ func register(l *ledger.Tx, owner string, p *protos.RegisterDataSamplesParam) ([
 	var managers []string
 	for i, s := range p.GetSamples() {
 		if err := validateNew(i, s); err != nil {
-			return nil, err
+			return nil, validation.Asset("datasample", err)
 		}
 		if slices.Contains(keys[:i], s.GetKey()) {
 			return nil, orcerr.New(orcerr.Conflict, "data sample %s appears twice in the request", s.GetKey())
@@ -94,7 +94,7 @@ func register(l *ledger.Tx, owner string, p *protos.RegisterDataSamplesParam) ([
 	}
 	for i, e := range existing {
 		if e != nil {
-			return nil, orcerr.New(orcerr.Conflict, "data sample %s already exists", keys[i])
+			return nil, orcerr.New(orcerr.Conflict, "datasample with key %q already exists", keys[i])
 		}
 	}
 	now, err := l.Now()
@@ -151,10 +151,10 @@ func update(l *ledger.Tx, owner string, p *protos.UpdateDataSamplesParam) (*prot
 		return nil, orcerr.New(orcerr.InvalidAsset, "invalid keys: cannot be blank")
 	}
 	if err := validation.UUIDs("keys", p.GetKeys()); err != nil {
-		return nil, err
+		return nil, validation.Asset("datasample", err)
 	}
 	if err := validation.UUIDs("data_manager_keys", p.GetDataManagerKeys()); err != nil {
-		return nil, err
+		return nil, validation.Asset("datasample", err)
 	}
 	if err := checkOwner(l, p.GetDataManagerKeys(), owner); err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func update(l *ledger.Tx, owner string, p *protos.UpdateDataSamplesParam) (*prot
 			return nil, err
 		}
 		if ds.GetOwner() != owner {
-			return nil, orcerr.New(orcerr.PermissionDenied, "requester %s does not own data sample %s", owner, key)
+			return nil, orcerr.New(orcerr.PermissionDenied, "requester does not own the datasample %s (requester %s)", key, owner)
 		}
 		old := ds.GetDataManagerKeys()
 		merged := slices.Clone(old)

@@ -54,7 +54,7 @@ func (c *Contract) RegisterFailureReport(ctx contractapi.TransactionContextInter
 
 func register(l *ledger.Tx, caller string, r *protos.NewFailureReport) (*protos.FailureReport, error) {
 	if err := validateNew(r); err != nil {
-		return nil, err
+		return nil, validation.Asset("failurereport", err)
 	}
 	var err error
 	switch r.GetAssetType() {
@@ -100,7 +100,7 @@ func failFunction(l *ledger.Tx, key, caller string) error {
 		return err
 	}
 	if f.GetOwner() != caller {
-		return orcerr.New(orcerr.PermissionDenied, "only %q, owner of function %s, can register a failure report for it", f.GetOwner(), key)
+		return orcerr.New(orcerr.PermissionDenied, "only %q owner can register failure report for function %s", f.GetOwner(), key)
 	}
 	return function.ApplyAction(l, key, protos.FunctionAction_FUNCTION_ACTION_FAILED, reason, caller)
 }

@@ -111,14 +111,14 @@ func validateNew(f *protos.NewFunction) error {
 
 func register(l *ledger.Tx, owner string, nf *protos.NewFunction) (*protos.Function, error) {
 	if err := validateNew(nf); err != nil {
-		return nil, err
+		return nil, validation.Asset("function", err)
 	}
 	exists, err := ledger.Exists(l, ledger.FunctionKind, nf.GetKey())
 	if err != nil {
 		return nil, err
 	}
 	if exists {
-		return nil, orcerr.New(orcerr.Conflict, "function %s already exists", nf.GetKey())
+		return nil, orcerr.New(orcerr.Conflict, "function with key %q already exists", nf.GetKey())
 	}
 	now, err := l.Now()
 	if err != nil {
@@ -184,24 +184,24 @@ func (c *Contract) UpdateFunction(ctx contractapi.TransactionContextInterface, r
 
 func update(l *ledger.Tx, caller string, p *protos.UpdateFunctionParam) (*protos.UpdateFunctionResponse, error) {
 	if err := validation.UUID("key", p.GetKey()); err != nil {
-		return nil, err
+		return nil, validation.Asset("function", err)
 	}
 	if err := validation.Name("name", p.GetName()); err != nil {
-		return nil, err
+		return nil, validation.Asset("function", err)
 	}
 	f, err := ledger.GetFunction(l, p.GetKey())
 	if err != nil {
 		return nil, err
 	}
 	if f.GetOwner() != caller {
-		return nil, orcerr.New(orcerr.PermissionDenied, "requester %s does not own function %s", caller, f.GetKey())
+		return nil, orcerr.New(orcerr.PermissionDenied, "requester does not own the function %s (requester %s)", f.GetKey(), caller)
 	}
 	f.Name = p.GetName()
 	if p.GetImage().GetChecksum() != "" {
 		f.Image = p.GetImage()
 	}
 	if f.GetImage().GetChecksum() == "" && f.GetStatus() == protos.FunctionStatus_FUNCTION_STATUS_READY {
-		return nil, invalid("invalid image: the image checksum cannot be empty when the function is READY")
+		return nil, invalid("function is not valid: Image checksum should not be empty when function status is ready")
 	}
 	if err := ledger.UpdateFunction(l, f); err != nil {
 		return nil, err
@@ -258,11 +258,11 @@ func ApplyAction(l *ledger.Tx, key string, action protos.FunctionAction, reason,
 		return err
 	}
 	if f.GetOwner() != requester {
-		return orcerr.New(orcerr.PermissionDenied, "only the owner of function %s can update it", key)
+		return orcerr.New(orcerr.PermissionDenied, "only function owner can update it (function %s)", key)
 	}
 	if !slices.Contains(t.from, f.GetStatus()) {
-		return orcerr.New(orcerr.BadRequest, "cannot apply action %s to function %s in status %s",
-			strings.TrimPrefix(action.String(), "FUNCTION_ACTION_"), key, f.GetStatus())
+		return orcerr.New(orcerr.BadRequest, "cannot apply action %s to function %s in status %s: event inappropriate in current state %s",
+			strings.TrimPrefix(action.String(), "FUNCTION_ACTION_"), key, f.GetStatus(), f.GetStatus())
 	}
 	f.Status = t.to
 	if err := ledger.UpdateFunction(l, f); err != nil {

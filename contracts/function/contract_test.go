@@ -103,7 +103,7 @@ func TestRegisterFunction(t *testing.T) {
 func TestGetFunctionNotFound(t *testing.T) {
 	n := cct.New(t)
 	err := n.Evaluate("Org1MSP", get, &protos.GetFunctionParam{Key: cct.Key(3)}, nil)
-	if want := "OE0002: function " + cct.Key(3) + " not found"; err == nil || err.Error() != want {
+	if want := `OE0002: function with key "` + cct.Key(3) + `" not found`; err == nil || err.Error() != want {
 		t.Fatalf("error %v, want %s", err, want)
 	}
 }

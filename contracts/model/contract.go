@@ -8,6 +8,7 @@ import (
 
 	"github.com/fedchain/orchestrator/contracts/computetask"
 	"github.com/fedchain/orchestrator/contracts/rpc"
+	"github.com/fedchain/orchestrator/contracts/validation"
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
@@ -87,21 +88,21 @@ func register(s *computetask.Session, batch []*protos.NewModel, requester string
 	models := make([]*protos.Model, 0, len(batch))
 	for _, nm := range batch {
 		if nm.GetComputeTaskKey() != task.GetKey() {
-			return nil, orcerr.New(orcerr.BadRequest, "all models should be part of the same task")
+			return nil, orcerr.New(orcerr.BadRequest, "All models should be part of the same task")
 		}
 		if err := validateNewModel(nm); err != nil {
-			return nil, err
+			return nil, validation.Asset("model", err)
 		}
 		if task.GetWorker() != requester {
-			return nil, orcerr.New(orcerr.PermissionDenied, "only the worker %s can register models of compute task %s", task.GetWorker(), task.GetKey())
+			return nil, orcerr.New(orcerr.PermissionDenied, "only %q worker can register model (compute task %s)", task.GetWorker(), task.GetKey())
 		}
 		if task.GetStatus() != protos.ComputeTaskStatus_STATUS_EXECUTING {
-			return nil, orcerr.New(orcerr.BadRequest, "cannot register a model for compute task %s in status %s", task.GetKey(), task.GetStatus())
+			return nil, orcerr.New(orcerr.BadRequest, "cannot register model for task with status %q (compute task %s)", task.GetStatus().String(), task.GetKey())
 		}
 		id := nm.GetComputeTaskOutputIdentifier()
 		out, ok := task.GetOutputs()[id]
 		if !ok {
-			return nil, orcerr.New(orcerr.MissingTaskOutput, "compute task %s has no output named %q", task.GetKey(), id)
+			return nil, orcerr.New(orcerr.MissingTaskOutput, "Task %q has no output named %q", task.GetKey(), id)
 		}
 		fn, err := s.Function(task.GetFunctionKey())
 		if err != nil {
@@ -109,16 +110,16 @@ func register(s *computetask.Session, batch []*protos.NewModel, requester string
 		}
 		fo, ok := fn.GetOutputs()[id]
 		if !ok {
-			return nil, orcerr.New(orcerr.Internal, "function %s has no output %q", fn.GetKey(), id)
+			return nil, orcerr.New(orcerr.Internal, "missing function output %q for task %q (function %s)", id, task.GetKey(), fn.GetKey())
 		}
 		if fo.GetKind() != protos.AssetKind_ASSET_MODEL {
-			return nil, orcerr.New(orcerr.IncompatibleKind, "output %q of compute task %s expects %s, received %s", id, task.GetKey(), fo.GetKind(), protos.AssetKind_ASSET_MODEL)
+			return nil, orcerr.New(orcerr.IncompatibleKind, "Incompatible kind for task %q: output %q expects %q, received %q", task.GetKey(), id, fo.GetKind().String(), protos.AssetKind_ASSET_MODEL.String())
 		}
 		if count[id] >= 1 && !fo.GetMultiple() {
-			return nil, orcerr.New(orcerr.Conflict, "compute task %s already has its unique output %q registered", task.GetKey(), id)
+			return nil, orcerr.New(orcerr.Conflict, "compute task %q already has its unique output %q registered", task.GetKey(), id)
 		}
 		if _, ok := existing[nm.GetKey()]; ok || seen[nm.GetKey()] {
-			return nil, orcerr.New(orcerr.Conflict, "model %s already exists", nm.GetKey())
+			return nil, orcerr.New(orcerr.Conflict, "model with key %q already exists", nm.GetKey())
 		}
 		seen[nm.GetKey()] = true
 		m := &protos.Model{

@@ -29,7 +29,7 @@ func register(l *ledger.Tx, caller string, p *protos.RegisterOrganizationParam) 
 		return nil, err
 	}
 	if exists {
-		return nil, orcerr.New(orcerr.Conflict, "organization %s already exists", caller)
+		return nil, orcerr.New(orcerr.Conflict, "organization with key %q already exists", caller)
 	}
 	now, err := l.Now()
 	if err != nil {

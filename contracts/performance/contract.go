@@ -7,6 +7,7 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/fedchain/orchestrator/contracts/computetask"
+	"github.com/fedchain/orchestrator/contracts/validation"
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
@@ -34,7 +35,7 @@ func (c *Contract) QueryPerformances(ctx contractapi.TransactionContextInterface
 
 func register(s *computetask.Session, np *protos.NewPerformance, requester string) (*protos.Performance, error) {
 	if err := validateNewPerformance(np); err != nil {
-		return nil, err
+		return nil, validation.Asset("performance", err)
 	}
 	stub := s.Env().Stub()
 	task, err := s.Task(np.GetComputeTaskKey())
@@ -42,21 +43,21 @@ func register(s *computetask.Session, np *protos.NewPerformance, requester strin
 		return nil, err
 	}
 	if task.GetWorker() != requester {
-		return nil, orcerr.New(orcerr.PermissionDenied, "only the worker %s can register performances of compute task %s", task.GetWorker(), task.GetKey())
+		return nil, orcerr.New(orcerr.PermissionDenied, "only %q worker can register performance (compute task %s)", task.GetWorker(), task.GetKey())
 	}
 	if task.GetStatus() != protos.ComputeTaskStatus_STATUS_EXECUTING {
-		return nil, orcerr.New(orcerr.BadRequest, "cannot register a performance for compute task %s in status %s", task.GetKey(), task.GetStatus())
+		return nil, orcerr.New(orcerr.BadRequest, "cannot register performance for task with status %q (compute task %s)", task.GetStatus().String(), task.GetKey())
 	}
 	id := np.GetComputeTaskOutputIdentifier()
 	if _, ok := task.GetOutputs()[id]; !ok {
-		return nil, orcerr.New(orcerr.MissingTaskOutput, "compute task %s has no output named %q", task.GetKey(), id)
+		return nil, orcerr.New(orcerr.MissingTaskOutput, "Task %q has no output named %q", task.GetKey(), id)
 	}
 	fn, err := s.Function(task.GetFunctionKey())
 	if err != nil {
 		return nil, err
 	}
 	if k := fn.GetOutputs()[id].GetKind(); k != protos.AssetKind_ASSET_PERFORMANCE {
-		return nil, orcerr.New(orcerr.IncompatibleKind, "output %q of compute task %s expects %s, received %s", id, task.GetKey(), k, protos.AssetKind_ASSET_PERFORMANCE)
+		return nil, orcerr.New(orcerr.IncompatibleKind, "Incompatible kind for task %q: output %q expects %q, received %q", task.GetKey(), id, k.String(), protos.AssetKind_ASSET_PERFORMANCE.String())
 	}
 	perf := &protos.Performance{
 		ComputeTaskKey:              task.GetKey(),
@@ -69,7 +70,7 @@ func register(s *computetask.Session, np *protos.NewPerformance, requester strin
 		return nil, err
 	}
 	if exists {
-		return nil, orcerr.New(orcerr.Conflict, "performance %s already exists", ledger.PerformanceKey(perf))
+		return nil, orcerr.New(orcerr.Conflict, "performance with key %q already exists", ledger.PerformanceKey(perf))
 	}
 	if err := ledger.AddPerformance(stub, perf); err != nil {
 		return nil, err

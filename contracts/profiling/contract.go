@@ -22,13 +22,13 @@ func (c *Contract) RegisterProfilingStep(ctx contractapi.TransactionContextInter
 
 func registerStep(l *ledger.Tx, s *protos.ProfilingStep) (*emptypb.Empty, error) {
 	if err := validation.UUID("asset_key", s.GetAssetKey()); err != nil {
-		return nil, err
+		return nil, validation.Asset("profiling_step", err)
 	}
 	if err := validation.Name("step", s.GetStep()); err != nil {
-		return nil, err
+		return nil, validation.Asset("profiling_step", err)
 	}
 	if s.GetDuration() == 0 {
-		return nil, orcerr.New(orcerr.InvalidAsset, "invalid duration: cannot be blank")
+		return nil, orcerr.New(orcerr.InvalidAsset, "profiling_step is not valid: invalid duration: cannot be blank")
 	}
 	err := l.Emit(&protos.Event{
 		EventKind: protos.EventKind_EVENT_ASSET_CREATED,

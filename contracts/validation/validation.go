@@ -4,6 +4,7 @@
 package validation
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -17,6 +18,19 @@ const MaxNameLength = 100
 
 // MaxMetadataLength is the longest metadata key or value (in bytes).
 const MaxMetadataLength = 100
+
+// Asset names the asset whose validation failed, as the reference
+// orchestrator does: an InvalidAsset error err becomes "<kind> is not valid:
+// <err's message>" (kind as the reference names it: "computetask",
+// "datamanager"), the words its clients look for. Any other error, and nil,
+// is returned as is.
+func Asset(kind string, err error) error {
+	var e *orcerr.Error
+	if !errors.As(err, &e) || e.Kind != orcerr.InvalidAsset {
+		return err
+	}
+	return &orcerr.Error{Kind: orcerr.InvalidAsset, Msg: kind + " is not valid: " + e.Msg, Err: e.Err}
+}
 
 func invalid(field, format string, args ...any) error {
 	return orcerr.New(orcerr.InvalidAsset, "invalid "+field+": "+format, args...)
@@ -57,7 +71,7 @@ func UUID(field, v string) error {
 		return err
 	}
 	if !IsUUID(v) {
-		return invalid(field, "%q is not a valid UUID", v)
+		return invalid(field, "must be a valid UUID (got %q)", v)
 	}
 	return nil
 }
@@ -66,7 +80,7 @@ func UUID(field, v string) error {
 func UUIDs(field string, vs []string) error {
 	for i, v := range vs {
 		if !IsUUID(v) {
-			return invalid(field, "element %d: %q is not a valid UUID", i, v)
+			return invalid(field, "element %d: must be a valid UUID (got %q)", i, v)
 		}
 	}
 	return nil

@@ -59,3 +59,31 @@ func TestChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestAsset checks the "<kind> is not valid" prefix that the reference
+// orchestrator's clients match on (its wording is part of its API, which is
+// why the text is the same), and that other errors pass through.
+func TestAsset(t *testing.T) {
+	other := orcerr.New(orcerr.NotFound, "x")
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"invalid", validation.UUID("key", "x"), `OE0101: computetask is not valid: invalid key: must be a valid UUID (got "x")`},
+		{"other kind", other, "OE0002: x"},
+		{"nil", nil, ""},
+	}
+	for _, tt := range tests {
+		got := validation.Asset("computetask", tt.err)
+		if tt.want == "" {
+			if got != nil {
+				t.Errorf("%s: got %v, want nil", tt.name, got)
+			}
+			continue
+		}
+		if got == nil || got.Error() != tt.want || orcerr.KindOf(got) != orcerr.KindOf(tt.err) {
+			t.Errorf("%s: got %v, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -42,11 +42,17 @@ type Net struct {
 // Option configures New.
 type Option func(*options)
 
-type options struct{ once bool }
+type options struct {
+	once    bool
+	version string
+}
 
 // Once runs each invocation once instead of twice (see EndorseTwice), for
 // benchmarks.
 func Once() Option { return func(o *options) { o.once = true } }
+
+// Version builds the chaincode with chaincode.WithVersion(v).
+func Version(v string) Option { return func(o *options) { o.version = v } }
 
 // New starts the chaincode on a fresh memory store; it is closed when the
 // test ends. Every invocation runs twice and must give the same result
@@ -57,7 +63,7 @@ func New(t testing.TB, opts ...Option) *Net {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	cc, err := chaincode.New()
+	cc, err := chaincode.New(chaincode.WithVersion(o.version))
 	if err != nil {
 		t.Fatalf("chaincode.New: %v", err)
 	}
