@@ -340,6 +340,12 @@ func TestReferenceErrors(t *testing.T) {
 		}},
 
 		// Compute task registration (lib/service/computetask.go).
+		{"RegisterTasks in an unknown plan", fmt.Sprintf("computeplan with key %q not found", unknown), codes.NotFound, func() error {
+			return register(o1, inPlan(newTask(fnTrain, f.data(o1.id), modelOut), unknown))
+		}},
+		{"RegisterTasks with an unknown function", fmt.Sprintf("function with key %q not found", unknown), codes.NotFound, func() error {
+			return register(o1, newTask(unknown, f.data(o1.id), modelOut))
+		}},
 		{"RegisterTasks empty", "no task to register", codes.FailedPrecondition, func() error {
 			return register(o1)
 		}},
@@ -553,6 +559,10 @@ func TestReferenceErrors(t *testing.T) {
 		}},
 		{"UpdateDataSamples of another organization", "requester does not own the datasample", codes.PermissionDenied, func() error {
 			_, err := o2.samples().UpdateDataSamples(ctx2(), &protos.UpdateDataSamplesParam{Keys: f.samples[o1.id][:1], DataManagerKeys: []string{dm2}})
+			return err
+		}},
+		{"UpdateDataSamples onto another's manager", fmt.Sprintf("requester does not own the datamanager %q", dm2), codes.PermissionDenied, func() error {
+			_, err := o1.samples().UpdateDataSamples(ctx1(), &protos.UpdateDataSamplesParam{Keys: f.samples[o1.id][:1], DataManagerKeys: []string{dm2}})
 			return err
 		}},
 		{"UpdateFunction by another organization", "requester does not own the function", codes.PermissionDenied, func() error {
