@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -172,6 +173,17 @@ func TestReferenceErrors(t *testing.T) {
 	multiParent := newTask(fnMulti, nil, map[string]*protos.NewComputeTaskOutput{"models": {Permissions: both}})
 	multiParent.Worker = o1.id
 	must(o1.tasks().RegisterTasks(ctx1(), &protos.RegisterTasksParam{Tasks: []*protos.NewComputeTask{multiParent}}))(t)
+	// On Fabric, Org2's facade reads its own peer, which may commit a block
+	// a moment after Org1's: wait until it sees the last write of the setup.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, err := o2.tasks().GetTask(ctx2(), &protos.GetTaskParam{Key: multiParent.Key})
+		if err == nil {
+			break
+		}
+		if status.Code(err) != codes.NotFound || time.Now().After(deadline) {
+			t.Fatalf("Org2 does not see the setup: %v", err)
+		}
+	}
 	badPerf := newTask(fnPerf, f.data(o1.id), map[string]*protos.NewComputeTaskOutput{"performance": {Permissions: only(o1.id)}})
 	transientPerf := newTask(fnPerf, f.data(o1.id), map[string]*protos.NewComputeTaskOutput{"performance": {Permissions: public(), Transient: true}})
 	noOutput := newTask(fnTrain, f.data(o1.id), nil)
@@ -328,6 +340,12 @@ func TestReferenceErrors(t *testing.T) {
 		}},
 
 		// Compute task registration (lib/service/computetask.go).
+		{"RegisterTasks in an unknown plan", fmt.Sprintf("computeplan with key %q not found", unknown), codes.NotFound, func() error {
+			return register(o1, inPlan(newTask(fnTrain, f.data(o1.id), modelOut), unknown))
+		}},
+		{"RegisterTasks with an unknown function", fmt.Sprintf("function with key %q not found", unknown), codes.NotFound, func() error {
+			return register(o1, newTask(unknown, f.data(o1.id), modelOut))
+		}},
 		{"RegisterTasks empty", "no task to register", codes.FailedPrecondition, func() error {
 			return register(o1)
 		}},
@@ -418,6 +436,10 @@ func TestReferenceErrors(t *testing.T) {
 		}},
 		{"ApplyFunctionAction READY on a waiting function", "inappropriate in current state FUNCTION_STATUS_WAITING", codes.FailedPrecondition, func() error {
 			_, err := o1.functions().ApplyFunctionAction(ctx1(), &protos.ApplyFunctionActionParam{FunctionKey: fnPriv, Action: protos.FunctionAction_FUNCTION_ACTION_READY})
+			return err
+		}},
+		{"ApplyTaskAction on a canceled task, in the state machine's words", "inappropriate in current state STATUS_CANCELED", codes.FailedPrecondition, func() error {
+			_, err := o1.tasks().ApplyTaskAction(ctx1(), &protos.ApplyTaskActionParam{ComputeTaskKey: canceled, Action: protos.ComputeTaskAction_TASK_ACTION_CANCELED})
 			return err
 		}},
 		{"DisableOutput by another organization", "only the worker can disable a task output", codes.PermissionDenied, func() error {
@@ -537,6 +559,10 @@ func TestReferenceErrors(t *testing.T) {
 		}},
 		{"UpdateDataSamples of another organization", "requester does not own the datasample", codes.PermissionDenied, func() error {
 			_, err := o2.samples().UpdateDataSamples(ctx2(), &protos.UpdateDataSamplesParam{Keys: f.samples[o1.id][:1], DataManagerKeys: []string{dm2}})
+			return err
+		}},
+		{"UpdateDataSamples onto another's manager", fmt.Sprintf("requester does not own the datamanager %q", dm2), codes.PermissionDenied, func() error {
+			_, err := o1.samples().UpdateDataSamples(ctx1(), &protos.UpdateDataSamplesParam{Keys: f.samples[o1.id][:1], DataManagerKeys: []string{dm2}})
 			return err
 		}},
 		{"UpdateFunction by another organization", "requester does not own the function", codes.PermissionDenied, func() error {

@@ -39,7 +39,7 @@ func (s *Session) transition(t *protos.ComputeTask, tr transition, reason string
 	to, ok := next(t.GetStatus(), tr)
 	if !ok {
 		if IsTerminal(t.GetStatus()) {
-			return orcerr.New(orcerr.TerminatedComputeTask, "compute task %s is already terminated (%s)", t.GetKey(), t.GetStatus())
+			return orcerr.New(orcerr.TerminatedComputeTask, "compute task %s is already terminated: event inappropriate in current state %s", t.GetKey(), t.GetStatus())
 		}
 		return orcerr.New(orcerr.IncompatibleTaskStatus, "compute task %s in status %s cannot become %s: event inappropriate in current state %s", t.GetKey(), t.GetStatus(), tr, t.GetStatus())
 	}
