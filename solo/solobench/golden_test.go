@@ -1,18 +1,26 @@
 package solobench
 
 import (
+	"bufio"
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/encoding/protodelim"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/fedchain/orchestrator/contracts/chaincode"
 	"github.com/fedchain/orchestrator/protos"
@@ -30,20 +38,32 @@ type recStub struct {
 
 func (s *recStub) GetTxID() string { return s.id }
 func (s *recStub) PutState(k string, v []byte) error {
-	fmt.Fprintf(s.log, "  put %x = %x\n", k, v)
+	fmt.Fprintf(s.log, "  put %q = %x\n", k, v)
 	return s.ChaincodeStubInterface.PutState(k, v)
 }
 func (s *recStub) DelState(k string) error {
-	fmt.Fprintf(s.log, "  del %x\n", k)
+	fmt.Fprintf(s.log, "  del %q\n", k)
 	return s.ChaincodeStubInterface.DelState(k)
 }
 func (s *recStub) SetEvent(n string, p []byte) error {
-	fmt.Fprintf(s.log, "  event %s %x\n", n, p)
+	r := bufio.NewReader(bytes.NewReader(p))
+	for {
+		ev := &protos.Event{}
+		err := protodelim.UnmarshalFrom(r, ev)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			fmt.Fprintf(s.log, "  event %s undecodable (%v): %x\n", n, err, p)
+			break
+		}
+		fmt.Fprintf(s.log, "  event %s %s\n", n, jsonLine(ev))
+	}
 	return s.ChaincodeStubInterface.SetEvent(n, p)
 }
 
 // recCC runs the chaincode on recStubs and logs every transaction: its
-// arguments, writes, event and answer.
+// request, writes, events and answer, messages as JSON.
 type recCC struct {
 	cc  shim.Chaincode
 	n   int
@@ -54,23 +74,75 @@ func (c *recCC) Init(stub shim.ChaincodeStubInterface) *peer.Response { return c
 func (c *recCC) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 	c.n++
 	args := stub.GetArgs()
-	fmt.Fprintf(&c.log, "tx %d %s\n", c.n, args[0])
+	tx := string(args[0])
+	in, out := rpcTypes(tx)
+	fmt.Fprintf(&c.log, "tx %d %s\n  request %s\n", c.n, tx, decoded(in, args[1]))
 	r := c.cc.Invoke(&recStub{ChaincodeStubInterface: stub, id: fmt.Sprintf("%064x", c.n), log: &c.log})
-	fmt.Fprintf(&c.log, "  => %d %s %s\n", r.GetStatus(), r.GetMessage(), hex.EncodeToString(r.GetPayload()))
+	if r.GetStatus() >= 400 {
+		fmt.Fprintf(&c.log, "  => %d %s\n", r.GetStatus(), r.GetMessage())
+	} else {
+		fmt.Fprintf(&c.log, "  => %d %s\n", r.GetStatus(), decoded(out, r.GetPayload()))
+	}
 	return r
 }
 
-// goldenFile holds the SHA-256 of the log of TestTransactionsGolden.
-const goldenFile = "testdata/transactions.sha256"
+// rpcTypes returns the request and response types of transaction tx
+// ("contract:Method"), from the orchestrator's proto services.
+func rpcTypes(tx string) (in, out protoreflect.MessageDescriptor) {
+	_, method, _ := strings.Cut(tx, ":")
+	protoregistry.GlobalFiles.RangeFilesByPackage("orchestrator", func(f protoreflect.FileDescriptor) bool {
+		for i := range f.Services().Len() {
+			if m := f.Services().Get(i).Methods().ByName(protoreflect.Name(method)); m != nil {
+				in, out = m.Input(), m.Output()
+				return false
+			}
+		}
+		return true
+	})
+	return in, out
+}
+
+// decoded renders b, a message of type d, as one line of JSON.
+func decoded(d protoreflect.MessageDescriptor, b []byte) string {
+	if d == nil {
+		return fmt.Sprintf("%x", b)
+	}
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(d.FullName())
+	if err != nil {
+		return fmt.Sprintf("%x", b)
+	}
+	m := mt.New().Interface()
+	if err := proto.Unmarshal(b, m); err != nil {
+		return fmt.Sprintf("undecodable %s (%v): %x", d.FullName(), err, b)
+	}
+	return jsonLine(m)
+}
+
+// jsonLine renders m as compact JSON. protojson adds random whitespace on
+// purpose; compacting removes it, so the log is stable.
+func jsonLine(m proto.Message) string {
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		return fmt.Sprintf("unrenderable (%v)", err)
+	}
+	var out bytes.Buffer
+	if err := json.Compact(&out, b); err != nil {
+		return string(b)
+	}
+	return out.String()
+}
+
+// goldenFile holds the log of TestTransactionsGolden: every request,
+// write, event and answer, readable, so that a diff shows what changed.
+const goldenFile = "testdata/transactions.log"
 
 // TestTransactionsGolden runs a fixed scenario (registrations, task
 // batches with every kind of rejection, lifecycles, a function becoming
 // ready, queries) with a fixed clock and fixed transaction ids, and checks
-// that every byte the chaincode writes, publishes and answers is what it
-// was when the golden hash was recorded: performance work on the contracts
-// must change none of it. A change of the stored formats or answers that
-// is meant updates the hash (UPDATE_GOLDEN=1); TRANSACTIONS_LOG=file
-// writes the log, to compare two versions.
+// that every request, write, event and answer of the chaincode is what
+// testdata/transactions.log says: performance work on the contracts must
+// change none of it. A change of the stored formats or answers that is
+// meant is accepted with UPDATE_GOLDEN=1, and shows in the file's diff.
 func TestTransactionsGolden(t *testing.T) {
 	cc, err := chaincode.New()
 	if err != nil {
@@ -223,15 +295,8 @@ func TestTransactionsGolden(t *testing.T) {
 	call(false, algoOrg, "orchestrator.datasample:QueryDataSamples", &protos.QueryDataSamplesParam{PageSize: 100})
 	call(false, algoOrg, "orchestrator.function:QueryFunctions", &protos.QueryFunctionsParam{PageSize: 100, Filter: &protos.FunctionQueryFilter{ComputePlanKey: key("plan", 2)}})
 	log := rc.log.String()
-	if out := os.Getenv("TRANSACTIONS_LOG"); out != "" {
-		if err := os.WriteFile(out, []byte(log), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sum := sha256.Sum256([]byte(log))
-	got := hex.EncodeToString(sum[:]) + "\n"
 	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(goldenFile, []byte(got), 0o644); err != nil {
+		if err := os.WriteFile(goldenFile, []byte(log), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -239,7 +304,34 @@ func TestTransactionsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != string(want) {
-		t.Errorf("the transactions' writes, events or answers changed: log hash %s, golden %s (TRANSACTIONS_LOG=file to compare)", got, want)
+	if log != string(want) {
+		got := filepath.Join(t.TempDir(), "transactions.log")
+		if err := os.WriteFile(got, []byte(log), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("the transactions' requests, writes, events or answers changed; first difference:\n%s\n(diff %s %s; UPDATE_GOLDEN=1 accepts the change)", firstDiff(string(want), log), goldenFile, got)
 	}
+}
+
+// firstDiff shows the first line where got differs from want, with the
+// transaction it belongs to.
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	tx := ""
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if strings.HasPrefix(gl, "tx ") {
+			tx = gl
+		}
+		if wl != gl {
+			return fmt.Sprintf("in %s, line %d:\n- %s\n+ %s", tx, i+1, wl, gl)
+		}
+	}
+	return "(none)"
 }
