@@ -99,12 +99,8 @@ func testCrashCycles(t *testing.T, cycles int, store ...string) {
 		}
 	}
 	p.stop()
-	label := "embedded store"
-	if len(store) > 0 && store[0] == "--couchdb" {
-		label = "CouchDB"
-	}
 	figures := fmt.Sprintf("kill -9 cycles (%s): %d cycles, %d RegisterTasks calls of %d tasks tried, %d acknowledged, 0 acknowledged lost, 0 partial, events match the state",
-		label, cycles, len(tried), crashBatch, ackedN)
+		storeLabel(store), cycles, len(tried), crashBatch, ackedN)
 	t.Log(figures)
 	report(t, figures)
 }
@@ -186,6 +182,14 @@ func checkCrashCycle(t *testing.T, o *org, plan string, tried map[string][]strin
 		}
 	}
 	return n
+}
+
+// storeLabel names the store that the server flags store select.
+func storeLabel(store []string) string {
+	if len(store) > 0 && store[0] == "--couchdb" {
+		return "CouchDB"
+	}
+	return "embedded store"
 }
 
 // report appends a line of figures to the file named by FEDCHAIN_REPORT,
