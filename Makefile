@@ -78,6 +78,15 @@ test: ## run every test; the CouchDB suites on $COUCHDB_URL, else Apache CouchDB
 test-short: ## unit tests only, no CouchDB server, no end-to-end binary runs
 	$(GO) test -short ./...
 
+FUZZTIME ?= 60s
+
+.PHONY: fuzz
+fuzz: ## fuzz request sequences against the contracts for $(FUZZTIME) (invariants: rejected calls change nothing, legal task transitions, events = state, indexes = records)
+	@count=$$(mktemp); \
+	FEDCHAIN_FUZZ_COUNT=$$count $(GO) test -run '^$$' -fuzz FuzzRequestSequences -fuzztime $(FUZZTIME) ./contracts/computetask/ || { rm -f $$count; exit 1; }; \
+	line=$$(awk -v t=$(FUZZTIME) '{s+=$$1; c+=$$2} END {printf "fuzz (contracts, %s): %d request sequences, %d calls tried, 0 invariant violations", t, s, c}' $$count); \
+	rm -f $$count; echo "$$line"; if [ -n "$$FEDCHAIN_REPORT" ]; then echo "$$line" >>"$$FEDCHAIN_REPORT"; fi
+
 BENCH_ADDR  ?=
 BENCH_FLAGS ?=
 
