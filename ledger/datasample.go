@@ -70,25 +70,43 @@ func UpdateDataSample(l *Tx, ds *protos.DataSample, old []string) error {
 }
 
 // DataSampleRecords reads the stored records of data samples in one batch,
-// in the order of keys (nil for an unknown sample), for
+// in the order of keys (nil for an unknown sample or an invalid key, which
+// the caller reports when it reads the sample itself), for
 // DataSampleRecordHasManager. Unlike GetDataSamples it neither decodes
 // them nor keeps them in the transaction's read cache: a task batch checks
 // hundreds of samples once each, and caching them would only grow the
 // cache. The stub records the reads as usual.
 func DataSampleRecords(l *Tx, keys []string) ([][]byte, error) {
-	sks := make([]string, len(keys))
+	sks := make([]string, 0, len(keys))
+	var at []int // positions of the valid keys, once one is invalid
 	for i, key := range keys {
 		sk, err := DataSampleKind.Key(key)
 		if err != nil {
-			return nil, err
+			if at == nil {
+				at = make([]int, i, len(keys))
+				for j := range i {
+					at[j] = j
+				}
+			}
+			continue
 		}
-		sks[i] = sk
+		sks = append(sks, sk)
+		if at != nil {
+			at = append(at, i)
+		}
 	}
 	vals, err := l.GetMultipleStatesUncached(sks...)
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "read %s records", DataSampleKind.Noun)
 	}
-	return vals, nil
+	if at == nil {
+		return vals, nil
+	}
+	out := make([][]byte, len(keys))
+	for j, i := range at {
+		out[i] = vals[j]
+	}
+	return out, nil
 }
 
 // DataSampleKeysByManager returns the keys of the samples linked to data
@@ -166,6 +184,7 @@ func DataSampleHasManager(l *Tx, key, dm string) (bool, error) {
 // DataSampleRecordHasManager is DataSampleHasManager on the stored record b
 // of data sample key, already read (DataSampleRecords).
 func DataSampleRecordHasManager(key string, b []byte, dm string) (bool, error) {
+	managers := dataSampleManagersField()
 	found := false
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
@@ -173,7 +192,7 @@ func DataSampleRecordHasManager(key string, b []byte, dm string) (bool, error) {
 			return false, orcerr.Wrap(orcerr.Internal, protowire.ParseError(n), "decode %s %s", DataSampleKind.Noun, key)
 		}
 		b = b[n:]
-		if num == 2 && typ == protowire.BytesType {
+		if num == managers && typ == protowire.BytesType {
 			v, m := protowire.ConsumeBytes(b)
 			if m < 0 {
 				return false, orcerr.Wrap(orcerr.Internal, protowire.ParseError(m), "decode %s %s", DataSampleKind.Noun, key)
@@ -191,4 +210,10 @@ func DataSampleRecordHasManager(key string, b []byte, dm string) (bool, error) {
 		b = b[m:]
 	}
 	return found, nil
+}
+
+// dataSampleManagersField is the number of DataSample.data_manager_keys, as
+// the .proto file states it.
+func dataSampleManagersField() protowire.Number {
+	return (*protos.DataSample)(nil).ProtoReflect().Descriptor().Fields().ByName("data_manager_keys").Number()
 }

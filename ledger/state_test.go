@@ -361,3 +361,47 @@ func TestDataSampleHasManager(t *testing.T) {
 		return nil
 	})
 }
+
+// TestDataSampleRecords checks that a batch read answers the records in
+// order, nil for an unknown sample and for an invalid key, which it leaves
+// to the caller to report.
+func TestDataSampleRecords(t *testing.T) {
+	if _, err := ledger.DataSampleKind.Key("bad\x00key"); err == nil {
+		t.Fatal("bad\\x00key is a valid key: the test needs an invalid one")
+	}
+	h := newHarness(t)
+	h.submit(func(l *ledger.Tx) error {
+		return ledger.AddDataSample(l, &protos.DataSample{Key: "s1", DataManagerKeys: []string{"dm1"}, CreationDate: ts(1)})
+	})
+	tests := []struct {
+		keys []string
+		want []bool // record present
+	}{
+		{[]string{"s1"}, []bool{true}},
+		{[]string{"nope", "s1"}, []bool{false, true}},
+		{[]string{"bad\x00key", "s1", "nope"}, []bool{false, true, false}},
+		{[]string{"s1", "bad\x00key"}, []bool{true, false}},
+	}
+	for _, tt := range tests {
+		h.evaluate(func(l *ledger.Tx) error {
+			recs, err := ledger.DataSampleRecords(l, tt.keys)
+			if err != nil {
+				t.Fatalf("%q: %v", tt.keys, err)
+			}
+			if len(recs) != len(tt.keys) {
+				t.Fatalf("%q: %d records", tt.keys, len(recs))
+			}
+			for i, b := range recs {
+				if (b != nil) != tt.want[i] {
+					t.Errorf("%q: record %d present=%v", tt.keys, i, b != nil)
+				}
+				if b != nil {
+					if ok, err := ledger.DataSampleRecordHasManager(tt.keys[i], b, "dm1"); !ok || err != nil {
+						t.Errorf("%q: record %d has dm1: %v, %v", tt.keys, i, ok, err)
+					}
+				}
+			}
+			return nil
+		})
+	}
+}

@@ -2,7 +2,6 @@ package computetask
 
 import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
-	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/ledger"
@@ -20,13 +19,9 @@ func (c *Contract) RegisterTasks(ctx contractapi.TransactionContextInterface, re
 		// The response lists the tasks, whose records are their
 		// encodings: it need not encode them a third time (after their
 		// records and events).
-		return rpc.EncodeRecords(registerTasksResponseTasks, records), nil
+		return rpc.EncodeRecords(new(protos.RegisterTasksResponse), "tasks", records)
 	})
 }
-
-// registerTasksResponseTasks is the field of RegisterTasksResponse that
-// lists the tasks, its only field.
-const registerTasksResponseTasks protowire.Number = 1
 
 // QueryTasks lists tasks matching a filter, a page at a time, in creation
 // order.

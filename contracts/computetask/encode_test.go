@@ -42,7 +42,11 @@ func TestRegisterTasksResponse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := rpc.EncodeRecords(registerTasksResponseTasks, records[:n]); !bytes.Equal(got, want) {
+		got, err := rpc.EncodeRecords(new(protos.RegisterTasksResponse), "tasks", records[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
 			t.Errorf("%d tasks: response = %x, want %x", n, got, want)
 		}
 	}

@@ -143,9 +143,6 @@ func (s *Session) preloadSamples(batch []*protos.NewComputeTask) error {
 			if _, ok := s.samples[k]; ok {
 				continue
 			}
-			if _, err := ledger.DataSampleKind.Key(k); err != nil {
-				continue // reported by the checks
-			}
 			keys = append(keys, k)
 		}
 	}

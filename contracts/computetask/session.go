@@ -47,7 +47,7 @@ type Env interface {
 	PreloadFunctions(keys []string) error
 	// DataSampleRecords returns the stored records of the data samples of
 	// keys, read in one go, in order; nil for a sample it does not hand
-	// over (unknown, or an Env that keeps no records). The records are
+	// over (unknown, invalid key, or an Env that keeps no records). The records are
 	// only checked for their data managers (ledger.DataSampleRecordHasManager).
 	DataSampleRecords(keys []string) ([][]byte, error)
 	// DataSampleHasManager reports whether data sample key belongs to data

@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
-	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/contracts/validation"
@@ -40,10 +39,6 @@ func checkOwner(l *ledger.Tx, keys []string, owner string) error {
 func (c *Contract) RegisterDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
 	return rpc.ServeCallerRaw(ctx, req, register)
 }
-
-// registerResponseSamples is the field of RegisterDataSamplesResponse that
-// lists the samples, its only field.
-const registerResponseSamples protowire.Number = 1
 
 func validateNew(i int, s *protos.NewDataSample) error {
 	// What is valid does not depend on the field names: they are built
@@ -128,7 +123,7 @@ func register(l *ledger.Tx, owner string, p *protos.RegisterDataSamplesParam) ([
 		}
 		records = append(records, b)
 	}
-	return rpc.EncodeRecords(registerResponseSamples, records), nil
+	return rpc.EncodeRecords(new(protos.RegisterDataSamplesResponse), "data_samples", records)
 }
 
 func emit(l *ledger.Tx, kind protos.EventKind, ds *protos.DataSample) error {

@@ -7,6 +7,7 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos/orcerr"
@@ -74,23 +75,30 @@ func ServeCallerRaw[Q any, PQ message[Q]](ctx contractapi.TransactionContextInte
 	})
 }
 
-// EncodeRecords returns what Encode returns for a response message whose
-// only set field is the repeated message field field, given the stored
-// records (deterministic encodings) of its elements: each element of a
-// repeated message field is its tag, its length and the element's own
-// encoding. A batch registration answers the assets it just stored, so it
-// need not encode them again.
-func EncodeRecords(field protowire.Number, records [][]byte) []byte {
+// EncodeRecords returns what Encode returns for a response message like
+// resp whose only set field is its repeated message field named field,
+// given the stored records (deterministic encodings) of its elements: each
+// element of a repeated message field is its tag, its length and the
+// element's own encoding. A batch registration answers the assets it just
+// stored, so it need not encode them again. The field number comes from
+// resp's descriptor, as the .proto file states it.
+func EncodeRecords(resp proto.Message, field protoreflect.Name, records [][]byte) ([]byte, error) {
+	md := resp.ProtoReflect().Descriptor()
+	fd := md.Fields().ByName(field)
+	if fd == nil || !fd.IsList() || fd.Kind() != protoreflect.MessageKind {
+		return nil, orcerr.New(orcerr.Internal, "cannot encode %s: no repeated message field %s", md.FullName(), field)
+	}
+	num := fd.Number()
 	n := 0
 	for _, r := range records {
-		n += protowire.SizeTag(field) + protowire.SizeBytes(len(r))
+		n += protowire.SizeTag(num) + protowire.SizeBytes(len(r))
 	}
 	out := make([]byte, 0, n)
 	for _, r := range records {
-		out = protowire.AppendTag(out, field, protowire.BytesType)
+		out = protowire.AppendTag(out, num, protowire.BytesType)
 		out = protowire.AppendBytes(out, r)
 	}
-	return out
+	return out, nil
 }
 
 // ServeRaw decodes req as a *Q and returns fn's bytes as the response, for

@@ -8,6 +8,7 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/ledger"
@@ -103,8 +104,20 @@ func TestEncodeRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := rpc.EncodeRecords(1, records[:n]); string(got) != string(want) {
+		got, err := rpc.EncodeRecords(new(protos.RegisterDataSamplesResponse), "data_samples", records[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
 			t.Errorf("%d samples: EncodeRecords = %x, want %x", n, got, want)
+		}
+	}
+}
+
+func TestEncodeRecordsRejectsField(t *testing.T) {
+	for _, field := range []protoreflect.Name{"nope", "next_page_token"} {
+		if _, err := rpc.EncodeRecords(new(protos.QueryDataSamplesResponse), field, nil); err == nil {
+			t.Errorf("field %s accepted", field)
 		}
 	}
 }
