@@ -72,3 +72,36 @@ func (l *limits) pageField(md protoreflect.MessageDescriptor) protoreflect.Field
 	}
 	return fd
 }
+
+// streamCaps bounds the streams (event subscriptions) that each MSP id
+// holds open at once. Its map holds only the MSP ids with an open stream.
+type streamCaps struct {
+	max  int
+	mu   sync.Mutex
+	open map[string]int
+}
+
+func newStreamCaps(max int) *streamCaps {
+	if max <= 0 {
+		return nil
+	}
+	return &streamCaps{max: max, open: map[string]int{}}
+}
+
+// acquire takes a stream slot of mspID, or refuses with ResourceExhausted.
+// The returned function gives the slot back.
+func (c *streamCaps) acquire(mspID string) (func(), error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open[mspID] >= c.max {
+		return nil, status.Errorf(codes.ResourceExhausted, "organization %q already has %d open streams, the maximum (--max-streams-per-org): close one first", mspID, c.max)
+	}
+	c.open[mspID]++
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.open[mspID]--; c.open[mspID] <= 0 {
+			delete(c.open, mspID)
+		}
+	}, nil
+}
