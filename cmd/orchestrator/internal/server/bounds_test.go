@@ -278,4 +278,3 @@ func TestVerifiedCacheBounded(t *testing.T) {
 		t.Error("an entry must be good until its certificate expires, and no longer")
 	}
 }
-
