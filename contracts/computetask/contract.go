@@ -5,6 +5,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/fedchain/orchestrator/contracts/rpc"
+	"github.com/fedchain/orchestrator/contracts/validation"
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
 )
@@ -33,8 +34,14 @@ func (c *Contract) GetEvaluateTransactions() []string {
 
 // RegisterTasks registers a batch of tasks, all or none.
 func (c *Contract) RegisterTasks(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	if err := validation.BatchRequest("RegisterTasks", len(req)); err != nil {
+		return nil, err
+	}
 	in := new(protos.RegisterTasksParam)
 	return runRaw(ctx, req, in, func(s *Session, caller string) ([]byte, error) {
+		if err := validation.BatchLen("tasks", len(in.GetTasks()), validation.MaxTasksPerCall); err != nil {
+			return nil, err
+		}
 		_, records, err := s.register(in.GetTasks(), caller)
 		if err != nil {
 			return nil, err
