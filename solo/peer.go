@@ -213,6 +213,14 @@ func (p *Peer) run(ctx context.Context, prop Proposal, submit bool) (*Result, er
 		}
 		resp := p.invoke(stub)
 		stub.closeReader()
+		if err := stub.readError(); err != nil {
+			// Whatever the chaincode answered, it answered on a failed
+			// read: report the store's failure (nothing was written).
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, ctxErr
+			}
+			return nil, fmt.Errorf("solo: tx %s: read the state: %w", txID, err)
+		}
 		if resp.Status >= shim.ERRORTHRESHOLD {
 			return nil, &ChaincodeError{TxID: txID, Status: resp.Status, Message: resp.Message}
 		}

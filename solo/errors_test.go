@@ -1,0 +1,186 @@
+package solo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+
+	"github.com/fedchain/orchestrator/solo"
+	"github.com/fedchain/orchestrator/solo/memstore"
+	"github.com/fedchain/orchestrator/solo/store"
+)
+
+// failingStore is a memory store whose operations fail on demand, as a
+// store whose backend went away.
+type failingStore struct {
+	store.Store
+	reads, commits, events atomic.Pointer[error]
+}
+
+func (s *failingStore) fail(p *atomic.Pointer[error]) error {
+	if e := p.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+func (s *failingStore) Begin(ctx context.Context) (store.Reader, error) {
+	r, err := s.Store.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &failingReader{Reader: r, s: s}, nil
+}
+
+func (s *failingStore) Commit(ctx context.Context, b *store.Batch) error {
+	if err := s.fail(&s.commits); err != nil {
+		return err
+	}
+	return s.Store.Commit(ctx, b)
+}
+
+func (s *failingStore) ReadEvents(ctx context.Context, after uint64, limit int) ([]store.Event, error) {
+	if err := s.fail(&s.events); err != nil {
+		return nil, err
+	}
+	return s.Store.ReadEvents(ctx, after, limit)
+}
+
+type failingReader struct {
+	store.Reader
+	s *failingStore
+}
+
+func (r *failingReader) Get(ctx context.Context, key string) (store.KV, error) {
+	if err := r.s.fail(&r.s.reads); err != nil {
+		return store.KV{}, err
+	}
+	return r.Reader.Get(ctx, key)
+}
+
+func (r *failingReader) GetMany(ctx context.Context, keys []string) ([]store.KV, error) {
+	if err := r.s.fail(&r.s.reads); err != nil {
+		return nil, err
+	}
+	return r.Reader.GetMany(ctx, keys)
+}
+
+func (r *failingReader) Scan(ctx context.Context, start, end string, limit int) ([]store.KV, error) {
+	if err := r.s.fail(&r.s.reads); err != nil {
+		return nil, err
+	}
+	return r.Reader.Scan(ctx, start, end, limit)
+}
+
+func set(p *atomic.Pointer[error], err error) { p.Store(&err) }
+
+func failingPeer(t *testing.T, cc shim.Chaincode) (*solo.Peer, *failingStore) {
+	t.Helper()
+	fs := &failingStore{Store: memstore.New()}
+	p := solo.New(cc, store.OpenerFunc(func(context.Context, string) (store.Store, error) { return fs, nil }))
+	t.Cleanup(func() { p.Close() })
+	return p, fs
+}
+
+// TestStoreFailuresReachTheCaller: a store failure during a transaction
+// is reported as the store's error (ErrUnavailable, ErrOutcomeUnknown
+// intact), not as a chaincode error, even when the chaincode turned the
+// failed read into an error response of its own, or ignored it.
+func TestStoreFailuresReachTheCaller(t *testing.T) {
+	outage := fmt.Errorf("couchdb: dial tcp: connection refused: %w", store.ErrUnavailable)
+	lost := fmt.Errorf("journal PUT: answer lost: %w: %w", store.ErrUnavailable, store.ErrOutcomeUnknown)
+	readAndFail := errCC(func(stub shim.ChaincodeStubInterface) error {
+		_, err := stub.GetState("k")
+		if err != nil {
+			return fmt.Errorf("OE0000: internal: %v", err) // what a contract does
+		}
+		return stub.PutState("k", []byte("v"))
+	})
+	ignoreRead := errCC(func(stub shim.ChaincodeStubInterface) error {
+		_, _ = stub.GetState("k")
+		return stub.PutState("k", []byte("v"))
+	})
+	rangeRead := errCC(func(stub shim.ChaincodeStubInterface) error {
+		it, err := stub.GetStateByRange("a", "z")
+		if err != nil {
+			return err
+		}
+		defer it.Close()
+		for it.HasNext() {
+			if _, err := it.Next(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, tt := range []struct {
+		name  string
+		cc    shim.Chaincode
+		setup func(fs *failingStore)
+		is    []error
+	}{
+		{"read fails, chaincode reports it", readAndFail, func(fs *failingStore) { set(&fs.reads, outage) }, []error{store.ErrUnavailable}},
+		{"read fails, chaincode ignores it", ignoreRead, func(fs *failingStore) { set(&fs.reads, outage) }, []error{store.ErrUnavailable}},
+		{"range read fails", rangeRead, func(fs *failingStore) { set(&fs.reads, outage) }, []error{store.ErrUnavailable}},
+		{"commit fails", readAndFail, func(fs *failingStore) { set(&fs.commits, outage) }, []error{store.ErrUnavailable}},
+		{"commit outcome unknown", readAndFail, func(fs *failingStore) { set(&fs.commits, lost) }, []error{store.ErrUnavailable, store.ErrOutcomeUnknown}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, fs := failingPeer(t, tt.cc)
+			tt.setup(fs)
+			_, err := p.Submit(context.Background(), prop("x"))
+			var ce *solo.ChaincodeError
+			if errors.As(err, &ce) {
+				t.Fatalf("store failure reported as a chaincode error: %v", err)
+			}
+			for _, want := range tt.is {
+				if !errors.Is(err, want) {
+					t.Errorf("err = %v, want it to wrap %v", err, want)
+				}
+			}
+			// Nothing was written.
+			set(&fs.reads, nil)
+			set(&fs.commits, nil)
+			r, _ := fs.Store.Begin(context.Background())
+			defer r.Close()
+			if kv, _ := r.Get(context.Background(), "k"); kv.Value != nil && tt.name != "commit outcome unknown" {
+				t.Errorf("a failed transaction wrote %q", kv.Value)
+			}
+		})
+	}
+	// A chaincode error without a store failure stays a chaincode error.
+	p, _ := failingPeer(t, errCC(func(shim.ChaincodeStubInterface) error { return errors.New("OE0101: bad") }))
+	var ce *solo.ChaincodeError
+	if _, err := p.Submit(context.Background(), prop("x")); !errors.As(err, &ce) {
+		t.Fatalf("chaincode error became %v", err)
+	}
+}
+
+// TestEventStreamStoreFailure: a store failure mid-stream ends Events with
+// the store's error.
+func TestEventStreamStoreFailure(t *testing.T) {
+	p, fs := failingPeer(t, errCC(func(stub shim.ChaincodeStubInterface) error { return stub.SetEvent("e", []byte("x")) }))
+	for range 3 {
+		if _, err := p.Submit(context.Background(), prop("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	var last error
+	for _, err := range p.Events(context.Background(), "ch", 0) {
+		if err != nil {
+			last = err
+			break
+		}
+		if n++; n == 3 {
+			set(&fs.events, fmt.Errorf("connection reset: %w", store.ErrUnavailable))
+		}
+	}
+	if n != 3 || !errors.Is(last, store.ErrUnavailable) {
+		t.Fatalf("%d events, then %v; want 3 then ErrUnavailable", n, last)
+	}
+}
