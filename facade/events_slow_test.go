@@ -4,17 +4,13 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/fedchain/orchestrator/facade"
 	"github.com/fedchain/orchestrator/protos"
@@ -36,25 +32,6 @@ func (s *endlessSource) Subscribe(ctx context.Context, _, _ string) iter.Seq2[*p
 			}
 		}
 	}
-}
-
-func serveStreams(t *testing.T, streams facade.EventStreams) *grpc.ClientConn {
-	t.Helper()
-	srv := grpc.NewServer(grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-		return h(srv, &ctxStream{ServerStream: ss, ctx: facade.WithCaller(ss.Context(), testCaller)})
-	}))
-	facade.RegisterAll(srv, &fakeInvoker{}, streams)
-	lis := bufconn.Listen(1 << 20)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn
 }
 
 // TestSlowSubscriberCutOff: a subscriber that stops reading is cut off
@@ -126,3 +103,4 @@ func TestSubscriberThatReadsKeepsItsStream(t *testing.T) {
 		}
 	}
 }
+
