@@ -103,4 +103,3 @@ func TestSubscriberThatReadsKeepsItsStream(t *testing.T) {
 		}
 	}
 }
-
