@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 
@@ -182,5 +184,55 @@ func TestEventStreamStoreFailure(t *testing.T) {
 	}
 	if n != 3 || !errors.Is(last, store.ErrUnavailable) {
 		t.Fatalf("%d events, then %v; want 3 then ErrUnavailable", n, last)
+	}
+}
+
+// TestConflictingTransactionsQueue: 64 transactions that all update one
+// key succeed with only 2 retries each, because those that conflicted
+// re-execute one at a time instead of colliding again; none is lost.
+func TestConflictingTransactionsQueue(t *testing.T) {
+	const callers = 64
+	var first sync.WaitGroup // the first executions all read before any commits
+	first.Add(callers)
+	var runs atomic.Int32
+	incr := errCC(func(stub shim.ChaincodeStubInterface) error {
+		v, err := stub.GetState("n")
+		if err != nil {
+			return err
+		}
+		if runs.Add(1) <= callers {
+			first.Done()
+			first.Wait()
+		} else {
+			time.Sleep(time.Millisecond) // some work, so that retries overlap
+		}
+		n := 0
+		if v != nil {
+			fmt.Sscan(string(v), &n)
+		}
+		return stub.PutState("n", []byte(fmt.Sprint(n+1)))
+	})
+	p := newPeer(t, incr, solo.WithMaxRetries(2))
+	start := make(chan struct{})
+	errs := make(chan error, callers)
+	for range callers {
+		go func() {
+			<-start
+			_, err := p.Submit(context.Background(), prop("incr"))
+			errs <- err
+		}()
+	}
+	close(start)
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _ := p.Store(context.Background(), "ch")
+	rd, _ := st.Begin(context.Background())
+	defer rd.Close()
+	kv, _ := rd.Get(context.Background(), "n")
+	if string(kv.Value) != fmt.Sprint(callers) {
+		t.Fatalf("counter = %s, want %d", kv.Value, callers)
 	}
 }

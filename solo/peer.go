@@ -103,6 +103,11 @@ type channelStore struct {
 	once sync.Once
 	st   store.Store
 	err  error
+	// retry is held (a one-slot semaphore) by the transaction of the
+	// channel that re-executes after a conflict: the transactions that
+	// conflicted queue and retry one at a time instead of colliding again
+	// (64 callers updating one plan would otherwise exhaust their retries).
+	retry chan struct{}
 }
 
 // New returns a Peer that runs cc, opening each channel's store with opener
@@ -119,6 +124,15 @@ var channelName = regexp.MustCompile(`^[a-z][a-z0-9.-]{0,248}$`)
 
 // Store returns the store of channel, opening it on first use.
 func (p *Peer) Store(ctx context.Context, channel string) (store.Store, error) {
+	cs, err := p.channel(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	return cs.st, nil
+}
+
+// channel returns the open channel, opening its store on first use.
+func (p *Peer) channel(ctx context.Context, channel string) (*channelStore, error) {
 	if !channelName.MatchString(channel) {
 		return nil, fmt.Errorf("solo: invalid channel name %q", channel)
 	}
@@ -129,7 +143,7 @@ func (p *Peer) Store(ctx context.Context, channel string) (store.Store, error) {
 	}
 	cs, ok := p.channels[channel]
 	if !ok {
-		cs = &channelStore{}
+		cs = &channelStore{retry: make(chan struct{}, 1)}
 		p.channels[channel] = cs
 	}
 	p.mu.Unlock()
@@ -145,8 +159,9 @@ func (p *Peer) Store(ctx context.Context, channel string) (store.Store, error) {
 			delete(p.channels, channel) // let a later call retry
 		}
 		p.mu.Unlock()
+		return nil, cs.err
 	}
-	return cs.st, cs.err
+	return cs, nil
 }
 
 // Close closes every store the Peer opened. Transactions in flight fail.
@@ -185,10 +200,11 @@ func (p *Peer) Evaluate(ctx context.Context, prop Proposal) (*Result, error) {
 }
 
 func (p *Peer) run(ctx context.Context, prop Proposal, submit bool) (*Result, error) {
-	st, err := p.Store(ctx, prop.Channel)
+	cs, err := p.channel(ctx, prop.Channel)
 	if err != nil {
 		return nil, err
 	}
+	st := cs.st
 	creator, err := p.ids.serialize(prop.Creator)
 	if err != nil {
 		return nil, err
@@ -203,6 +219,12 @@ func (p *Peer) run(ctx context.Context, prop Proposal, submit bool) (*Result, er
 	txID := hex.EncodeToString(h.Sum(nil))
 	ts := p.cfg.clock()
 
+	queued := false // holds cs.retry
+	defer func() {
+		if queued {
+			<-cs.retry
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -241,6 +263,17 @@ func (p *Peer) run(ctx context.Context, prop Proposal, submit bool) (*Result, er
 		}
 		if attempt > p.cfg.maxRetries {
 			return nil, fmt.Errorf("solo: tx %s after %d attempts: %w", txID, attempt, err)
+		}
+		if !queued {
+			// Wait for the retry slot: the conflicting transactions
+			// re-execute one after the other.
+			select {
+			case cs.retry <- struct{}{}:
+				queued = true
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			continue
 		}
 		// Jittered backoff so that colliding transactions spread out.
 		if attempt > 1 {
