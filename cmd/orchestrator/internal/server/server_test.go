@@ -45,13 +45,14 @@ type fakeAPI struct {
 	protos.UnimplementedEventServiceServer
 	lastPageSize atomic.Uint32
 	started      chan struct{}
+	release      chan struct{} // ends the "slow" call
 	slowDone     atomic.Bool
 }
 
 func (f *fakeAPI) RegisterOrganization(ctx context.Context, req *protos.RegisterOrganizationParam) (*protos.Organization, error) {
 	if req.GetAddress() == "slow" {
 		close(f.started)
-		time.Sleep(300 * time.Millisecond)
+		<-f.release
 		defer f.slowDone.Store(true)
 	}
 	if req.GetAddress() == "panic" {
@@ -80,7 +81,7 @@ func (f *fakeAPI) SubscribeToEvents(_ *protos.SubscribeToEventsParam, s grpc.Ser
 
 func start(t *testing.T, o Options) (*Server, *fakeAPI, func()) {
 	t.Helper()
-	api := &fakeAPI{started: make(chan struct{})}
+	api := &fakeAPI{started: make(chan struct{}), release: make(chan struct{})}
 	o.Listen = "127.0.0.1:0"
 	o.Bind = testBind
 	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -278,7 +279,19 @@ func TestGracefulShutdown(t *testing.T) {
 		slow <- err
 	}()
 	<-api.started
-	stop() // returns once the in-flight call has finished
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }() // returns once the in-flight call has finished
+	// Let the call finish only once the shutdown has begun.
+	for srv.streams.Err() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-stopped:
+		t.Fatal("Serve returned while a call was in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(api.release)
+	<-stopped
 	if !api.slowDone.Load() {
 		t.Error("Serve returned before the in-flight call finished")
 	}
