@@ -86,6 +86,12 @@ func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.clock = now }
 }
 
+// freeRetries is how many times a conflicting transaction re-executes in
+// parallel with the others before it queues for its channel's retry slot:
+// light contention resolves in parallel, heavy contention (many callers on
+// one plan) one at a time.
+const freeRetries = 3
+
 // Peer runs a chaincode over per-channel stores. It is safe for concurrent
 // use; transactions run in parallel.
 type Peer struct {
@@ -264,9 +270,10 @@ func (p *Peer) run(ctx context.Context, prop Proposal, submit bool) (*Result, er
 		if attempt > p.cfg.maxRetries {
 			return nil, fmt.Errorf("solo: tx %s after %d attempts: %w", txID, attempt, err)
 		}
-		if !queued {
-			// Wait for the retry slot: the conflicting transactions
-			// re-execute one after the other.
+		if !queued && attempt >= min(freeRetries, p.cfg.maxRetries) {
+			// Still conflicting: wait for the retry slot, so that the
+			// transactions that keep conflicting re-execute one after
+			// the other instead of colliding again.
 			select {
 			case cs.retry <- struct{}{}:
 				queued = true
