@@ -111,6 +111,7 @@ func TestBoundFlags(t *testing.T) {
 		{[]string{"--max-channels", "0"}, ""},
 		{[]string{"--max-concurrent-streams", "0"}, "--max-concurrent-streams 0"},
 		{[]string{"--max-streams-per-org", "0"}, "--max-streams-per-org 0"},
+		{[]string{"--max-connections", "0"}, "--max-connections 0"},
 		{[]string{"--max-msg-size", "0"}, "--max-msg-size 0"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

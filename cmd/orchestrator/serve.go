@@ -30,6 +30,7 @@ type serveFlags struct {
 	maxChannels     int
 	maxStreams      uint
 	maxOrgStreams   int
+	maxConns        int
 	requestTimeout  time.Duration
 	shutdownTimeout time.Duration
 	logLevel        string
@@ -48,6 +49,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.UintVar(&f.maxPageSize, "max-page-size", 10000, "maximum page_size of a query, 1 to 4294967295 (the default page size is 50)")
 	fs.IntVar(&f.maxChannels, "max-channels", 16, "without a channel configuration (--config), how many distinct channels callers may use (a dev default; 0: no bound)")
 	fs.UintVar(&f.maxStreams, "max-concurrent-streams", 1024, "maximum calls in flight on one client connection")
+	fs.IntVar(&f.maxConns, "max-connections", 1024, "maximum client connections open at once (one more is closed at once)")
 	fs.IntVar(&f.maxOrgStreams, "max-streams-per-org", 64, "maximum open event subscriptions (SubscribeToEvents) of one MSP id, over all connections")
 	fs.DurationVar(&f.requestTimeout, "request-timeout", time.Minute, "deadline of a call that comes without one")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "on SIGINT/SIGTERM, how long in-flight calls may take to finish")
@@ -84,6 +86,7 @@ func (f *serveFlags) options(log *slog.Logger) (server.Options, error) {
 		MaxChannels:          f.maxChannels,
 		MaxConcurrentStreams: uint32(min(f.maxStreams, 1<<32-1)),
 		MaxStreamsPerOrg:     f.maxOrgStreams,
+		MaxConnections:       f.maxConns,
 		RequestTimeout:       f.requestTimeout,
 		ShutdownTimeout:      f.shutdownTimeout,
 		Logger:               log,
@@ -129,6 +132,8 @@ func (f *serveFlags) checkBounds() error {
 		return fmt.Errorf("--max-channels %d: want 0 (no bound) or more", f.maxChannels)
 	case f.maxStreams == 0 || f.maxStreams > 1<<32-1:
 		return fmt.Errorf("--max-concurrent-streams %d: want 1 to %d", f.maxStreams, uint64(1<<32-1))
+	case f.maxConns <= 0:
+		return fmt.Errorf("--max-connections %d: want 1 or more", f.maxConns)
 	case f.maxOrgStreams <= 0:
 		return fmt.Errorf("--max-streams-per-org %d: want 1 or more", f.maxOrgStreams)
 	case f.maxMsgBytes <= 0:

@@ -278,3 +278,35 @@ func TestVerifiedCacheBounded(t *testing.T) {
 		t.Error("an entry must be good until its certificate expires, and no longer")
 	}
 }
+
+func TestMaxConnections(t *testing.T) {
+	srv, _, _ := start(t, Options{MaxConnections: 2})
+	call := func(cc *grpc.ClientConn) error {
+		ctx, cancel := context.WithTimeout(headers("mspid", "Org1MSP", "channel", "mychannel"), 2*time.Second)
+		defer cancel()
+		_, err := protos.NewOrganizationServiceClient(cc).RegisterOrganization(ctx, &protos.RegisterOrganizationParam{})
+		return err
+	}
+	cc1, cc2 := dial(t, srv.Addr().String(), nil), dial(t, srv.Addr().String(), nil)
+	for _, cc := range []*grpc.ClientConn{cc1, cc2} {
+		if err := call(cc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cc3 := dial(t, srv.Addr().String(), nil)
+	if err := call(cc3); status.Code(err) != codes.Unavailable {
+		t.Fatalf("third connection: %v, want Unavailable", err)
+	}
+	if n := srv.lis.(*limitListener).refused.Load(); n == 0 {
+		t.Fatal("no connection was refused")
+	}
+	// A closed connection frees its slot: the third one gets in on a
+	// later attempt (the client reconnects with backoff).
+	cc1.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for err := call(cc3); err != nil; err = call(cc3) {
+		if status.Code(err) != codes.Unavailable || time.Now().After(deadline) {
+			t.Fatalf("after closing a connection: %v", err)
+		}
+	}
+}

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -104,4 +106,51 @@ func (c *streamCaps) acquire(mspID string) (func(), error) {
 			delete(c.open, mspID)
 		}
 	}, nil
+}
+
+// limitListener accepts at most cap(sem) connections at once: one more is
+// closed as soon as it is accepted (its client gets Unavailable and may
+// retry), so that connections, each with its streams and buffers, stay
+// bounded.
+type limitListener struct {
+	net.Listener
+	sem     chan struct{}
+	refused atomic.Int64
+}
+
+func newLimitListener(l net.Listener, max int) net.Listener {
+	if max <= 0 {
+		return l
+	}
+	return &limitListener{Listener: l, sem: make(chan struct{}, max)}
+}
+
+// Accept returns the next connection within the cap.
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.sem <- struct{}{}:
+			return &limitConn{Conn: c, release: sync.OnceFunc(func() { <-l.sem })}, nil
+		default:
+			l.refused.Add(1)
+			c.Close()
+		}
+	}
+}
+
+// limitConn gives its slot back when closed.
+type limitConn struct {
+	net.Conn
+	release func()
+}
+
+// Close closes the connection and frees its slot.
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
 }

@@ -53,6 +53,9 @@ type Options struct {
 	// MaxStreamsPerOrg bounds the open streams (event subscriptions) of
 	// one MSP id over all connections (0: no bound).
 	MaxStreamsPerOrg int
+	// MaxConnections bounds the client connections open at once; one more
+	// is closed at once (0: no bound).
+	MaxConnections int
 
 	// MaxMessageBytes bounds the size of one request and one response.
 	MaxMessageBytes int
@@ -187,7 +190,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", o.Listen, unwrapSyscall(err))
 	}
-	s.lis = lis
+	s.lis = newLimitListener(lis, o.MaxConnections)
 	if o.MetricsListen != "" {
 		mlis, err := net.Listen("tcp", o.MetricsListen)
 		if err != nil {
