@@ -86,7 +86,7 @@ func TestSlowSubscriberCutOff(t *testing.T) {
 // TestSubscriberThatReadsKeepsItsStream: a subscriber that reads steadily is
 // not cut off, however long the stream.
 func TestSubscriberThatReadsKeepsItsStream(t *testing.T) {
-	conn := serveStreams(t, facade.NewEventStreams(&endlessSource{}, facade.WithSendTimeout(50*time.Millisecond)))
+	conn := serveStreams(t, facade.NewEventStreams(&endlessSource{}, facade.WithSendTimeout(2*time.Second)))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stream, err := protos.NewEventServiceClient(conn).SubscribeToEvents(ctx, &protos.SubscribeToEventsParam{})

@@ -188,7 +188,7 @@ func TestEventStreamStoreFailure(t *testing.T) {
 }
 
 // TestConflictingTransactionsQueue: 64 transactions that all update one
-// key succeed with only 2 retries each, because those that conflicted
+// key succeed with only 6 retries each, because those that conflicted
 // re-execute one at a time instead of colliding again; none is lost.
 func TestConflictingTransactionsQueue(t *testing.T) {
 	const callers = 64
@@ -212,7 +212,7 @@ func TestConflictingTransactionsQueue(t *testing.T) {
 		}
 		return stub.PutState("n", []byte(fmt.Sprint(n+1)))
 	})
-	p := newPeer(t, incr, solo.WithMaxRetries(2))
+	p := newPeer(t, incr, solo.WithMaxRetries(6))
 	start := make(chan struct{})
 	errs := make(chan error, callers)
 	for range callers {
