@@ -236,3 +236,24 @@ func TestConflictingTransactionsQueue(t *testing.T) {
 		t.Fatalf("counter = %s, want %d", kv.Value, callers)
 	}
 }
+
+// TestReadConflictRetried: a read that the store refuses as a conflict (a
+// stale snapshot) re-executes the transaction, as a commit conflict does.
+func TestReadConflictRetried(t *testing.T) {
+	var fs *failingStore
+	runs := 0
+	p, fs := failingPeer(t, errCC(func(stub shim.ChaincodeStubInterface) error {
+		runs++
+		_, err := stub.GetState("k")
+		if err != nil {
+			set(&fs.reads, nil) // the next execution reads a fresh snapshot
+			return fmt.Errorf("OE0000: internal: %v", err)
+		}
+		return stub.PutState("k", []byte("v"))
+	}))
+	set(&fs.reads, fmt.Errorf("snapshot too old: %w", store.ErrConflict))
+	res, err := p.Submit(context.Background(), prop("x"))
+	if err != nil || runs != 2 || res.Attempts != 2 {
+		t.Fatalf("result %+v, %v after %d runs; want success at the second run", res, err, runs)
+	}
+}

@@ -241,32 +241,36 @@ func (p *Peer) run(ctx context.Context, prop Proposal, submit bool) (*Result, er
 		}
 		resp := p.invoke(stub)
 		stub.closeReader()
-		if err := stub.readError(); err != nil {
+		err = stub.readError()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil && !errors.Is(err, store.ErrConflict):
 			// Whatever the chaincode answered, it answered on a failed
 			// read: report the store's failure (nothing was written).
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return nil, ctxErr
-			}
 			return nil, fmt.Errorf("solo: tx %s: read the state: %w", txID, err)
-		}
-		if resp.Status >= shim.ERRORTHRESHOLD {
-			return nil, &ChaincodeError{TxID: txID, Status: resp.Status, Message: resp.Message}
-		}
-		res := &Result{TxID: txID, Payload: resp.Payload, Attempts: attempt}
-		if !submit {
-			return res, nil
-		}
-		b := stub.batch()
-		err = st.Commit(ctx, b)
-		if err == nil {
-			if b.Event != nil {
-				res.Event = &ChaincodeEvent{Name: b.Event.Name, Payload: b.Event.Payload}
+		case err == nil:
+			if resp.Status >= shim.ERRORTHRESHOLD {
+				return nil, &ChaincodeError{TxID: txID, Status: resp.Status, Message: resp.Message}
 			}
-			return res, nil
+			res := &Result{TxID: txID, Payload: resp.Payload, Attempts: attempt}
+			if !submit {
+				return res, nil
+			}
+			b := stub.batch()
+			err = st.Commit(ctx, b)
+			if err == nil {
+				if b.Event != nil {
+					res.Event = &ChaincodeEvent{Name: b.Event.Name, Payload: b.Event.Payload}
+				}
+				return res, nil
+			}
+			if !errors.Is(err, store.ErrConflict) {
+				return nil, fmt.Errorf("solo: commit tx %s: %w", txID, err)
+			}
 		}
-		if !errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("solo: commit tx %s: %w", txID, err)
-		}
+		// A conflict (at commit, or a read that the store refused because
+		// its snapshot is stale): re-execute.
 		if attempt > p.cfg.maxRetries {
 			return nil, fmt.Errorf("solo: tx %s after %d attempts: %w", txID, attempt, err)
 		}
