@@ -54,8 +54,8 @@ client_cas:
 		{"org2 on a channel it is not in", as(org2, "Org2MSP", "private"), codes.PermissionDenied},
 		{"unknown channel", as(org1, "Org1MSP", "nochannel"), codes.PermissionDenied},
 		{"unknown organization", as(org1, "Org3MSP", "mychannel"), codes.PermissionDenied},
-		{"no client certificate", noCert, codes.Unavailable},
-		{"certificate of another CA", stranger, codes.Unavailable},
+		{"no client certificate", noCert, codes.Unauthenticated},
+		{"certificate of another CA", stranger, codes.Unauthenticated},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := tt.o.organizations().GetAllOrganizations(tt.o.ctx(), &protos.GetAllOrganizationsParam{})

@@ -3,6 +3,7 @@ package facade_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"testing"
@@ -62,6 +63,8 @@ func TestSubscribeToEvents(t *testing.T) {
 	}{
 		{name: "source error", src: &fakeSource{events: events, err: orcerr.New(orcerr.NotFound, "event ev0 not found")},
 			want: 2, wantCode: codes.NotFound, wantMsg: "OE0002: event ev0 not found"},
+		{name: "store outage mid-stream", src: &fakeSource{events: events, err: fmt.Errorf("SubscribeToEvents: %w: couchdb down", facade.ErrUnavailable)},
+			want: 2, wantCode: codes.Unavailable, wantMsg: facade.ErrUnavailable.Error()},
 		{name: "source stops", src: &fakeSource{events: events}, want: 2, wantCode: codes.Unavailable, wantMsg: facade.ErrUnavailable.Error()},
 		{name: "caller goes away", src: &fakeSource{events: events, wait: true}, want: 2, cancel: true, wantCode: codes.Canceled},
 		{name: "no caller", src: &fakeSource{events: events}, noCaller: true, wantCode: codes.Internal, wantMsg: "internal error"},

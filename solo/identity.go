@@ -26,6 +26,9 @@ type Identity struct {
 	CertPEM []byte
 }
 
+// maxGenerated bounds the generated certificates that identities keeps.
+const maxGenerated = 256
+
 // identities caches serialized creators by MSP id and certificate.
 type identities struct {
 	mu    sync.Mutex
@@ -54,6 +57,15 @@ func (c *identities) serialize(id Identity) ([]byte, error) {
 			}
 			if c.certs == nil {
 				c.certs = map[string][]byte{}
+			}
+			if len(c.certs) >= maxGenerated {
+				// Callers choose MSP ids (a header, without client
+				// certificates): forget one, which only gets a new
+				// certificate on its next call.
+				for k := range c.certs {
+					delete(c.certs, k)
+					break
+				}
 			}
 			c.certs[id.MSPID] = cert
 		}

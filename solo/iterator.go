@@ -32,6 +32,7 @@ func (it *rangeIter) fetch() error {
 	n := min(fetchSize, it.remaining)
 	kvs, err := it.s.r.Scan(it.s.ctx, it.next, it.end, n)
 	if err != nil {
+		it.s.readFailed(err)
 		return fmt.Errorf("range query: %w", err)
 	}
 	it.remaining -= len(kvs)

@@ -86,6 +86,12 @@ func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.clock = now }
 }
 
+// freeRetries is how many times a conflicting transaction re-executes in
+// parallel with the others before it queues for its channel's retry slot:
+// light contention resolves in parallel, heavy contention (many callers on
+// one plan) one at a time.
+const freeRetries = 3
+
 // Peer runs a chaincode over per-channel stores. It is safe for concurrent
 // use; transactions run in parallel.
 type Peer struct {
@@ -103,6 +109,11 @@ type channelStore struct {
 	once sync.Once
 	st   store.Store
 	err  error
+	// retry is held (a one-slot semaphore) by the transaction of the
+	// channel that re-executes after a conflict: the transactions that
+	// conflicted queue and retry one at a time instead of colliding again
+	// (64 callers updating one plan would otherwise exhaust their retries).
+	retry chan struct{}
 }
 
 // New returns a Peer that runs cc, opening each channel's store with opener
@@ -119,6 +130,15 @@ var channelName = regexp.MustCompile(`^[a-z][a-z0-9.-]{0,248}$`)
 
 // Store returns the store of channel, opening it on first use.
 func (p *Peer) Store(ctx context.Context, channel string) (store.Store, error) {
+	cs, err := p.channel(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	return cs.st, nil
+}
+
+// channel returns the open channel, opening its store on first use.
+func (p *Peer) channel(ctx context.Context, channel string) (*channelStore, error) {
 	if !channelName.MatchString(channel) {
 		return nil, fmt.Errorf("solo: invalid channel name %q", channel)
 	}
@@ -129,7 +149,7 @@ func (p *Peer) Store(ctx context.Context, channel string) (store.Store, error) {
 	}
 	cs, ok := p.channels[channel]
 	if !ok {
-		cs = &channelStore{}
+		cs = &channelStore{retry: make(chan struct{}, 1)}
 		p.channels[channel] = cs
 	}
 	p.mu.Unlock()
@@ -145,8 +165,9 @@ func (p *Peer) Store(ctx context.Context, channel string) (store.Store, error) {
 			delete(p.channels, channel) // let a later call retry
 		}
 		p.mu.Unlock()
+		return nil, cs.err
 	}
-	return cs.st, cs.err
+	return cs, nil
 }
 
 // Close closes every store the Peer opened. Transactions in flight fail.
@@ -185,10 +206,11 @@ func (p *Peer) Evaluate(ctx context.Context, prop Proposal) (*Result, error) {
 }
 
 func (p *Peer) run(ctx context.Context, prop Proposal, submit bool) (*Result, error) {
-	st, err := p.Store(ctx, prop.Channel)
+	cs, err := p.channel(ctx, prop.Channel)
 	if err != nil {
 		return nil, err
 	}
+	st := cs.st
 	creator, err := p.ids.serialize(prop.Creator)
 	if err != nil {
 		return nil, err
@@ -203,6 +225,12 @@ func (p *Peer) run(ctx context.Context, prop Proposal, submit bool) (*Result, er
 	txID := hex.EncodeToString(h.Sum(nil))
 	ts := p.cfg.clock()
 
+	queued := false // holds cs.retry
+	defer func() {
+		if queued {
+			<-cs.retry
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -213,26 +241,50 @@ func (p *Peer) run(ctx context.Context, prop Proposal, submit bool) (*Result, er
 		}
 		resp := p.invoke(stub)
 		stub.closeReader()
-		if resp.Status >= shim.ERRORTHRESHOLD {
-			return nil, &ChaincodeError{TxID: txID, Status: resp.Status, Message: resp.Message}
-		}
-		res := &Result{TxID: txID, Payload: resp.Payload, Attempts: attempt}
-		if !submit {
-			return res, nil
-		}
-		b := stub.batch()
-		err = st.Commit(ctx, b)
-		if err == nil {
-			if b.Event != nil {
-				res.Event = &ChaincodeEvent{Name: b.Event.Name, Payload: b.Event.Payload}
+		err = stub.readError()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil && !errors.Is(err, store.ErrConflict):
+			// Whatever the chaincode answered, it answered on a failed
+			// read: report the store's failure (nothing was written).
+			return nil, fmt.Errorf("solo: tx %s: read the state: %w", txID, err)
+		case err == nil:
+			if resp.Status >= shim.ERRORTHRESHOLD {
+				return nil, &ChaincodeError{TxID: txID, Status: resp.Status, Message: resp.Message}
 			}
-			return res, nil
+			res := &Result{TxID: txID, Payload: resp.Payload, Attempts: attempt}
+			if !submit {
+				return res, nil
+			}
+			b := stub.batch()
+			err = st.Commit(ctx, b)
+			if err == nil {
+				if b.Event != nil {
+					res.Event = &ChaincodeEvent{Name: b.Event.Name, Payload: b.Event.Payload}
+				}
+				return res, nil
+			}
+			if !errors.Is(err, store.ErrConflict) {
+				return nil, fmt.Errorf("solo: commit tx %s: %w", txID, err)
+			}
 		}
-		if !errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("solo: commit tx %s: %w", txID, err)
-		}
+		// A conflict (at commit, or a read that the store refused because
+		// its snapshot is stale): re-execute.
 		if attempt > p.cfg.maxRetries {
 			return nil, fmt.Errorf("solo: tx %s after %d attempts: %w", txID, attempt, err)
+		}
+		if !queued && attempt >= min(freeRetries, p.cfg.maxRetries) {
+			// Still conflicting: wait for the retry slot, so that the
+			// transactions that keep conflicting re-execute one after
+			// the other instead of colliding again.
+			select {
+			case cs.retry <- struct{}{}:
+				queued = true
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			continue
 		}
 		// Jittered backoff so that colliding transactions spread out.
 		if attempt > 1 {

@@ -57,6 +57,24 @@ type stub struct {
 	event          *store.Event
 	wrote          bool
 	paginatedQuery bool
+	// storeErr is the first read error of the store: the chaincode sees
+	// it as an error of its own, but the caller must learn that the store
+	// failed (Unavailable), not that the chaincode did.
+	storeErr error
+}
+
+// readError returns the first store read error of the execution.
+func (s *stub) readError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.storeErr
+}
+
+// readFailed records a store read error; the caller holds s.mu.
+func (s *stub) readFailed(err error) {
+	if s.storeErr == nil {
+		s.storeErr = err
+	}
 }
 
 var _ shim.ChaincodeStubInterface = (*stub)(nil)
@@ -242,6 +260,7 @@ func (s *stub) GetState(key string) ([]byte, error) {
 	defer s.mu.Unlock()
 	kv, err := s.r.Get(s.ctx, key)
 	if err != nil {
+		s.readFailed(err)
 		return nil, fmt.Errorf("get state %q: %w", key, err)
 	}
 	s.recordRead(key, kv.Version)
@@ -261,6 +280,7 @@ func (s *stub) GetMultipleStates(keys ...string) ([][]byte, error) {
 	defer s.mu.Unlock()
 	kvs, err := s.r.GetMany(s.ctx, keys)
 	if err != nil {
+		s.readFailed(err)
 		return nil, fmt.Errorf("get multiple states: %w", err)
 	}
 	if s.reads == nil && !s.readOnly {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -503,9 +504,11 @@ func pemCert(der []byte) []byte {
 // TestParallelTransactions shows transactions are not serialized: the first
 // one waits inside the chaincode until a second one has committed.
 func TestParallelTransactions(t *testing.T) {
-	release := make(chan struct{})
+	release, started := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	cc := errCC(func(s shim.ChaincodeStubInterface) error {
 		if s.GetStringArgs()[0] == "wait" {
+			once.Do(func() { close(started) })
 			select {
 			case <-release:
 			case <-time.After(5 * time.Second):
@@ -520,7 +523,7 @@ func TestParallelTransactions(t *testing.T) {
 		_, err := p.Submit(context.Background(), prop("wait"))
 		done <- err
 	}()
-	time.Sleep(10 * time.Millisecond)
+	<-started // "other" runs while "wait" is in flight
 	submit(t, p, "other")
 	close(release)
 	if err := <-done; err != nil {

@@ -97,3 +97,38 @@ func TestOneLine(t *testing.T) {
 		t.Fatalf("oneLine = %q", got)
 	}
 }
+
+func TestBoundFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string // "" : accepted
+	}{
+		{nil, ""},
+		{[]string{"--max-page-size", "0"}, "--max-page-size 0: want 1 to 4294967295"},
+		{[]string{"--max-page-size", "4294967296"}, "--max-page-size 4294967296"},
+		{[]string{"--max-page-size", "1"}, ""},
+		{[]string{"--max-channels", "-1"}, "--max-channels -1"},
+		{[]string{"--max-channels", "0"}, ""},
+		{[]string{"--max-concurrent-streams", "0"}, "--max-concurrent-streams 0"},
+		{[]string{"--max-streams-per-org", "0"}, "--max-streams-per-org 0"},
+		{[]string{"--max-connections", "0"}, "--max-connections 0"},
+		{[]string{"--max-msg-size", "0"}, "--max-msg-size 0"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var f serveFlags
+			fs := newFlagSet("solo", "Serve.", io.Discard)
+			f.register(fs)
+			if err := parseFlags(fs, tt.args, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			_, err := f.options(nil)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			var ue usageError
+			if err != nil && !errors.As(err, &ue) {
+				t.Errorf("%v is not a usage error (exit 2)", err)
+			}
+		})
+	}
+}

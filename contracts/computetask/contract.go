@@ -4,14 +4,21 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/fedchain/orchestrator/contracts/rpc"
+	"github.com/fedchain/orchestrator/contracts/validation"
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
 )
 
 // RegisterTasks registers a batch of tasks, all or none.
 func (c *Contract) RegisterTasks(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	if err := validation.BatchRequest("RegisterTasks", len(req)); err != nil {
+		return nil, err
+	}
 	in := new(protos.RegisterTasksParam)
 	return runRaw(ctx, req, in, func(s *Session, caller string) ([]byte, error) {
+		if err := validation.BatchLen("tasks", len(in.GetTasks()), validation.MaxTasksPerCall); err != nil {
+			return nil, err
+		}
 		_, records, err := s.register(in.GetTasks(), caller)
 		if err != nil {
 			return nil, err

@@ -37,6 +37,9 @@ func checkOwner(l *ledger.Tx, keys []string, owner string) error {
 // RegisterDataSamples registers a batch of data samples owned by the caller
 // (RegisterDataSamplesParam -> RegisterDataSamplesResponse); all or none.
 func (c *Contract) RegisterDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	if err := validation.BatchRequest("RegisterDataSamples", len(req)); err != nil {
+		return nil, err
+	}
 	return rpc.ServeCallerRaw(ctx, req, register)
 }
 
@@ -63,6 +66,9 @@ func validateFields(s *protos.NewDataSample, field func(name string) string) err
 func register(l *ledger.Tx, owner string, p *protos.RegisterDataSamplesParam) ([]byte, error) {
 	if len(p.GetSamples()) == 0 {
 		return nil, orcerr.New(orcerr.InvalidAsset, "invalid samples: cannot be blank")
+	}
+	if err := validation.BatchLen("samples", len(p.GetSamples()), validation.MaxSamplesPerCall); err != nil {
+		return nil, err
 	}
 	keys := make([]string, len(p.GetSamples()))
 	var managers []string
@@ -138,12 +144,18 @@ func emit(l *ledger.Tx, kind protos.EventKind, ds *protos.DataSample) error {
 // UpdateDataSamples links data samples of the caller to more data managers
 // of the caller (UpdateDataSamplesParam -> UpdateDataSamplesResponse).
 func (c *Contract) UpdateDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	if err := validation.BatchRequest("UpdateDataSamples", len(req)); err != nil {
+		return nil, err
+	}
 	return rpc.ServeCaller(ctx, req, update)
 }
 
 func update(l *ledger.Tx, owner string, p *protos.UpdateDataSamplesParam) (*protos.UpdateDataSamplesResponse, error) {
 	if len(p.GetKeys()) == 0 {
 		return nil, orcerr.New(orcerr.InvalidAsset, "invalid keys: cannot be blank")
+	}
+	if err := validation.BatchLen("keys", len(p.GetKeys()), validation.MaxSamplesPerCall); err != nil {
+		return nil, err
 	}
 	if err := validation.UUIDs("keys", p.GetKeys()); err != nil {
 		return nil, validation.Asset("datasample", err)

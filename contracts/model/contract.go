@@ -28,8 +28,14 @@ func (c *Contract) RegisterModel(ctx contractapi.TransactionContextInterface, re
 
 // RegisterModels registers models of one task, all or none.
 func (c *Contract) RegisterModels(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	if err := validation.BatchRequest("RegisterModels", len(req)); err != nil {
+		return nil, err
+	}
 	in := new(protos.RegisterModelsParam)
 	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.RegisterModelsResponse, error) {
+		if err := validation.BatchLen("models", len(in.GetModels()), validation.MaxModelsPerCall); err != nil {
+			return nil, err
+		}
 		models, err := register(s, in.GetModels(), caller)
 		if err != nil {
 			return nil, err

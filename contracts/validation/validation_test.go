@@ -87,3 +87,25 @@ func TestAsset(t *testing.T) {
 		}
 	}
 }
+
+func TestBatchCaps(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		ok   bool
+	}{
+		{"request at the cap", validation.BatchRequest("RegisterTasks", validation.MaxBatchRequestBytes), true},
+		{"request above the cap", validation.BatchRequest("RegisterTasks", validation.MaxBatchRequestBytes+1), false},
+		{"batch at the cap", validation.BatchLen("tasks", validation.MaxTasksPerCall, validation.MaxTasksPerCall), true},
+		{"batch above the cap", validation.BatchLen("tasks", validation.MaxTasksPerCall+1, validation.MaxTasksPerCall), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.ok != (tt.err == nil) {
+				t.Fatalf("err = %v, want ok %v", tt.err, tt.ok)
+			}
+			if tt.err != nil && !strings.HasPrefix(tt.err.Error(), "OE0101: ") {
+				t.Errorf("err = %q, want an InvalidAsset (OE0101) error", tt.err)
+			}
+		})
+	}
+}

@@ -16,7 +16,10 @@ func TestLoadConfig(t *testing.T) {
 	if want := map[string][]string{"mychannel": {"MyOrg1MSP", "MyOrg2MSP"}, "private": {"MyOrg1MSP"}}; !reflect.DeepEqual(c.Channels, want) {
 		t.Errorf("channels %v", c.Channels)
 	}
-	if want := map[string]string{"MyOrg1MSP": filepath.Join("testdata", "certs", "org1-ca.pem"), "MyOrg2MSP": "/etc/orchestrator/org2-ca.pem"}; !reflect.DeepEqual(c.ClientCAs, want) {
+	if want := map[string]ClientCA{
+		"MyOrg1MSP": {CA: filepath.Join("testdata", "certs", "org1-ca.pem")},
+		"MyOrg2MSP": {CA: "/etc/orchestrator/org2-ca.pem", Subject: SubjectRule{Organization: stringList{"Org2"}, OU: stringList{"client", "admin"}, SAN: "*.org2.example.com"}},
+	}; !reflect.DeepEqual(c.ClientCAs, want) {
 		t.Errorf("client CAs %v", c.ClientCAs)
 	}
 	dir := t.TempDir()
@@ -27,6 +30,9 @@ func TestLoadConfig(t *testing.T) {
 		{"no organization", "channels:\n  a: []\n", "no organization"},
 		{"empty organization", "channels:\n  a: [\"\"]\n", "empty organization"},
 		{"not YAML", "channels: [\n", "yaml"},
+		{"unknown subject field", "client_cas:\n  A: {ca: a.pem, subject: {o: x}}\n", "field o not found"},
+		{"CA missing", "client_cas:\n  A: {subject: {ou: x}}\n", "empty MSP id or CA file"},
+		{"bad SAN pattern", "client_cas:\n  A: {ca: a.pem, subject: {san: \"[\"}}\n", "san pattern"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(dir, tt.name+".yaml")

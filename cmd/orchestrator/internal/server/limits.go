@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -71,4 +73,84 @@ func (l *limits) pageField(md protoreflect.MessageDescriptor) protoreflect.Field
 		l.fields.Store(md.FullName(), fd)
 	}
 	return fd
+}
+
+// streamCaps bounds the streams (event subscriptions) that each MSP id
+// holds open at once. Its map holds only the MSP ids with an open stream.
+type streamCaps struct {
+	max  int
+	mu   sync.Mutex
+	open map[string]int
+}
+
+func newStreamCaps(max int) *streamCaps {
+	if max <= 0 {
+		return nil
+	}
+	return &streamCaps{max: max, open: map[string]int{}}
+}
+
+// acquire takes a stream slot of mspID, or refuses with ResourceExhausted.
+// The returned function gives the slot back.
+func (c *streamCaps) acquire(mspID string) (func(), error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open[mspID] >= c.max {
+		return nil, status.Errorf(codes.ResourceExhausted, "organization %q already has %d open streams, the maximum (--max-streams-per-org): close one first", mspID, c.max)
+	}
+	c.open[mspID]++
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.open[mspID]--; c.open[mspID] <= 0 {
+			delete(c.open, mspID)
+		}
+	}, nil
+}
+
+// limitListener accepts at most cap(sem) connections at once: one more is
+// closed as soon as it is accepted (its client gets Unavailable and may
+// retry), so that connections, each with its streams and buffers, stay
+// bounded.
+type limitListener struct {
+	net.Listener
+	sem     chan struct{}
+	refused atomic.Int64
+}
+
+func newLimitListener(l net.Listener, max int) net.Listener {
+	if max <= 0 {
+		return l
+	}
+	return &limitListener{Listener: l, sem: make(chan struct{}, max)}
+}
+
+// Accept returns the next connection within the cap.
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.sem <- struct{}{}:
+			return &limitConn{Conn: c, release: sync.OnceFunc(func() { <-l.sem })}, nil
+		default:
+			l.refused.Add(1)
+			c.Close()
+		}
+	}
+}
+
+// limitConn gives its slot back when closed.
+type limitConn struct {
+	net.Conn
+	release func()
+}
+
+// Close closes the connection and frees its slot.
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
 }

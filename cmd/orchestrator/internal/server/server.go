@@ -35,13 +35,27 @@ type Options struct {
 	MetricsListen string
 	Pprof         bool
 
-	// TLSCert and TLSKey enable TLS. ClientCAs (MSP id -> CA file) then
-	// require a client certificate issued by the CA of the mspid header.
+	// TLSCert and TLSKey enable TLS. ClientCAs (MSP id -> CA file and
+	// subject rule) then require a client certificate issued by the CA of
+	// the mspid header, whose subject matches that MSP id's rule.
 	TLSCert, TLSKey string
-	ClientCAs       map[string]string
+	ClientCAs       map[string]ClientCA
 	// Channels lists the organizations of each channel; empty: any
-	// organization may use any channel.
+	// organization may use any channel, up to MaxChannels of them.
 	Channels map[string][]string
+	// MaxChannels bounds the distinct channel names the server accepts
+	// when Channels is empty (0: no bound).
+	MaxChannels int
+
+	// MaxConcurrentStreams bounds the calls in flight on one connection
+	// (0: gRPC's default, no bound).
+	MaxConcurrentStreams uint32
+	// MaxStreamsPerOrg bounds the open streams (event subscriptions) of
+	// one MSP id over all connections (0: no bound).
+	MaxStreamsPerOrg int
+	// MaxConnections bounds the client connections open at once; one more
+	// is closed at once (0: no bound).
+	MaxConnections int
 
 	// MaxMessageBytes bounds the size of one request and one response.
 	MaxMessageBytes int
@@ -92,13 +106,24 @@ func New(o Options) (*Server, error) {
 	if o.Register == nil || o.Bind == nil {
 		return nil, errors.New("server: Register and Bind are required")
 	}
-	var cas map[string]*x509.CertPool
+	var (
+		cas map[string]member
+		all *x509.CertPool
+	)
 	gopts := []grpc.ServerOption{
+		// Clients that ping more often than every 10 s are disconnected
+		// (GOAWAY "too_many_pings"); the server pings idle connections
+		// every minute and drops the ones that do not answer in 20 s, so
+		// that dead peers do not hold streams.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Minute, Timeout: 20 * time.Second}),
 		// Stop (after the shutdown timeout) cancels the calls still running
 		// and waits for their handlers, so that the stores close after the
 		// last transaction.
 		grpc.WaitForHandlers(true),
+	}
+	if o.MaxConcurrentStreams > 0 {
+		gopts = append(gopts, grpc.MaxConcurrentStreams(o.MaxConcurrentStreams))
 	}
 	if o.MaxMessageBytes > 0 {
 		gopts = append(gopts, grpc.MaxRecvMsgSize(o.MaxMessageBytes), grpc.MaxSendMsgSize(o.MaxMessageBytes))
@@ -116,12 +141,15 @@ func New(o Options) (*Server, error) {
 		}
 		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		if len(o.ClientCAs) > 0 {
-			var all *x509.CertPool
 			cas, all, err = loadCAs(o.ClientCAs)
 			if err != nil {
 				return nil, err
 			}
-			tc.ClientAuth = tls.RequireAndVerifyClientCert
+			// The handshake asks for a certificate (naming the client CAs)
+			// and checks that the client holds its key; the identity
+			// interceptor verifies it, so that a refusal is a status that
+			// says why (expired, unknown CA, another organization's).
+			tc.ClientAuth = tls.RequestClientCert
 			tc.ClientCAs = all
 		}
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(tc)))
@@ -129,7 +157,9 @@ func New(o Options) (*Server, error) {
 
 	s := &Server{opts: o, health: health.NewServer()}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
-	id := newIdentity(o.Bind, o.Channels, cas)
+	id := newIdentity(o.Bind, o.Channels, cas, all)
+	id.maxChannels = o.MaxChannels
+	id.streams = newStreamCaps(o.MaxStreamsPerOrg)
 	lim := &limits{maxPageSize: o.MaxPageSize, timeout: o.RequestTimeout}
 	logger := slogLogger(o.Logger)
 	gopts = append(gopts,
@@ -160,7 +190,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", o.Listen, unwrapSyscall(err))
 	}
-	s.lis = lis
+	s.lis = newLimitListener(lis, o.MaxConnections)
 	if o.MetricsListen != "" {
 		mlis, err := net.Listen("tcp", o.MetricsListen)
 		if err != nil {

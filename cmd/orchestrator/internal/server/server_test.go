@@ -45,13 +45,14 @@ type fakeAPI struct {
 	protos.UnimplementedEventServiceServer
 	lastPageSize atomic.Uint32
 	started      chan struct{}
+	release      chan struct{} // ends the "slow" call
 	slowDone     atomic.Bool
 }
 
 func (f *fakeAPI) RegisterOrganization(ctx context.Context, req *protos.RegisterOrganizationParam) (*protos.Organization, error) {
 	if req.GetAddress() == "slow" {
 		close(f.started)
-		time.Sleep(300 * time.Millisecond)
+		<-f.release
 		defer f.slowDone.Store(true)
 	}
 	if req.GetAddress() == "panic" {
@@ -80,7 +81,7 @@ func (f *fakeAPI) SubscribeToEvents(_ *protos.SubscribeToEventsParam, s grpc.Ser
 
 func start(t *testing.T, o Options) (*Server, *fakeAPI, func()) {
 	t.Helper()
-	api := &fakeAPI{started: make(chan struct{})}
+	api := &fakeAPI{started: make(chan struct{}), release: make(chan struct{})}
 	o.Listen = "127.0.0.1:0"
 	o.Bind = testBind
 	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -278,7 +279,19 @@ func TestGracefulShutdown(t *testing.T) {
 		slow <- err
 	}()
 	<-api.started
-	stop() // returns once the in-flight call has finished
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }() // returns once the in-flight call has finished
+	// Let the call finish only once the shutdown has begun.
+	for srv.streams.Err() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-stopped:
+		t.Fatal("Serve returned while a call was in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(api.release)
+	<-stopped
 	if !api.slowDone.Load() {
 		t.Error("Serve returned before the in-flight call finished")
 	}
@@ -316,7 +329,7 @@ func TestStartupErrors(t *testing.T) {
 		{"metrics port taken", Options{Listen: "127.0.0.1:0", MetricsListen: busy.Addr().String()}, "metrics: listen"},
 		{"cert without key", Options{Listen: "127.0.0.1:0", TLSCert: bad}, "--tls-cert and --tls-key go together"},
 		{"bad cert", Options{Listen: "127.0.0.1:0", TLSCert: bad, TLSKey: bad}, "TLS certificate"},
-		{"client CA without TLS", Options{Listen: "127.0.0.1:0", ClientCAs: map[string]string{"Org1MSP": bad}}, "need TLS"},
+		{"client CA without TLS", Options{Listen: "127.0.0.1:0", ClientCAs: map[string]ClientCA{"Org1MSP": {CA: bad}}}, "need TLS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,7 +399,7 @@ func TestMutualTLS(t *testing.T) {
 	sc, sk := serverCA.issue(t, "server")
 	srv, _, _ := start(t, Options{
 		TLSCert: write("server.pem", sc), TLSKey: write("server.key", sk),
-		ClientCAs: map[string]string{"Org1MSP": write("ca1.pem", ca1.pem), "Org2MSP": write("ca2.pem", ca2.pem)},
+		ClientCAs: map[string]ClientCA{"Org1MSP": {CA: write("ca1.pem", ca1.pem)}, "Org2MSP": {CA: write("ca2.pem", ca2.pem)}},
 	})
 	roots := x509.NewCertPool()
 	roots.AddCert(serverCA.cert)
@@ -414,8 +427,8 @@ func TestMutualTLS(t *testing.T) {
 		{"org2 as org2", org2, "Org2MSP", codes.OK},
 		{"org1 as org2", org1, "Org2MSP", codes.PermissionDenied},
 		{"org1 as unknown org", org1, "Org3MSP", codes.PermissionDenied},
-		{"cert of an unknown CA", stranger, "Org1MSP", codes.Unavailable}, // the TLS handshake fails
-		{"no client cert", client(nil, ""), "Org1MSP", codes.Unavailable},
+		{"cert of an unknown CA", stranger, "Org1MSP", codes.Unauthenticated},
+		{"no client cert", client(nil, ""), "Org1MSP", codes.Unauthenticated},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for range 2 { // the second call hits the verification cache

@@ -126,6 +126,34 @@ func eventID(raw []byte) string {
 	return ""
 }
 
+// maxLocates bounds the start-event searches that run at once: each may
+// read the whole log, so callers naming old or unknown events queue
+// instead of taking every core.
+const maxLocates = 2
+
+// isEventID reports whether id has the form of the ids the contracts give
+// events (a UUID, lower-case hexadecimal): another string names no event
+// and needs no search.
+func isEventID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // locate returns the position of the log entry that holds event id,
 // searching backwards from the end of the log: a subscriber usually resumes
 // near the end. Each step reads a window (lo, hi] of positions forward, in
@@ -133,6 +161,15 @@ func eventID(raw []byte) string {
 // the events of a commit from commit << 16), so a window that held few
 // events doubles the next one, and a crowded one halves it.
 func (i *Invoker) locate(ctx context.Context, channel, id string) (uint64, error) {
+	if !isEventID(id) {
+		return 0, orcerr.New(orcerr.NotFound, "event %s not found (event ids are UUIDs)", id)
+	}
+	select {
+	case i.locates <- struct{}{}:
+		defer func() { <-i.locates }()
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 	last, err := i.lastSeq(ctx, channel)
 	if err != nil {
 		return 0, err

@@ -29,14 +29,17 @@ type Invoker struct {
 	caller  CallerFunc
 	retries *prometheus.CounterVec
 	txs     *prometheus.CounterVec
+	// locates holds a token per running start-event search.
+	locates chan struct{}
 }
 
 // New returns an Invoker over p. Its metrics (transactions and MVCC
 // retries per transaction name) are registered on reg when not nil.
 func New(p *solo.Peer, caller CallerFunc, reg prometheus.Registerer) *Invoker {
 	inv := &Invoker{
-		peer:   p,
-		caller: caller,
+		peer:    p,
+		caller:  caller,
+		locates: make(chan struct{}, maxLocates),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "orchestrator", Subsystem: "solo", Name: "transaction_retries_total",
 			Help: "Re-executions of submitted transactions after an MVCC conflict, by transaction.",

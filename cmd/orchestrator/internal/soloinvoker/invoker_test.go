@@ -204,3 +204,27 @@ func TestProposalCarriesClientCert(t *testing.T) {
 		t.Fatal("a certificate without TLS")
 	}
 }
+
+// TestLocateRejectsNonIDs: a start event that is not an event id is
+// NotFound without reading the log (the peer here is closed: any read
+// would fail with Unavailable), and a well-formed unknown id is NotFound
+// after the search.
+func TestLocateRejectsNonIDs(t *testing.T) {
+	inv, ctx := newInvoker(t)
+	fill(t, inv, ctx, 3, 2)
+	for _, id := range []string{"no-such-event", "00000000-0000-4000-8000-00000000000G", strings.Repeat("a", 1<<16)} {
+		if _, err := collect(t, inv, ctx, id, 1); orcerr.KindOf(err) != orcerr.NotFound {
+			t.Fatalf("start %.40q: %v, want NotFound", id, err)
+		}
+	}
+	if _, err := collect(t, inv, ctx, "00000000-0000-4000-8000-000000000000", 1); orcerr.KindOf(err) != orcerr.NotFound {
+		t.Fatalf("unknown event id: %v, want NotFound", err)
+	}
+	inv.peer.Close()
+	if _, err := inv.locate(ctx, channel, "not-an-id"); orcerr.KindOf(err) != orcerr.NotFound {
+		t.Fatalf("closed peer, malformed id: %v, want NotFound without a read", err)
+	}
+	if _, err := inv.locate(ctx, channel, "00000000-0000-4000-8000-000000000000"); facade.Status(mapError("x", err)).Code() != codes.Unavailable {
+		t.Fatalf("closed peer, well-formed id: %v, want Unavailable", err)
+	}
+}
