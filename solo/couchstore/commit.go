@@ -485,6 +485,10 @@ func (s *Store) apply(ctx context.Context, seq uint64, writes []commitWrite, kno
 				if ts >= seq {
 					continue
 				}
+				// CouchDB 3 re-creates a deleted document only from an
+				// update without revision (the tombstone's revision gives
+				// 409); pouchdb-server accepts both.
+				rev = ""
 			}
 			docs = append(docs, stateWrite{ID: w.ID, Rev: rev, Seq: seq, Value: w.Value})
 			sent = append(sent, w)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -27,7 +28,21 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "FAIL: "+needCouchDB)
 		os.Exit(1)
 	}
+	fmt.Fprintln(os.Stderr, serverLine())
 	os.Exit(m.Run())
+}
+
+// serverLine says which server the tests run on (the password redacted).
+func serverLine() string {
+	where := "?"
+	if u, err := url.Parse(os.Getenv("COUCHDB_URL")); err == nil {
+		where = u.Redacted()
+	}
+	kind := os.Getenv("COUCHDB_SERVER")
+	if kind == "" {
+		kind = "unknown (COUCHDB_SERVER unset: not started by scripts/couchdb/with-couchdb.sh)"
+	}
+	return fmt.Sprintf("couchstore tests: CouchDB server %s at %s", kind, where)
 }
 
 var errSimulatedCrash = errors.New("simulated crash after journal write")
