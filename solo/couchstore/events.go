@@ -110,12 +110,14 @@ func (s *Store) ReadEvents(ctx context.Context, after uint64, limit int) ([]stor
 	if len(out) > 0 {
 		s.sawEvent(out[len(out)-1].Seq)
 	}
-	// Never hand out an event before its writes are visible: complete a
-	// commit of another process that may still be applying.
+	// Never hand out an event before its writes are visible: learn the
+	// entries of other processes (their writes join the overlay).
 	if newest > s.getHead() {
-		s.commitMu.Lock()
-		_, err := s.rollForward(ctx)
-		s.commitMu.Unlock()
+		if err := s.lockCtx(ctx); err != nil {
+			return nil, err
+		}
+		_, err := s.catchUp(ctx)
+		s.unlock()
 		if err != nil {
 			return nil, err
 		}

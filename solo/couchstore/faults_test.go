@@ -71,6 +71,9 @@ func TestLostAnswers(t *testing.T) {
 				Writes: []store.Write{{Key: "k", Value: []byte("v1")}},
 				Event:  &store.Event{TxID: "tx", Name: "n"},
 			})
+			if err == nil {
+				waitApplied(t, s) // _bulk_docs runs off the caller's path
+			}
 			if !ft.fired.Load() {
 				t.Fatal("fault not injected")
 			}
