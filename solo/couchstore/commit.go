@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"time"
@@ -244,6 +245,12 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 			doc.Applied = &applied
 			_, err := s.db.Put(ctx, commitID(seq), doc)
 			committed, taken := err == nil, kivik.HTTPStatus(err) == http.StatusConflict
+			if !committed && !taken && notSent(err) {
+				for _, p := range live {
+					finish(p, fmt.Errorf("tx %s: %w", p.b.TxID, s.wrap(err, "write journal entry %d (not sent: not committed)", seq)))
+				}
+				return
+			}
 			if !committed && !taken {
 				// The answer may have been lost after the entry landed.
 				nonce, cerr := s.entryNonce(ctx, seq)
@@ -378,6 +385,13 @@ func (s *Store) validateGroup(ctx context.Context, seq uint64, group []*pending)
 		v.doc.TxIDs = nil // validations only: no journal entry
 	}
 	return v, nil
+}
+
+// notSent reports whether a request failed before it reached the server
+// (the connection could not be made), so that it certainly did nothing.
+func notSent(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
 // errUnstable says that a scan kept changing under the process's feet.
