@@ -134,6 +134,21 @@ func testOpener(t *testing.T) store.Opener { return newOpener(t, newPrefix()) }
 
 func TestConformance(t *testing.T) { storetest.Run(t, testOpener) }
 
+// TestConformanceSmallCache runs the suite with a cache too small for the
+// state, so that evictions, cold reads and server scans are exercised.
+func TestConformanceSmallCache(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Opener {
+		prefix := newPrefix()
+		newOpener(t, prefix) // cleanup of the databases
+		o, err := NewOpener(serverURL(t), WithDBPrefix(prefix), WithCacheBytes(2048))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { o.Close() })
+		return o
+	})
+}
+
 func TestChaincode(t *testing.T) { solotest.Run(t, testOpener) }
 
 func getKV(t *testing.T, s store.Store, key string) store.KV {

@@ -76,7 +76,7 @@ func (s *Store) load(ctx context.Context) error {
 	if newest == nil {
 		// An empty channel: the cache knows every key (there is none).
 		s.mu.Lock()
-		s.mem.complete = true
+		s.mem.setComplete()
 		s.mu.Unlock()
 		return nil
 	}
@@ -167,7 +167,7 @@ func (s *Store) loadState(ctx context.Context) error {
 		startID = ids[len(ids)-1] + "\x00"
 	}
 	s.mu.Lock()
-	s.mem.complete = true
+	s.mem.setComplete()
 	s.mu.Unlock()
 	return nil
 }

@@ -149,6 +149,12 @@ func (s *Store) scan(ctx context.Context, start, end string, limit int) (kvs []s
 		return nil, true, nil
 	}
 	startID, endID := rangeBounds(start, end)
+	s.mu.Lock()
+	kvs, ok, err := s.mem.scan(startID, endID, limit)
+	s.mu.Unlock()
+	if ok || err != nil {
+		return kvs, err == nil, err
+	}
 	for try := 0; try < maxScanTries; try++ {
 		s.mu.Lock()
 		gen := s.mem.gen

@@ -1,7 +1,10 @@
 package couchstore
 
 import (
+	"slices"
 	"time"
+
+	"github.com/fedchain/orchestrator/solo/store"
 )
 
 // This file holds the in-memory knowledge of a Store (see "Cache" in the
@@ -59,6 +62,9 @@ type memState struct {
 	// empty, and nothing was evicted since): a miss is then an absent key,
 	// known without a request.
 	complete bool
+	// order holds the present ids in order while complete, so that scans
+	// are served from memory too; nil otherwise.
+	order *sortedIDs
 	// evictions counts evictions: a cold read caches what it read only if
 	// nothing was evicted meanwhile (an evicted newer value would otherwise
 	// be replaced by the older one read).
@@ -126,6 +132,52 @@ func (m *memState) setValue(id string, present bool, value []byte, seq uint64) {
 		c.value, c.seq = nil, 0
 	}
 	m.cacheBytes += c.size()
+	if m.order != nil {
+		if present {
+			m.order.insert(id)
+		} else {
+			m.order.remove(id)
+		}
+	}
+}
+
+// setComplete records that the cache holds every present key.
+func (m *memState) setComplete() {
+	m.complete = true
+	m.order = &sortedIDs{}
+	ids := make([]string, 0, len(m.cache))
+	for id, c := range m.cache {
+		if c.present {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for i := 0; i < len(ids); i += chunkMax / 2 {
+		m.order.chunks = append(m.order.chunks, slices.Clone(ids[i:min(i+chunkMax/2, len(ids))]))
+	}
+	m.order.n = len(ids)
+}
+
+// scan returns the present keys in [startID, endID) from memory, at most
+// limit (<= 0: all); ok is false unless the cache is complete.
+func (m *memState) scan(startID, endID string, limit int) (kvs []store.KV, ok bool, err error) {
+	if !m.complete || m.order == nil {
+		return nil, false, nil
+	}
+	m.order.walk(startID, endID, func(id string) bool {
+		c := m.cache[id]
+		var k string
+		if k, err = keyOfStateID(id); err != nil {
+			return false
+		}
+		v := c.value
+		if v == nil {
+			v = []byte{}
+		}
+		kvs = append(kvs, store.KV{Key: k, Value: v, Version: version(c.seq)})
+		return limit <= 0 || len(kvs) < limit
+	})
+	return kvs, err == nil, err
 }
 
 // fill caches what a read of the server found for id, unless the cache
@@ -248,5 +300,5 @@ func (m *memState) evict() {
 		delete(m.cache, id)
 	}
 	m.evictions++
-	m.complete = false
+	m.complete, m.order = false, nil
 }
