@@ -13,8 +13,17 @@ const (
 	// process to its writer before applying it itself (applying twice is
 	// harmless, but costs requests and conflicts).
 	foreignApplyDelay = 500 * time.Millisecond
-	// applyBatchEntries bounds the journal entries applied by one round.
-	applyBatchEntries = 64
+	// applyBatchEntries bounds the journal entries applied by one round,
+	// and applyBatchBytes their write sets' bytes.
+	applyBatchEntries = 256
+	applyBatchBytes   = 8 << 20
+	// applyInterval is the pause between two application rounds: the
+	// entries of that time are applied together, each document once with
+	// its newest value, so that the applier's writes do not take the
+	// server's time from the journal PUTs on the callers' path (a database
+	// has one writer). A backlog of applyBatchEntries/2 entries does not
+	// wait.
+	applyInterval = 250 * time.Millisecond
 	// applyTimeout bounds one application round.
 	applyTimeout = time.Minute
 	// compactEvery is how many bytes this process writes between two
@@ -30,7 +39,7 @@ const (
 func (s *Store) applier() {
 	defer close(s.applierEnd)
 	backoff := time.Duration(0)
-	var deadline time.Time
+	var deadline, lastRound time.Time
 	for {
 		quitting := false
 		select {
@@ -44,12 +53,17 @@ func (s *Store) applier() {
 		s.mu.Lock()
 		crashed := s.crashed
 		var batch []*entry
+		bytes := 0
 		for _, e := range s.mem.unapplied {
-			if len(batch) == applyBatchEntries {
+			if len(batch) == applyBatchEntries || len(batch) > 0 && bytes > applyBatchBytes {
 				break
 			}
 			batch = append(batch, e)
+			for _, w := range e.writes {
+				bytes += len(w.ID) + len(w.Value)
+			}
 		}
+		backlog := len(s.mem.unapplied)
 		s.mu.Unlock()
 		if crashed || (quitting && (len(batch) == 0 || time.Now().After(deadline))) {
 			return
@@ -100,6 +114,15 @@ func (s *Store) applier() {
 			case <-s.quit:
 			}
 		}
+		if pause := time.Until(lastRound.Add(s.applyIntervalOr())); pause > 0 && !quitting && backlog < applyBatchEntries/2 {
+			select {
+			case <-time.After(pause):
+				continue // take what came meanwhile
+			case <-s.quit:
+				continue
+			}
+		}
+		lastRound = time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
 		docs, err := s.apply(ctx, batch)
 		cancel()
@@ -119,6 +142,13 @@ func (s *Store) applier() {
 			s.maybeCompact()
 		}
 	}
+}
+
+func (s *Store) applyIntervalOr() time.Duration {
+	if s.applyEvery > 0 {
+		return s.applyEvery
+	}
+	return applyInterval
 }
 
 func (s *Store) foreignDelayOr() time.Duration {

@@ -267,6 +267,8 @@ type Store struct {
 	maxEventPage int
 	// foreignDelay, set by tests, overrides foreignApplyDelay.
 	foreignDelay time.Duration
+	// applyEvery, set by tests, overrides applyInterval.
+	applyEvery time.Duration
 
 	applyKick   chan struct{} // wakes the applier (one slot)
 	quit        chan struct{} // closed by Close: the applier stops

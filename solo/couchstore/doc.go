@@ -54,7 +54,10 @@
 //     is thus one request on the caller's path, the PUT.
 //  4. Off the caller's path, the applier of the process writes the write
 //     sets of the entries it learned, in journal order, to the state
-//     documents with _bulk_docs (consecutive entries share one request).
+//     documents with _bulk_docs: the entries of the last 250 ms together,
+//     each document once with its newest value, so that the applier's
+//     writes do not take the database's single writer from the journal
+//     PUTs on the callers' path.
 //     Each state document is written only if its "s" is lower than the
 //     entry's seq, conditionally on the revision known for it; a 409
 //     re-reads and re-decides. So applying is idempotent and any number of
