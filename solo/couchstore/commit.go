@@ -274,7 +274,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 					return
 				}
 				s.mu.Lock()
-				s.learnLocked(seq, doc.Writes, len(doc.Events), false)
+				s.learnLocked(seq, doc.Writes, doc.Events, false)
 				s.mu.Unlock()
 				s.written.Add(int64(entryBytes(len(doc.Writes), 0)))
 				s.kick()

@@ -281,11 +281,13 @@ type Store struct {
 	head      uint64        // last journal entry known
 	applied   uint64        // every entry <= applied is applied (by this process or verified)
 	mem       *memState     // cache, overlay, window
+	ring      eventRing     // events of the entries learned since Open
 	event     uint64        // highest event seq known to exist
 	wake      chan struct{} // closed and replaced when head moves or on Close
 	appliedCh chan struct{} // closed and replaced when applied moves
 	crashed   bool          // the test hook simulated a crash
 	applyGate chan struct{} // set by tests: the applier waits for a value before each round
+	noRing    bool          // set by tests: event reads go to the server
 	closed    bool
 }
 

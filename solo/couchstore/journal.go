@@ -92,6 +92,7 @@ func (s *Store) load(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.head, s.applied = from-1, from-1
+	s.ring.from = from - 1
 	s.mu.Unlock()
 	if err := s.loadState(ctx); err != nil {
 		return err
@@ -198,7 +199,7 @@ func (s *Store) catchUp(ctx context.Context) (uint64, error) {
 				s.mu.Unlock()
 				return 0, s.errf("journal entry %d follows %d: the journal has a gap (database recreated?)", seq, s.head)
 			}
-			s.learnLocked(seq, e.Writes, len(e.Events), true)
+			s.learnLocked(seq, e.Writes, e.Events, true)
 		}
 		s.mu.Unlock()
 		if len(entries) < journalPage {
@@ -211,11 +212,12 @@ func (s *Store) catchUp(ctx context.Context) (uint64, error) {
 // learnLocked records entry seq (head+1) as committed: cache, overlay,
 // window, event position, head, and wakes event waiters. The caller holds
 // mu.
-func (s *Store) learnLocked(seq uint64, writes []commitWrite, events int, foreign bool) {
+func (s *Store) learnLocked(seq uint64, writes []commitWrite, events []commitEvent, foreign bool) {
 	s.mem.learn(seq, writes, foreign, time.Now())
+	s.ring.add(seq, events)
 	s.head = seq
-	if events > 0 {
-		s.event = max(s.event, eventSeq(seq, events-1))
+	if len(events) > 0 {
+		s.event = max(s.event, eventSeq(seq, len(events)-1))
 	}
 	close(s.wake)
 	s.wake = make(chan struct{})
