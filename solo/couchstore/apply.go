@@ -137,11 +137,18 @@ func (s *Store) applier() {
 		close(s.appliedCh)
 		s.appliedCh = make(chan struct{})
 		s.mu.Unlock()
-		if s.written.Load() >= compactEvery {
+		if s.written.Load() >= s.compactEveryOr() {
 			s.written.Store(0)
 			s.maybeCompact()
 		}
 	}
+}
+
+func (s *Store) compactEveryOr() int64 {
+	if s.compactEvery > 0 {
+		return s.compactEvery
+	}
+	return compactEvery
 }
 
 func (s *Store) applyIntervalOr() time.Duration {
@@ -316,6 +323,8 @@ func (s *Store) maybeCompact() {
 		return
 	}
 	if st.DiskSize > compactRatio*st.ActiveSize {
-		_ = s.db.Compact(ctx) // best effort: the next look tries again
+		if s.db.Compact(ctx) == nil { // best effort: the next look tries again
+			s.compactions.Add(1)
+		}
 	}
 }

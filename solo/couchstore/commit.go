@@ -276,7 +276,11 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 				s.mu.Lock()
 				s.learnLocked(seq, doc.Writes, doc.Events, false)
 				s.mu.Unlock()
-				s.written.Add(int64(entryBytes(len(doc.Writes), 0)))
+				size := 0
+				for _, p := range live {
+					size += p.size
+				}
+				s.written.Add(int64(entryBytes(size, len(doc.Writes))))
 				s.kick()
 				failAll(live, nil)
 				return

@@ -269,13 +269,16 @@ type Store struct {
 	foreignDelay time.Duration
 	// applyEvery, set by tests, overrides applyInterval.
 	applyEvery time.Duration
+	// compactEvery, set by tests, overrides compactEvery.
+	compactEvery int64
 
 	applyKick   chan struct{} // wakes the applier (one slot)
 	quit        chan struct{} // closed by Close: the applier stops
 	applierEnd  chan struct{} // closed when the applier returned
 	followerEnd chan struct{} // closed when the follower returned
 
-	written atomic.Int64 // bytes sent to the server since the last compaction check
+	written     atomic.Int64 // bytes sent to the server since the last compaction check
+	compactions atomic.Int64 // compactions started
 
 	mu        sync.Mutex
 	head      uint64        // last journal entry known
