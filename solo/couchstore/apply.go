@@ -31,6 +31,10 @@ const (
 	// when the file is over compactRatio times the live data).
 	compactEvery = 32 << 20
 	compactRatio = 2
+	// compactLook is how often an idle applier looks at the sizes when
+	// anything was written since its last look (a compaction that was
+	// running at the last look may be needed again).
+	compactLook = 10 * time.Second
 )
 
 // applier applies the entries this process knows, in journal order, off
@@ -40,6 +44,8 @@ func (s *Store) applier() {
 	defer close(s.applierEnd)
 	backoff := time.Duration(0)
 	var deadline, lastRound time.Time
+	look := time.NewTicker(s.compactLookOr())
+	defer look.Stop()
 	for {
 		quitting := false
 		select {
@@ -89,6 +95,10 @@ func (s *Store) applier() {
 		}
 		if len(batch) == 0 {
 			select {
+			case <-look.C:
+				if s.written.Swap(0) > 0 {
+					s.maybeCompact()
+				}
 			case <-s.applyKick:
 			case <-wait:
 			case <-s.quit:
@@ -141,7 +151,21 @@ func (s *Store) applier() {
 			s.written.Store(0)
 			s.maybeCompact()
 		}
+		select {
+		case <-look.C:
+			if s.written.Swap(0) > 0 {
+				s.maybeCompact()
+			}
+		default:
+		}
 	}
+}
+
+func (s *Store) compactLookOr() time.Duration {
+	if s.compactLook > 0 {
+		return s.compactLook
+	}
+	return compactLook
 }
 
 func (s *Store) compactEveryOr() int64 {

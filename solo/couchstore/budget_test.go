@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fedchain/orchestrator/solo/store"
 )
@@ -77,12 +78,15 @@ func TestRoundTripBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer o.Close()
+	t.Cleanup(func() { o.Close() }) // after the stores' cleanups
 	s := openStore(t, o, "budget")
 	ctx := context.Background()
 	commit(t, s, putBatch("init", "a", "1", "b", "2", "r1", "x", "r2", "y"))
 	waitApplied(t, s)
 
+	for s.feeds.Load() == 0 { // the follower's first catch-up is done
+		time.Sleep(5 * time.Millisecond)
+	}
 	s.mu.Lock()
 	gate := make(chan struct{})
 	s.applyGate = gate

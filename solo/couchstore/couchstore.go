@@ -60,6 +60,8 @@ type Opener struct {
 	httpClient *http.Client
 	cacheBytes int
 	raw        *rawClient
+	// tune, set by tests, adjusts a Store before its goroutines start.
+	tune func(*Store)
 }
 
 var _ store.Opener = (*Opener)(nil)
@@ -152,6 +154,9 @@ func (o *Opener) OpenStore(ctx context.Context, channel string) (*Store, error) 
 		quit:        make(chan struct{}),
 		applierEnd:  make(chan struct{}),
 		followerEnd: make(chan struct{}),
+	}
+	if o.tune != nil {
+		o.tune(s)
 	}
 	if err := s.load(ctx); err != nil {
 		return nil, err
@@ -269,8 +274,9 @@ type Store struct {
 	foreignDelay time.Duration
 	// applyEvery, set by tests, overrides applyInterval.
 	applyEvery time.Duration
-	// compactEvery, set by tests, overrides compactEvery.
+	// compactEvery and compactLook, set by tests, override the constants.
 	compactEvery int64
+	compactLook  time.Duration
 
 	applyKick   chan struct{} // wakes the applier (one slot)
 	quit        chan struct{} // closed by Close: the applier stops
@@ -279,6 +285,7 @@ type Store struct {
 
 	written     atomic.Int64 // bytes sent to the server since the last compaction check
 	compactions atomic.Int64 // compactions started
+	feeds       atomic.Int64 // _changes feeds the follower started and caught up to
 
 	mu        sync.Mutex
 	head      uint64        // last journal entry known

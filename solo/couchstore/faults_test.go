@@ -62,7 +62,7 @@ func TestLostAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer o.Close()
+			t.Cleanup(func() { o.Close() }) // after the stores' cleanups
 			s := openStore(t, o, "faults")
 			commit(t, s, putBatch("init", "k", "v0"))
 			ft.match, ft.afterSend = tc.match, tc.afterSend

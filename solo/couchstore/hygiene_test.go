@@ -16,15 +16,19 @@ import (
 	"github.com/fedchain/orchestrator/solo/store"
 )
 
-// TestDatabaseHygiene overwrites the same keys many times: the database has
-// the store's _revs_limit, and the compactions the store starts keep the
-// file at most 3 times its live data (sizes.file vs sizes.active of GET
-// /db).
+// TestDatabaseHygiene overwrites the same small keys many times (each
+// update rewrites B-tree nodes: without compaction the file grows several
+// times faster than the data): the database has the store's _revs_limit,
+// and the compactions the store starts keep the file at most 3 times its
+// live data (sizes.file vs sizes.active of GET /db).
 func TestDatabaseHygiene(t *testing.T) {
 	o := newOpener(t, newPrefix())
+	o.tune = func(s *Store) {
+		s.compactEvery = 1 << 20 // look at the sizes after every MB written
+		s.compactLook = 500 * time.Millisecond
+		s.applyEvery = 10 * time.Millisecond
+	}
 	s := openStore(t, o, "hygiene")
-	s.compactEvery = 1 << 20 // look at the sizes after every MB written
-	s.applyEvery = 10 * time.Millisecond
 	ctx := context.Background()
 
 	resp, err := o.raw.do(ctx, http.MethodGet, s.dbPath+"/_revs_limit", nil)
@@ -39,8 +43,8 @@ func TestDatabaseHygiene(t *testing.T) {
 
 	// Incompressible values (CouchDB compresses what it stores).
 	rnd := rand.New(rand.NewPCG(1, 2))
-	value := make([]byte, 2000)
-	const commits, keys = 300, 20
+	value := make([]byte, 40)
+	const commits, keys = 300, 100
 	for i := range commits {
 		b := &store.Batch{TxID: fmt.Sprint("t", i)}
 		for k := range keys {
@@ -76,5 +80,5 @@ func TestDatabaseHygiene(t *testing.T) {
 	} else {
 		t.Logf("the store started %d compactions", compactions)
 	}
-	t.Logf("after %d commits of %d keys of 2 KB: file %d bytes, live %d (%.2fx)", commits, keys, file, active, float64(file)/float64(active))
+	t.Logf("after %d commits of %d keys of 40 bytes: file %d bytes, live %d (%.2fx)", commits, keys, file, active, float64(file)/float64(active))
 }

@@ -302,6 +302,7 @@ func (s *Store) followOnce(ctx context.Context, from uint64, ids []string) error
 	if err := s.learnNew(ctx, 0); err != nil {
 		return err
 	}
+	s.feeds.Add(1)
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {

@@ -86,7 +86,7 @@ func TestOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer o.Close()
+	t.Cleanup(func() { o.Close() }) // after the stores' cleanups
 	ctx := context.Background()
 	s, err := o.OpenStore(ctx, "ch")
 	if err != nil {
@@ -282,7 +282,7 @@ func TestOutcomeUnknownResolved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer o.Close()
+	t.Cleanup(func() { o.Close() }) // after the stores' cleanups
 	s := openStore(t, o, "unknown")
 	ctx := context.Background()
 	commit(t, s, putBatch("init", "k", "v0"))
