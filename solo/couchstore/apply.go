@@ -35,6 +35,9 @@ const (
 	// anything was written since its last look (a compaction that was
 	// running at the last look may be needed again).
 	compactLook = 10 * time.Second
+	// applierWait bounds how long a commit waits for the applier when
+	// maxUnapplied entries are waiting.
+	applierWait = 10 * time.Second
 )
 
 // applier applies the entries this process knows, in journal order, off
@@ -192,6 +195,10 @@ func (s *Store) foreignDelayOr() time.Duration {
 // waitApplier waits while maxUnapplied entries are waiting for the
 // applier.
 func (s *Store) waitApplier(ctx context.Context) error {
+	// A server that cannot take the application (down) fails the group
+	// soon rather than at the group's timeout.
+	ctx, cancel := context.WithTimeout(ctx, applierWait)
+	defer cancel()
 	for {
 		s.mu.Lock()
 		n, ch, closed := len(s.mem.unapplied), s.appliedCh, s.closed
