@@ -99,9 +99,9 @@ bench: ## benchmarks: stores, stub, contracts and the chaincode on solo (go test
 	fabric-network/scripts/bench-fabric.sh
 
 .PHONY: bench-couchdb
-bench-couchdb: ## the CouchDB store's benchmarks, then the load tool against a solo server on CouchDB (as for make test: $COUCHDB_URL, ../shared/couchdb, pouchdb-server)
+bench-couchdb: ## the CouchDB store's benchmarks, then the load tool on CouchDB and on the embedded store, alternated (scripts/couchdb/bench.sh; server as for make test: $COUCHDB_URL, ../shared/couchdb, pouchdb-server)
 	scripts/couchdb/with-couchdb.sh sh -c '$(GO) test -tags couchdb -run "^$$" -bench . -benchtime 50x ./solo/couchstore/ && \
-		$(GO) run ./cmd/orchestrator bench --self --self-couchdb "$$COUCHDB_URL" $(BENCH_FLAGS)' 
+		BENCH_FLAGS="$(BENCH_FLAGS)" scripts/couchdb/bench.sh' 
 
 # Fabric: native binaries from $(FABRIC_BIN) or PATH; state outside the repo.
 FABRIC_BIN ?=

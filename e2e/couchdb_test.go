@@ -4,10 +4,15 @@ package e2e
 
 import (
 	"fmt"
+	"net/url"
 	"os"
+	"sync"
 	"testing"
 	"time"
 )
+
+// serverOnce prints once which CouchDB server the tests use.
+var serverOnce sync.Once
 
 // couchStore returns the flags that put the server's state in a fresh set
 // of databases on COUCHDB_URL (make test starts a server).
@@ -17,6 +22,17 @@ func couchStore(t *testing.T) []string {
 	if u == "" {
 		t.Fatal("COUCHDB_URL is not set: run the couchdb-tagged tests with `make test` (scripts/couchdb/with-couchdb.sh)")
 	}
+	serverOnce.Do(func() {
+		where := "?"
+		if pu, err := url.Parse(u); err == nil {
+			where = pu.Redacted()
+		}
+		kind := os.Getenv("COUCHDB_SERVER")
+		if kind == "" {
+			kind = "unknown (COUCHDB_SERVER unset)"
+		}
+		fmt.Fprintf(os.Stderr, "e2e CouchDB tests: server %s at %s\n", kind, where)
+	})
 	return []string{"--couchdb", u, "--couchdb-prefix", fmt.Sprintf("e2e%x_", time.Now().UnixNano())}
 }
 

@@ -3,8 +3,10 @@ package couchstore
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"time"
@@ -27,6 +29,10 @@ type commitDoc struct {
 	// Nonce tells the writer its own entry when the answer to its PUT was
 	// lost.
 	Nonce string `json:"n,omitempty"`
+	// Applied is the writer's applied watermark when it wrote the entry:
+	// every entry up to it is applied to the state documents. Open rolls
+	// forward the entries after the newest entry's watermark.
+	Applied *uint64 `json:"a,omitempty"`
 }
 
 // commitWrite is one write of a journal entry. ID is the state document id
@@ -64,13 +70,26 @@ const (
 	// CouchDB's default max_document_size (8 MB); a larger single batch
 	// still goes alone.
 	maxGroupBytes = 2 << 20
+	// maxEntryBytes bounds the encoded size of one journal entry: CouchDB
+	// refuses documents over max_document_size (8 MB by default) with 413.
+	// Values travel in base64 (4/3 of their size).
+	maxEntryBytes = 8_000_000
 	// maxApplyRounds bounds the re-read/re-write rounds of one application;
 	// each round only repeats documents that another writer changed
 	// meanwhile.
 	maxApplyRounds = 100
 	// groupTimeout bounds the CouchDB work of committing one group.
 	groupTimeout = 2 * time.Minute
+	// maxUnapplied bounds the journal entries this process has committed
+	// or learned but not yet applied: a commit waits for the applier
+	// beyond it, which bounds the overlay and what a crash leaves to roll
+	// forward.
+	maxUnapplied = 256
 )
+
+// entryBytes estimates the encoded size of a journal entry holding a batch
+// of raw size n (keys and values) with w writes.
+func entryBytes(n, w int) int { return n/3*4 + 64*w + 512 }
 
 // eventSeq is the Event.Seq of the i-th event (from 0) of commit seq.
 func eventSeq(seq uint64, i int) uint64 { return seq<<eventBits | uint64(i+1) }
@@ -103,15 +122,29 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 	if b.Event != nil {
 		p.size += len(b.Event.Name) + len(b.Event.Payload)
 	}
+	if n := entryBytes(p.size, len(b.Writes)); n > maxEntryBytes {
+		return s.errf("tx %s: %d writes of %d bytes make a journal entry of about %d bytes, over the %d that one CouchDB document may hold (max_document_size): nothing written",
+			b.TxID, len(b.Writes), p.size, n, maxEntryBytes)
+	}
 	s.qmu.Lock()
 	s.queue = append(s.queue, p)
 	s.qmu.Unlock()
 
 	for {
-		s.commitMu.Lock()
+		if err := s.lockCtx(ctx); err != nil {
+			// Leave the queue if no leader took us yet.
+			s.qmu.Lock()
+			if i := slices.Index(s.queue, p); i >= 0 {
+				s.queue = slices.Delete(s.queue, i, i+1)
+				s.qmu.Unlock()
+				return fmt.Errorf("couchstore: channel %s: tx %s: waiting for the commit lock: %w", s.channel, b.TxID, err)
+			}
+			s.qmu.Unlock()
+			return <-p.done // a leader has it: its result comes
+		}
 		select {
 		case err := <-p.done: // a previous leader committed our batch
-			s.commitMu.Unlock()
+			s.unlock()
 			return err
 		default:
 		}
@@ -126,13 +159,17 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 		group := slices.Clone(s.queue[:n])
 		s.queue = slices.Delete(s.queue, 0, n)
 		s.qmu.Unlock()
+		if len(group) == 0 {
+			s.unlock()
+			return <-p.done
+		}
 		// The group holds other callers' batches: the leader's
 		// cancellation must not fail them, so the work is bounded by
 		// groupTimeout instead.
 		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
 		s.commitGroup(gctx, group)
 		cancel()
-		s.commitMu.Unlock()
+		s.unlock()
 	}
 }
 
@@ -145,29 +182,35 @@ func (s *Store) groupLimit() int {
 }
 
 // commitGroup commits the batches of group, one journal entry for all that
-// validate, and sends each its result. The caller holds commitMu.
+// validate, and sends each its result. The caller holds the commit lock.
 func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 	finish := func(p *pending, err error) { p.done <- err }
+	failAll := func(live []*pending, err error) {
+		for _, p := range live {
+			finish(p, err)
+		}
+	}
 	live := group
 	for {
-		if s.isClosed() {
-			for _, p := range live {
-				finish(p, store.ErrClosed)
-			}
+		s.mu.Lock()
+		closed, crashed := s.closed, s.crashed
+		s.mu.Unlock()
+		if closed || crashed {
+			failAll(live, store.ErrClosed)
 			return
 		}
 		if err := ctx.Err(); err != nil {
-			for _, p := range live {
-				finish(p, err)
-			}
+			failAll(live, err)
+			return
+		}
+		if err := s.waitApplier(ctx); err != nil {
+			failAll(live, err)
 			return
 		}
 		seq := s.getHead() + 1
 		v, err := s.validateGroup(ctx, seq, live)
 		if err != nil {
-			for _, p := range live {
-				finish(p, err)
-			}
+			failAll(live, err)
 			return
 		}
 		var accepted []*pending
@@ -186,28 +229,34 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 		if len(doc.Writes) == 0 && len(doc.Events) == 0 {
 			// Only validations: they hold if nobody committed meanwhile.
 			taken, err := s.exists(ctx, commitID(seq))
-			if err == nil && !taken {
-				for _, p := range live {
-					finish(p, nil)
-				}
+			if err != nil {
+				failAll(live, s.wrap(err, "check journal entry %d", seq))
 				return
 			}
-			if err != nil {
-				for _, p := range live {
-					finish(p, s.wrap(err, "check journal entry %d", seq))
-				}
+			if !taken {
+				failAll(live, nil)
 				return
 			}
 		} else {
 			doc.Nonce = rand.Text()
+			s.mu.Lock()
+			applied := s.applied
+			s.mu.Unlock()
+			doc.Applied = &applied
 			_, err := s.db.Put(ctx, commitID(seq), doc)
 			committed, taken := err == nil, kivik.HTTPStatus(err) == http.StatusConflict
+			if !committed && !taken && notSent(err) {
+				for _, p := range live {
+					finish(p, fmt.Errorf("tx %s: %w", p.b.TxID, s.wrap(err, "write journal entry %d (not sent: not committed)", seq)))
+				}
+				return
+			}
 			if !committed && !taken {
 				// The answer may have been lost after the entry landed.
 				nonce, cerr := s.entryNonce(ctx, seq)
 				switch {
 				case cerr != nil:
-					err = s.wrap(err, "write journal entry %d (outcome unknown)", seq)
+					err = fmt.Errorf("%w (%w)", s.wrap(err, "write journal entry %d: outcome unknown until the server answers again", seq), store.ErrOutcomeUnknown)
 				case nonce == doc.Nonce:
 					committed = true
 				case nonce != "":
@@ -217,36 +266,35 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 				}
 			}
 			if committed {
-				err := s.hookAfterJournal(seq)
-				if err == nil {
-					if err = s.applyRetrying(ctx, seq, doc.Writes, v.written); err != nil {
-						err = s.wrap(err, "commit %d is durable but not applied yet "+
-							"(the next commit or Open completes it)", seq)
-					}
+				if err := s.hookAfterJournal(seq); err != nil {
+					s.mu.Lock()
+					s.crashed = true
+					s.mu.Unlock()
+					failAll(live, err)
+					return
 				}
-				if err == nil {
-					if len(doc.Events) > 0 {
-						s.sawEvent(eventSeq(seq, len(doc.Events)-1))
-					}
-					s.setHead(seq)
-				}
+				s.mu.Lock()
+				s.learnLocked(seq, doc.Writes, doc.Events, false)
+				s.mu.Unlock()
+				size := 0
 				for _, p := range live {
-					finish(p, err)
+					size += p.size
 				}
+				s.written.Add(int64(entryBytes(size, len(doc.Writes))))
+				s.kick()
+				failAll(live, nil)
 				return
 			}
 			if !taken {
 				for _, p := range live {
-					finish(p, fmt.Errorf("tx %s: %w", p.b.TxID, err))
+					finish(p, fmt.Errorf("tx %s: %w", p.b.TxID, unavailable(err)))
 				}
 				return
 			}
 		}
-		// Another process took seq: catch up and validate again.
-		if _, err := s.rollForward(ctx); err != nil {
-			for _, p := range live {
-				finish(p, err)
-			}
+		// Another process took seq: learn its entries and validate again.
+		if _, err := s.catchUp(ctx); err != nil {
+			failAll(live, err)
 			return
 		}
 	}
@@ -254,9 +302,8 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 
 // groupValidation is the outcome of validating a group for commit seq.
 type groupValidation struct {
-	conflicts []error             // per batch: nil, or an ErrConflict
-	doc       commitDoc           // journal entry of the accepted batches
-	written   map[string]docState // state of the written documents, as read
+	conflicts []error   // per batch: nil, or an ErrConflict
+	doc       commitDoc // journal entry of the accepted batches
 }
 
 // overlayEntry is a write of an earlier batch of the same group.
@@ -266,46 +313,37 @@ type overlayEntry struct {
 }
 
 // validateGroup validates the batches in order, each against the committed
-// state plus the writes of the batches accepted before it in the group.
+// state (as this process knows it at head seq-1) plus the writes of the
+// batches accepted before it in the group.
 func (s *Store) validateGroup(ctx context.Context, seq uint64, group []*pending) (*groupValidation, error) {
 	var ids []string
-	index := map[string]int{}
-	add := func(id string) {
-		if _, ok := index[id]; !ok {
-			index[id] = len(ids)
-			ids = append(ids, id)
-		}
-	}
 	for _, p := range group {
 		for _, r := range p.b.Reads {
-			add(stateID(r.Key))
-		}
-		for _, w := range p.b.Writes {
-			add(stateID(w.Key))
+			ids = append(ids, stateID(r.Key))
 		}
 	}
-	states, err := s.fetch(ctx, ids)
+	states, err := s.getMany(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	v := &groupValidation{conflicts: make([]error, len(group)), written: map[string]docState{}}
-	overlay := map[string]overlayEntry{}
+	v := &groupValidation{conflicts: make([]error, len(group))}
+	overlay := map[string]overlayEntry{} // by state id
 	newVersion := version(seq)
-	versionOf := func(key string) store.Version {
-		if e, ok := overlay[key]; ok {
+	versionOf := func(id string) store.Version {
+		if e, ok := overlay[id]; ok {
 			if e.deleted {
 				return ""
 			}
 			return newVersion
 		}
-		return states[index[stateID(key)]].kv(key).Version
+		return states[id].kv("").Version
 	}
 	written := map[string]int{} // id -> index in doc.Writes
 	for gi, p := range group {
 		b := p.b
 		var conflict error
 		for _, r := range b.Reads {
-			if got := versionOf(r.Key); got != r.Version {
+			if got := versionOf(stateID(r.Key)); got != r.Version {
 				conflict = fmt.Errorf("couchstore: channel %s: tx %s: key %q is at version %q, read %q: %w",
 					s.channel, b.TxID, r.Key, got, r.Version, store.ErrConflict)
 				break
@@ -315,11 +353,11 @@ func (s *Store) validateGroup(ctx context.Context, seq uint64, group []*pending)
 			if conflict != nil {
 				break
 			}
-			got, err := s.scanOverlay(ctx, rr.Start, rr.End, len(rr.Results)+1, overlay, newVersion)
+			ok, err := s.rangeHolds(ctx, b.Snapshot, rr, overlay, newVersion)
 			if err != nil {
 				return nil, err
 			}
-			if !sameRange(got, rr.Results) {
+			if !ok {
 				conflict = fmt.Errorf("couchstore: channel %s: tx %s: range [%q, %q) changed: %w",
 					s.channel, b.TxID, rr.Start, rr.End, store.ErrConflict)
 			}
@@ -341,8 +379,7 @@ func (s *Store) validateGroup(ctx context.Context, seq uint64, group []*pending)
 				written[id] = len(v.doc.Writes)
 				v.doc.Writes = append(v.doc.Writes, cw)
 			}
-			overlay[w.Key] = overlayEntry{value: w.Value, deleted: w.Delete}
-			v.written[id] = states[index[id]]
+			overlay[id] = overlayEntry{value: w.Value, deleted: w.Delete}
 		}
 		if b.Event != nil {
 			v.doc.Events = append(v.doc.Events, commitEvent{TxID: b.Event.TxID, Name: b.Event.Name, Payload: b.Event.Payload})
@@ -354,19 +391,86 @@ func (s *Store) validateGroup(ctx context.Context, seq uint64, group []*pending)
 	return v, nil
 }
 
-// scanOverlay scans [start, end) as it will be once the overlay (writes of
-// earlier batches of the group, at version newVersion) is applied, at most
-// limit keys.
-func (s *Store) scanOverlay(ctx context.Context, start, end string, limit int, overlay map[string]overlayEntry, newVersion store.Version) ([]store.KV, error) {
-	var inRange []string
-	for k := range overlay {
-		if k >= start && (end == "" || k < end) {
-			inRange = append(inRange, k)
+// notSent reports whether a request failed before it reached the server
+// (the connection could not be made), so that it certainly did nothing.
+func notSent(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+// errUnstable says that a scan kept changing under the process's feet.
+var errUnstable = errors.New("couchstore: scan did not settle")
+
+// rangeBounds returns the state ids of a key range [start, end).
+func rangeBounds(start, end string) (string, string) {
+	if end == "" {
+		return stateID(start), stateEnd
+	}
+	return stateID(start), stateID(end)
+}
+
+// rangeHolds reports whether range read rr still holds on the committed
+// state plus the group overlay. When the batch was read on snapshot
+// snapshot of this process and the window of recent writes covers every
+// entry since, that is decided in memory: the range holds exactly when no
+// entry since the snapshot, and no earlier batch of the group, wrote a key
+// inside it (a write inside changes a version or the set of keys; that is
+// conservative only for deletions of absent keys). Otherwise the range is
+// scanned again.
+func (s *Store) rangeHolds(ctx context.Context, snapshot uint64, rr store.RangeRead, overlay map[string]overlayEntry, newVersion store.Version) (bool, error) {
+	startID, endID := rangeBounds(rr.Start, rr.End)
+	if rr.End != "" && rr.End <= rr.Start {
+		return len(rr.Results) == 0, nil
+	}
+	if snapshot > 0 {
+		s.mu.Lock()
+		touched, covered := false, false
+		if snapshot <= s.head {
+			touched, covered = s.mem.touched(snapshot, startID, endID)
+		}
+		s.mu.Unlock()
+		if covered {
+			if touched {
+				return false, nil
+			}
+			for id, e := range overlay {
+				if id >= startID && id < endID && !(e.deleted && !slices.ContainsFunc(rr.Results, func(kv store.KeyVersion) bool { return stateID(kv.Key) == id })) {
+					return false, nil
+				}
+			}
+			return true, nil
 		}
 	}
-	got, err := s.scan(ctx, start, end, limit+len(inRange))
-	if err != nil || len(inRange) == 0 {
-		return got, err
+	got, err := s.scanOverlay(ctx, rr.Start, rr.End, len(rr.Results)+1, overlay, newVersion)
+	if errors.Is(err, errUnstable) {
+		return false, nil // could not be checked: a conflict (the caller retries)
+	}
+	if err != nil {
+		return false, err
+	}
+	return sameRange(got, rr.Results), nil
+}
+
+// scanOverlay scans [start, end) as it will be once the overlay (writes of
+// earlier batches of the group, at version newVersion, by state id) is
+// applied, at most limit keys.
+func (s *Store) scanOverlay(ctx context.Context, start, end string, limit int, overlay map[string]overlayEntry, newVersion store.Version) ([]store.KV, error) {
+	startID, endID := rangeBounds(start, end)
+	var inRange []string
+	for id := range overlay {
+		if id >= startID && id < endID {
+			inRange = append(inRange, id)
+		}
+	}
+	got, stable, err := s.scan(ctx, start, end, limit+len(inRange))
+	if err != nil {
+		return nil, err
+	}
+	if !stable {
+		return nil, errUnstable
+	}
+	if len(inRange) == 0 {
+		return got, nil
 	}
 	// got holds every committed key up to limit+len(inRange); the overlay
 	// removes at most len(inRange) of them, so the first limit of the merge
@@ -375,8 +479,12 @@ func (s *Store) scanOverlay(ctx context.Context, start, end string, limit int, o
 	for _, kv := range got {
 		merged[kv.Key] = kv
 	}
-	for _, k := range inRange {
-		e := overlay[k]
+	for _, id := range inRange {
+		k, err := keyOfStateID(id)
+		if err != nil {
+			return nil, err
+		}
+		e := overlay[id]
 		if e.deleted {
 			delete(merged, k)
 			continue
@@ -433,86 +541,6 @@ func (s *Store) exists(ctx context.Context, id string) (bool, error) {
 	return found, rs.Err()
 }
 
-// apply writes commit seq's write set into the state documents. It is
-// idempotent and safe to run concurrently with other appliers of the same or
-// other commits: a document is written only if its "s" is older than seq,
-// and conditionally on the revision that showed that. known, if not nil,
-// holds a first (possibly stale) read of the documents.
-func (s *Store) apply(ctx context.Context, seq uint64, writes []commitWrite, known map[string]docState) error {
-	pending := writes
-	for round := 0; len(pending) > 0; round++ {
-		if round >= maxApplyRounds {
-			return s.errf("apply commit %d: %d documents still conflicting after %d rounds", seq, len(pending), round)
-		}
-		states := make([]docState, len(pending))
-		if round == 0 && known != nil {
-			for i, w := range pending {
-				states[i] = known[w.ID]
-			}
-		} else {
-			ids := make([]string, len(pending))
-			for i, w := range pending {
-				ids[i] = w.ID
-			}
-			var err error
-			if states, err = s.fetch(ctx, ids); err != nil {
-				return err
-			}
-		}
-		var docs []any
-		var sent []commitWrite
-		for i, w := range pending {
-			d := states[i]
-			if d.exists && d.seq >= seq {
-				continue // this commit or a later one got there first
-			}
-			if w.Delete {
-				if !d.exists {
-					continue // absent already
-				}
-				docs = append(docs, stateWrite{ID: w.ID, Rev: d.rev, Deleted: true, Seq: seq})
-				sent = append(sent, w)
-				continue
-			}
-			rev := d.rev
-			if d.deleted {
-				// Re-creating over a tombstone: unless a later commit
-				// deleted the key.
-				ts, err := s.tombstoneSeq(ctx, w.ID, d.rev)
-				if err != nil {
-					return err
-				}
-				if ts >= seq {
-					continue
-				}
-			}
-			docs = append(docs, stateWrite{ID: w.ID, Rev: rev, Seq: seq, Value: w.Value})
-			sent = append(sent, w)
-		}
-		if len(docs) == 0 {
-			return nil
-		}
-		res, err := s.db.BulkDocs(ctx, docs)
-		if err != nil {
-			return s.wrap(err, "apply commit %d: _bulk_docs", seq)
-		}
-		if len(res) != len(docs) {
-			return s.errf("apply commit %d: _bulk_docs answered %d results for %d documents", seq, len(res), len(docs))
-		}
-		pending = pending[:0:0]
-		for i, r := range res {
-			switch {
-			case r.Error == nil:
-			case kivik.HTTPStatus(r.Error) == http.StatusConflict:
-				pending = append(pending, sent[i])
-			default:
-				return s.wrap(r.Error, "apply commit %d: write %s", seq, sent[i].ID)
-			}
-		}
-	}
-	return nil
-}
-
 // entryNonce returns the nonce of journal entry seq, "" if it does not
 // exist.
 func (s *Store) entryNonce(ctx context.Context, seq uint64) (string, error) {
@@ -525,76 +553,6 @@ func (s *Store) entryNonce(ctx context.Context, seq uint64) (string, error) {
 		return "", err
 	}
 	return doc.Nonce, nil
-}
-
-// applyRetrying is apply, tried again after a short pause when it fails (a
-// lost connection): the entry is committed, so finishing it now saves the
-// caller an error for a transaction that did commit.
-func (s *Store) applyRetrying(ctx context.Context, seq uint64, writes []commitWrite, known map[string]docState) error {
-	err := s.apply(ctx, seq, writes, known)
-	for _, pause := range []time.Duration{50 * time.Millisecond, 500 * time.Millisecond} {
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		time.Sleep(pause)
-		err = s.apply(ctx, seq, writes, nil)
-	}
-	return err
-}
-
-// tombstoneSeq returns the "s" kept in the deletion revision rev of id.
-func (s *Store) tombstoneSeq(ctx context.Context, id, rev string) (uint64, error) {
-	var doc stateDoc
-	if err := s.db.Get(ctx, id, kivik.Rev(rev)).ScanDoc(&doc); err != nil {
-		return 0, s.wrap(err, "read tombstone %s", id)
-	}
-	return doc.Seq, nil
-}
-
-// rollForward finds the newest journal entry, applies it (only the newest
-// can be unapplied: a commit is only created by a process that fully applied
-// the one before) and moves head to it. It returns the new head. The caller
-// holds commitMu.
-func (s *Store) rollForward(ctx context.Context) (uint64, error) {
-	rs := s.db.AllDocs(ctx, kivik.Params(map[string]any{
-		"descending":   true,
-		"startkey":     commitEnd,
-		"endkey":       commitPrefix,
-		"limit":        1,
-		"include_docs": true,
-	}))
-	defer rs.Close()
-	var (
-		last uint64
-		doc  commitDoc
-	)
-	for rs.Next() {
-		id, err := rs.ID()
-		if err != nil {
-			return 0, s.wrap(err, "read journal head")
-		}
-		if last, err = seqOfCommitID(id); err != nil {
-			return 0, s.wrap(err, "read journal head")
-		}
-		if err := rs.ScanDoc(&doc); err != nil {
-			return 0, s.wrap(err, "decode journal entry %d", last)
-		}
-	}
-	if err := rs.Err(); err != nil {
-		return 0, s.wrap(err, "read journal head")
-	}
-	head := s.getHead()
-	switch {
-	case last < head:
-		return 0, s.errf("journal head %d is behind commit %d seen before (database recreated?)", last, head)
-	case last == head:
-		return head, nil
-	}
-	if err := s.apply(ctx, last, doc.Writes, nil); err != nil {
-		return 0, s.wrap(err, "roll forward commit %d", last)
-	}
-	s.setHead(last)
-	return last, nil
 }
 
 // hookAfterJournal runs the test hook, if any, between the journal write and

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -27,7 +28,21 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "FAIL: "+needCouchDB)
 		os.Exit(1)
 	}
+	fmt.Fprintln(os.Stderr, serverLine())
 	os.Exit(m.Run())
+}
+
+// serverLine says which server the tests run on (the password redacted).
+func serverLine() string {
+	where := "?"
+	if u, err := url.Parse(os.Getenv("COUCHDB_URL")); err == nil {
+		where = u.Redacted()
+	}
+	kind := os.Getenv("COUCHDB_SERVER")
+	if kind == "" {
+		kind = "unknown (COUCHDB_SERVER unset: not started by scripts/couchdb/with-couchdb.sh)"
+	}
+	return fmt.Sprintf("couchstore tests: CouchDB server %s at %s", kind, where)
 }
 
 var errSimulatedCrash = errors.New("simulated crash after journal write")
@@ -97,9 +112,42 @@ func openStore(t testing.TB, o *Opener, channel string) *Store {
 	return s
 }
 
+// waitApplied waits until the applier of s has applied every entry s
+// knows.
+func waitApplied(t testing.TB, s *Store) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		s.mu.Lock()
+		done := s.applied == s.head
+		s.mu.Unlock()
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("entries still unapplied after 30s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func testOpener(t *testing.T) store.Opener { return newOpener(t, newPrefix()) }
 
 func TestConformance(t *testing.T) { storetest.Run(t, testOpener) }
+
+// TestConformanceSmallCache runs the suite with a cache too small for the
+// state, so that evictions, cold reads and server scans are exercised.
+func TestConformanceSmallCache(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Opener {
+		prefix := newPrefix()
+		newOpener(t, prefix) // cleanup of the databases
+		o, err := NewOpener(serverURL(t), WithDBPrefix(prefix), WithCacheBytes(2048))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { o.Close() })
+		return o
+	})
+}
 
 func TestChaincode(t *testing.T) { solotest.Run(t, testOpener) }
 
@@ -282,12 +330,13 @@ func TestTwoProcessesCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range stores {
-		if got := string(getKV(t, s, "counter").Value); got != fmt.Sprint(workers*incs) {
-			t.Fatalf("counter = %s, want %d (%d conflicts)", got, workers*incs, conflicts.Load())
-		}
+		// Reading the events learns every commit of the other process.
 		evs, err := s.ReadEvents(ctx, 0, 0)
 		if err != nil || len(evs) != workers*incs {
 			t.Fatalf("%d events, %v; want %d", len(evs), err, workers*incs)
+		}
+		if got := string(getKV(t, s, "counter").Value); got != fmt.Sprint(workers*incs) {
+			t.Fatalf("counter = %s, want %d (%d conflicts)", got, workers*incs, conflicts.Load())
 		}
 	}
 	t.Logf("%d conflicts retried", conflicts.Load())
@@ -396,7 +445,12 @@ func TestDeletedDatabaseIsAnError(t *testing.T) {
 	ctx := context.Background()
 	r, _ := s.Begin(ctx)
 	defer r.Close()
-	if kv, err := r.Get(ctx, "k"); err == nil {
+	// k is cached, and the cache knows that other keys are absent: forget
+	// that, so that another key needs the server.
+	s.mu.Lock()
+	s.mem.complete = false
+	s.mu.Unlock()
+	if kv, err := r.Get(ctx, "not-cached"); err == nil {
 		t.Errorf("Get on a dropped database: %+v, no error", kv)
 	}
 	if kvs, err := r.Scan(ctx, "", "", 0); err == nil {

@@ -1,13 +1,20 @@
 package couchstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/go-kivik/kivik/v4"
 	"github.com/go-kivik/kivik/v4/couchdb" // registers the "couch" driver
@@ -36,14 +43,25 @@ func WithHTTPClient(c *http.Client) Option {
 	return func(o *Opener) { o.httpClient = c }
 }
 
+// WithCacheBytes bounds the memory of each channel's cache of state
+// documents (default 128 MB). An evicted key costs a read the next time.
+func WithCacheBytes(n int) Option {
+	return func(o *Opener) { o.cacheBytes = n }
+}
+
 // Opener opens channel stores on one CouchDB server. It implements
 // store.Opener. Stores of the same channel opened by several Openers (in one
 // or several processes) share their state safely.
 type Opener struct {
 	client     *kivik.Client
+	rawURL     string
 	server     string // redacted URL, for messages
 	prefix     string
 	httpClient *http.Client
+	cacheBytes int
+	raw        *rawClient
+	// tune, set by tests, adjusts a Store before its goroutines start.
+	tune func(*Store)
 }
 
 var _ store.Opener = (*Opener)(nil)
@@ -60,12 +78,15 @@ func NewOpener(rawURL string, opts ...Option) (*Opener, error) {
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("couchstore: CouchDB URL %s: want http[s]://host:port", u.Redacted())
 	}
-	o := &Opener{server: u.Redacted(), prefix: DefaultDBPrefix}
+	o := &Opener{rawURL: rawURL, server: u.Redacted(), prefix: DefaultDBPrefix, cacheBytes: defaultCacheBytes}
 	for _, opt := range opts {
 		opt(o)
 	}
 	if !validPrefix(o.prefix) {
 		return nil, fmt.Errorf("couchstore: invalid database prefix %q", o.prefix)
+	}
+	if o.cacheBytes <= 0 {
+		return nil, fmt.Errorf("couchstore: cache bound %d: want > 0", o.cacheBytes)
 	}
 	// Requests are small and CouchDB is near: gzip costs more than it saves.
 	kopts := []kivik.Option{couchdb.OptionNoRequestCompression()}
@@ -77,6 +98,9 @@ func NewOpener(rawURL string, opts ...Option) (*Opener, error) {
 		return nil, fmt.Errorf("couchstore: CouchDB client for %s: %w", o.server, err)
 	}
 	o.client = c
+	if o.raw, err = newRawClient(rawURL, o.httpClient); err != nil {
+		return nil, fmt.Errorf("couchstore: CouchDB client for %s: %w", o.server, err)
+	}
 	return o, nil
 }
 
@@ -84,10 +108,15 @@ func NewOpener(rawURL string, opts ...Option) (*Opener, error) {
 func (o *Opener) Server() string { return o.server }
 
 // Open opens the store of channel, creating its database if needed, and
-// completes a commit that a crashed process left half applied.
+// learns the commits that may not be applied yet (see the package doc).
 func (o *Opener) Open(ctx context.Context, channel string) (store.Store, error) {
 	return o.OpenStore(ctx, channel)
 }
+
+// revsLimit is the _revs_limit of the databases this package creates: the
+// store never needs old revisions (nor replication history), and a short
+// revision tree keeps every state document small on disk.
+const revsLimit = 10
 
 // OpenStore is Open with the concrete type.
 func (o *Opener) OpenStore(ctx context.Context, channel string) (*Store, error) {
@@ -95,26 +124,114 @@ func (o *Opener) OpenStore(ctx context.Context, channel string) (*Store, error) 
 		return nil, errors.New("couchstore: empty channel name")
 	}
 	name := dbName(o.prefix, channel)
-	if err := o.client.CreateDB(ctx, name); err != nil && kivik.HTTPStatus(err) != http.StatusPreconditionFailed {
-		return nil, fmt.Errorf("couchstore: channel %s: create database %s on %s: %w", channel, name, o.server, err)
+	created := true
+	if err := o.client.CreateDB(ctx, name); err != nil {
+		if kivik.HTTPStatus(err) != http.StatusPreconditionFailed {
+			return nil, unavailable(fmt.Errorf("couchstore: channel %s: create database %s on %s: %w", channel, name, o.server, err))
+		}
+		created = false
 	}
 	db := o.client.DB(name)
 	if err := db.Err(); err != nil {
 		return nil, fmt.Errorf("couchstore: channel %s: database %s on %s: %w", channel, name, o.server, err)
 	}
-	s := &Store{
-		db:      db,
-		channel: channel,
-		where:   name + " on " + o.server,
-		wake:    make(chan struct{}),
+	if created {
+		if err := o.setRevsLimit(ctx, name); err != nil {
+			return nil, fmt.Errorf("couchstore: channel %s: database %s on %s: set _revs_limit: %w", channel, name, o.server, err)
+		}
 	}
-	s.commitMu.Lock()
-	_, err := s.rollForward(ctx)
-	s.commitMu.Unlock()
+	s := &Store{
+		db:          db,
+		raw:         o.raw,
+		dbPath:      name,
+		channel:     channel,
+		where:       name + " on " + o.server,
+		wake:        make(chan struct{}),
+		lock:        make(chan struct{}, 1),
+		mem:         newMemState(o.cacheBytes),
+		applyKick:   make(chan struct{}, 1),
+		appliedCh:   make(chan struct{}),
+		quit:        make(chan struct{}),
+		applierEnd:  make(chan struct{}),
+		followerEnd: make(chan struct{}),
+	}
+	if o.tune != nil {
+		o.tune(s)
+	}
+	if err := s.load(ctx); err != nil {
+		return nil, err
+	}
+	go s.applier()
+	go s.follower()
+	s.kick()
+	return s, nil
+}
+
+// rawClient makes plain HTTP requests to the server, for what kivik does
+// not offer.
+type rawClient struct {
+	base     *url.URL // without credentials
+	user, pw string
+	hc       *http.Client
+}
+
+func newRawClient(rawURL string, hc *http.Client) (*rawClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, errors.New("invalid URL")
+	}
+	rc := &rawClient{hc: hc}
+	if u.User != nil {
+		rc.user = u.User.Username()
+		rc.pw, _ = u.User.Password()
+	}
+	u.User = nil
+	rc.base = u
+	if rc.hc == nil {
+		rc.hc = http.DefaultClient
+	}
+	return rc, nil
+}
+
+// do sends a JSON request to path (with its query) and returns a 2xx
+// response; any other status is an error.
+func (rc *rawClient) do(ctx context.Context, method, pathQuery string, body []byte) (*http.Response, error) {
+	path, query, _ := strings.Cut(pathQuery, "?")
+	u := rc.base.JoinPath(path)
+	u.RawQuery = query
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	return s, nil
+	if rc.user != "" {
+		req.SetBasicAuth(rc.user, rc.pw)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := rc.hc.Do(req)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if resp.StatusCode/100 != 2 {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		err := fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
+		if resp.StatusCode >= 500 {
+			err = fmt.Errorf("%w (%w)", err, store.ErrUnavailable)
+		}
+		return nil, err
+	}
+	return resp, nil
+}
+
+// setRevsLimit sets the _revs_limit of database name (kivik has no call
+// for it).
+func (o *Opener) setRevsLimit(ctx context.Context, name string) error {
+	resp, err := o.raw.do(ctx, http.MethodPut, name+"/_revs_limit", []byte(strconv.Itoa(revsLimit)))
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	return resp.Body.Close()
 }
 
 // Close releases the HTTP connections. Stores opened by o must not be used
@@ -126,13 +243,16 @@ func (o *Opener) Close() error {
 // Store is the store.Store of one channel in one CouchDB database.
 type Store struct {
 	db      *kivik.DB
+	raw     *rawClient
+	dbPath  string // the database's name, for raw requests
 	channel string
 	where   string // "db on server", for messages
 
-	// commitMu serializes this process's commits (and roll-forwards) of the
-	// channel: they would only race for the same journal id. Its holder
-	// commits the queued batches as one group.
-	commitMu sync.Mutex
+	// lock (a one-slot semaphore, so that waiting honours the context)
+	// serializes this process's commits and catch-ups of the channel: they
+	// would only race for the same journal id. Its holder commits the
+	// queued batches as one group.
+	lock chan struct{}
 
 	// noFind is set once the server refused the _find of the event reads:
 	// they go through _all_docs from then on (see readEntries).
@@ -142,19 +262,43 @@ type Store struct {
 	queue []*pending // Commit calls waiting for a group
 
 	// afterJournal, set by tests, runs between a journal write and its
-	// application; an error stops the commit there (a simulated crash).
+	// application; an error stops the commit there (a simulated crash:
+	// the store neither learns nor applies the entry).
 	afterJournal func(seq uint64) error
 	// maxGroup, set by tests, overrides the group size limit.
 	maxGroup int
 	// maxEventPage, set by tests, overrides the journal entries per
 	// ReadEvents request.
 	maxEventPage int
+	// foreignDelay, set by tests, overrides foreignApplyDelay.
+	foreignDelay time.Duration
+	// applyEvery, set by tests, overrides applyInterval.
+	applyEvery time.Duration
+	// compactEvery and compactLook, set by tests, override the constants.
+	compactEvery int64
+	compactLook  time.Duration
 
-	mu     sync.Mutex
-	head   uint64        // last commit known fully applied
-	event  uint64        // highest event seq known to exist
-	wake   chan struct{} // closed and replaced when head moves or on Close
-	closed bool
+	applyKick   chan struct{} // wakes the applier (one slot)
+	quit        chan struct{} // closed by Close: the applier stops
+	applierEnd  chan struct{} // closed when the applier returned
+	followerEnd chan struct{} // closed when the follower returned
+
+	written     atomic.Int64 // bytes sent to the server since the last compaction check
+	compactions atomic.Int64 // compactions started
+	feeds       atomic.Int64 // _changes feeds the follower started and caught up to
+
+	mu        sync.Mutex
+	head      uint64        // last journal entry known
+	applied   uint64        // every entry <= applied is applied (by this process or verified)
+	mem       *memState     // cache, overlay, window
+	ring      eventRing     // events of the entries learned since Open
+	event     uint64        // highest event seq known to exist
+	wake      chan struct{} // closed and replaced when head moves or on Close
+	appliedCh chan struct{} // closed and replaced when applied moves
+	crashed   bool          // the test hook simulated a crash
+	applyGate chan struct{} // set by tests: the applier waits for a value before each round
+	noRing    bool          // set by tests: event reads go to the server
+	closed    bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -169,20 +313,56 @@ func (s *Store) errf(format string, args ...any) error {
 	return fmt.Errorf("couchstore: channel %s (%s): %s", s.channel, s.where, fmt.Sprintf(format, args...))
 }
 
+// wrap wraps err with the channel, the server and what was being done; a
+// transient failure (connection, 5xx) also wraps store.ErrUnavailable.
 func (s *Store) wrap(err error, format string, args ...any) error {
-	return fmt.Errorf("couchstore: channel %s (%s): %s: %w", s.channel, s.where, fmt.Sprintf(format, args...), err)
+	return unavailable(fmt.Errorf("couchstore: channel %s (%s): %s: %w", s.channel, s.where, fmt.Sprintf(format, args...), err))
 }
 
-// setHead records that commit seq is fully applied and wakes waiters.
-func (s *Store) setHead(seq uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if seq > s.head {
-		s.head = seq
-		close(s.wake)
-		s.wake = make(chan struct{})
+// unavailable adds store.ErrUnavailable to err when it is a transient
+// failure of the server or of the connection to it.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if transient(err) {
+		return fmt.Errorf("%w (%w)", err, store.ErrUnavailable)
+	}
+	return err
+}
+
+// transient reports whether err is a failure to reach the server (no
+// HTTP status: connection refused or reset) or a server-side failure (5xx).
+func transient(err error) bool {
+	st := kivik.HTTPStatus(err)
+	if st >= 500 {
+		return true
+	}
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		st == 0 && !errors.Is(err, store.ErrConflict) && isTransportError(err)
+}
+
+// isTransportError reports whether err came out of the HTTP client rather
+// than from an answer of the server.
+func isTransportError(err error) bool {
+	var ue *url.Error
+	return errors.As(err, &ue)
+}
+
+// lockCtx takes the commit lock, or returns ctx's error.
+func (s *Store) lockCtx(ctx context.Context) error {
+	select {
+	case s.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
+
+func (s *Store) unlock() { <-s.lock }
 
 // sawEvent records that an event with seq exists.
 func (s *Store) sawEvent(seq uint64) {
@@ -197,15 +377,25 @@ func (s *Store) getHead() uint64 {
 	return s.head
 }
 
-// Close marks the store closed and wakes waiters. It does not close the
-// Opener's connections.
+// closeTimeout bounds how long Close waits for the applier to apply what
+// this process committed (what it leaves is completed by the next Open).
+const closeTimeout = 10 * time.Second
+
+// Close marks the store closed, wakes waiters, and lets the applier finish
+// the entries this process committed (for at most closeTimeout). It does
+// not close the Opener's connections.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		close(s.wake)
-		s.wake = make(chan struct{})
+	if s.closed {
+		s.mu.Unlock()
+		return nil
 	}
+	s.closed = true
+	close(s.wake)
+	s.wake = make(chan struct{})
+	s.mu.Unlock()
+	close(s.quit)
+	<-s.applierEnd
+	<-s.followerEnd
 	return nil
 }

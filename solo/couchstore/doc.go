@@ -1,6 +1,7 @@
 // Package couchstore is a store.Store on Apache CouchDB 3.x (through kivik),
-// so that several solo processes can share one state. It also runs against
-// pouchdb-server, which the tests use (scripts/couchdb).
+// so that several solo processes can share one state. Its tests run on
+// Apache CouchDB 3.5 (scripts/couchdb/with-couchdb.sh), pouchdb-server only
+// as a fallback.
 //
 // It uses only the documented CouchDB document API: _all_docs (with keys and
 // with startkey/endkey), _bulk_docs, single-document PUT, _changes, and
@@ -20,48 +21,89 @@
 //     "_" at the start and keeps byte order, because _all_docs orders ids
 //     by code point.
 //   - "c" + 20-digit seq: the journal entry of commit seq:
-//     {"tx": [txid...], "w": [{"k", "v", "d"}], "e": [{"tx", "n", "p"}], "n"} —
+//     {"tx": [txid...], "w": [{"k", "v", "d"}], "e": [{"tx", "n", "p"}], "n", "a"} —
 //     the merged write set and the events of one group of transactions,
-//     and a random nonce by which the writer recognizes its entry when the
-//     answer to its PUT was lost.
+//     a random nonce by which the writer recognizes its entry when the
+//     answer to its PUT was lost, and the writer's applied watermark.
 //
 // # Commit protocol
 //
-// CouchDB has no multi-document transaction, so a commit is a journal entry
-// followed by its application:
+// CouchDB has no multi-document transaction, so a commit is a journal entry,
+// applied to the state documents afterwards:
 //
-//  1. Validate the batch (point reads and range re-scans) against the state
-//     documents. This process's head H is the last commit it knows to be
-//     fully applied. Concurrent Commit calls of one process form a group
-//     (group commit): the first caller to get the commit lock takes all
-//     waiting batches and validates them in order, each against the state
-//     plus the writes of the batches accepted before it; a batch that fails
-//     gets ErrConflict alone, the others share one journal entry.
+//  1. Validate the batch against what this process knows as of its head H
+//     (the last journal entry it knows): point reads from the cache (below),
+//     range reads from the window of recent writes when the batch was read
+//     on a snapshot the window covers, else by scanning again. Concurrent
+//     Commit calls of one process form a group (group commit): the first
+//     caller to get the commit lock takes all waiting batches and validates
+//     them in order, each against the state plus the writes of the batches
+//     accepted before it; a batch that fails gets ErrConflict alone, the
+//     others share one journal entry. Waiting for the lock honours the
+//     caller's context.
 //  2. Create "c"+(H+1) with a PUT without revision. Creating a document is
-//     atomic and fails with 409 if it exists, so the journal id is both the
-//     atomic commit point and a per-channel commit lock: exactly one process
-//     wins seq H+1. On 409 another process committed first: roll forward
-//     (below), and go back to 1 against the newer state.
-//  3. Apply the write set with _bulk_docs. Each state document is written
-//     only if its "s" is lower than the commit's seq, conditionally on the
-//     revision that was read; a 409 re-reads and re-decides. So applying is
-//     idempotent and any number of processes may apply the same commit, in
-//     any interleaving, without moving a key backwards.
-//  4. H = H+1; wake local event waiters; every batch of the group returns.
+//     atomic, durable when answered, and fails with 409 if it exists, so
+//     the journal id is both the atomic commit point and a per-channel
+//     commit lock: exactly one process wins seq H+1. A process that wins
+//     knows that nobody wrote between H and H+1. On 409 another process
+//     committed first: read the journal entries after H (their write sets),
+//     learn them (below) and go back to 1.
+//  3. Learn the entry: its writes become the cache's values and join the
+//     overlay of unapplied writes; H = H+1; wake local event waiters; every
+//     batch of the group returns. With a warm cache an uncontended commit
+//     is thus one request on the caller's path, the PUT.
+//  4. Off the caller's path, the applier of the process writes the write
+//     sets of the entries it learned, in journal order, to the state
+//     documents with _bulk_docs: the entries of the last 250 ms together,
+//     each document once with its newest value, so that the applier's
+//     writes do not take the database's single writer from the journal
+//     PUTs on the callers' path.
+//     Each state document is written only if its "s" is lower than the
+//     entry's seq, conditionally on the revision known for it; a 409
+//     re-reads and re-decides. So applying is idempotent and any number of
+//     processes may apply the same entries. An entry of another process is
+//     left to its writer for half a second, then applied too (usually
+//     finding it done, for the price of one read).
 //
-// Validation in step 1 saw the state of commit H; creating H+1 succeeded, so
-// no other commit came in between: the check and the commit are atomic as a
-// whole (optimistic concurrency, like Fabric's MVCC validation). A batch with
-// no writes and no event only validates, then checks that "c"+(H+1) does not
-// exist.
+// Each journal entry carries its writer's applied watermark "a": every entry
+// up to it was applied. Open reads the newest entry, learns every entry
+// after its watermark (they may be unapplied: their writer may have died)
+// and hands them to its applier; at most maxUnapplied entries of a process
+// wait for its applier (a commit waits beyond that), which bounds that
+// work. So after a kill -9 at any point, a batch is entirely there or
+// entirely absent for every process: readers that know an entry see its
+// writes through the overlay until they are applied, readers that do not
+// know it yet see none of it, or learn it (below) when they meet a state
+// document it wrote.
 //
-// A commit H+1 is only created by a process that has fully applied H, so at
-// any time only the newest journal entry can be unapplied. Rolling forward is
-// thus: read the newest journal entry (_all_docs descending, limit 1) and
-// apply it (step 3). Open does that, so a process that died between steps 2
-// and 3 leaves a commit that the next Open, Commit (through its 409) or
-// event read completes: after a crash a batch is either entirely there or
-// entirely absent.
+// A batch with no writes and no event only validates, then checks that
+// "c"+(H+1) does not exist (one request).
+//
+// # Cache, overlay and learning other processes' commits
+//
+// The process keeps, for each state document id it met, the key's value as
+// of H (and the document's revision, for the applier); the overlay holds the
+// newest unapplied write of each key of the entries it learned. A point read
+// served by them costs no request; a miss reads the state document, lays the
+// overlay over it and caches the result, unless the process learned a newer
+// value meanwhile. When the whole state fitted in half the cache at Open
+// (or the channel was empty), and nothing was evicted since, the cache holds
+// every present key, so a miss is known absent without a request. The cache
+// is bounded (WithCacheBytes); an evicted key is simply a cold read again.
+// Range scans read the state documents (the cache is not ordered) with the
+// overlay laid over, and are repeated when the process learned or applied an
+// entry during the scan.
+//
+// A process learns the entries of other processes from a continuous
+// _changes feed filtered to the next 128 journal ids (renewed as the head
+// moves), from the 409 of its own commits, and from event reads. A value
+// read from a state document may belong to an entry written after H that the
+// process has not learned yet; that is harmless for updates (their commit
+// at H+1 meets that entry's 409, learns it and validates again), and a
+// query sees such a value at most for the feed's latency.
+//
+// Every key's version is the seq of the entry that wrote it, so a version
+// read from the cache, the overlay or a document is the same string.
 //
 // # Events
 //
@@ -70,20 +112,18 @@
 // commit order and have gaps, as store.Event allows. ReadEvents
 // reads journal entries by id range, through _find with a projection on
 // "_id" and "e" so that the write sets stay on the server, in pages no
-// larger than its limit needs; it rolls forward first when it sees an entry
-// newer than H, so an event is never returned before its writes are visible.
-// WaitEvents is woken by local commits, and by a long-poll on _changes
-// (filtered to the next journal id) for commits of other processes.
+// larger than its limit needs; when it sees an entry newer than H it learns
+// the entries up to it first, so an event is never returned before its
+// writes are visible to this process's readers. WaitEvents is woken by
+// commits this process makes or learns, and by a long-poll on _changes
+// (filtered to the next journal id).
 //
-// # Reads
+// # Database hygiene
 //
-// Readers read the live state (no snapshot): a reader may see a commit of
-// another process half applied. Update transactions stay serializable since
-// every version they read is validated at commit; queries may, rarely, see
-// a torn state of a concurrent commit. Begin costs no request and does not
-// roll forward: the commit of a process that died before applying it stays
-// invisible to readers elsewhere until the next Open, Commit or event read
-// of the channel completes it.
+// Databases created by the store get _revs_limit 10 (no old revision is
+// ever needed). After every 32 MB it writes, a process looks at the
+// database's sizes (GET /db) and starts a compaction when the file is over
+// twice the live data; CouchDB compacts in the background.
 //
 // # Errors and credentials
 //
@@ -91,7 +131,13 @@
 // basic auth and never appear in errors: messages name the server by its
 // redacted URL. Every CouchDB or connection failure surfaces as an error
 // wrapping kivik's (kivik.HTTPStatus gives the HTTP status), never as an
-// empty result.
+// empty result; a connection failure or a 5xx also wraps
+// store.ErrUnavailable. A journal PUT whose answer was lost is checked by
+// reading the entry back (its nonce): committed, taken by another process,
+// or absent; when that read fails too, Commit's error also wraps
+// store.ErrOutcomeUnknown, and the process resolves it by itself when the
+// server is back (its next commit at that seq meets the entry and learns
+// it).
 //
 // # Limits
 //
@@ -102,15 +148,21 @@
 // both win a seq: do not share a channel through several nodes of a
 // cluster.
 //
-// The store relies on two documented CouchDB behaviours that pouchdb-server
-// shares: a deletion written through _bulk_docs keeps the body it is given
-// (the tombstone's "s"), and a deleted document is re-created by an update
-// that names the deletion's revision.
+// CouchDB 3 re-creates a deleted document only from an update without
+// revision, which is not conditional. Before such a write the applier reads
+// the tombstone's "s" unless it knows the document, so a later deletion is
+// not undone; the one remaining window is a process whose applier lags more
+// than half a second behind another process's on the same key and does not
+// know that key's document: its re-creation may then land after the other
+// process applied a later deletion of the key. A single process, or
+// processes that do not delete and re-create the same keys concurrently,
+// never meet it.
 //
 // The journal keeps every commit (it is the event log). A write set and its
-// event must fit in one CouchDB document (max_document_size, 8 MB by
-// default); a group stays under 2 MB. Commits of one channel are serialized
-// within a process (grouped) and across processes by the journal id: each
-// journal entry costs three round trips (read, journal PUT, _bulk_docs), so
-// throughput comes from grouping concurrent transactions.
+// events must fit in one CouchDB document (max_document_size, 8 MB by
+// default): a group stays under 2 MB, and a single batch whose entry would
+// exceed 8,000,000 bytes is refused up front with a clear error, nothing
+// written. Commits of one channel are serialized within a process (grouped)
+// and across processes by the journal id, so throughput under concurrency
+// comes from grouping.
 package couchstore

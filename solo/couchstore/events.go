@@ -62,11 +62,39 @@ func (s *Store) eventPage(limit int) int {
 // ReadEvents returns the events with Seq > after, in order, at most limit
 // (<= 0: all). Event.Seq is journal seq << 16 | position in the entry.
 //
-// It reads the journal entries from the one that holds after on, in pages
-// of eventPage(limit) entries (readEntries).
+// Events of the entries this process learned since Open come from memory
+// (eventRing), after one small request that tells whether another process
+// committed since (then this process learns those entries first). Older
+// ones are read from the
+// journal entries from the one that holds after on, in pages of
+// eventPage(limit) entries (readEntries).
 func (s *Store) ReadEvents(ctx context.Context, after uint64, limit int) ([]store.Event, error) {
 	if s.isClosed() {
 		return nil, store.ErrClosed
+	}
+	s.mu.Lock()
+	_, ok := s.ring.read(after, 1)
+	ok = ok && !s.noRing
+	head := s.head
+	s.mu.Unlock()
+	if ok {
+		// The ring has them up to head: one small request tells whether
+		// another process committed after it.
+		newer, err := s.exists(ctx, commitID(head+1))
+		if err != nil {
+			return nil, s.wrap(err, "read events after %d", after)
+		}
+		if newer {
+			if err := s.learnNew(ctx, 0); err != nil {
+				return nil, err
+			}
+		}
+		s.mu.Lock()
+		out, ok := s.ring.read(after, limit)
+		s.mu.Unlock()
+		if ok {
+			return out, nil
+		}
 	}
 	var (
 		out    []store.Event
@@ -110,12 +138,14 @@ func (s *Store) ReadEvents(ctx context.Context, after uint64, limit int) ([]stor
 	if len(out) > 0 {
 		s.sawEvent(out[len(out)-1].Seq)
 	}
-	// Never hand out an event before its writes are visible: complete a
-	// commit of another process that may still be applying.
+	// Never hand out an event before its writes are visible: learn the
+	// entries of other processes (their writes join the overlay).
 	if newest > s.getHead() {
-		s.commitMu.Lock()
-		_, err := s.rollForward(ctx)
-		s.commitMu.Unlock()
+		if err := s.lockCtx(ctx); err != nil {
+			return nil, err
+		}
+		_, err := s.catchUp(ctx)
+		s.unlock()
 		if err != nil {
 			return nil, err
 		}
@@ -264,4 +294,64 @@ func (s *Store) longPoll(ctx context.Context, since, id string) error {
 		return s.wrap(err, "wait for journal entry %s", id)
 	}
 	return nil
+}
+
+// eventRingBytes bounds the events kept in memory.
+const eventRingBytes = 32 << 20
+
+// eventRing holds the events of the journal entries (from, from+len] that
+// this process learned, so that event reads of them cost no request. The
+// caller holds Store.mu.
+type eventRing struct {
+	from    uint64          // entries after from are here
+	entries [][]commitEvent // entry from+1+i
+	bytes   int
+}
+
+func (r *eventRing) add(seq uint64, events []commitEvent) {
+	if seq != r.from+uint64(len(r.entries))+1 {
+		// Not contiguous (cannot happen: entries are learned in order);
+		// start again from here.
+		r.from, r.entries, r.bytes = seq-1, nil, 0
+	}
+	r.entries = append(r.entries, events)
+	for _, e := range events {
+		r.bytes += 64 + len(e.TxID) + len(e.Name) + len(e.Payload)
+	}
+	for len(r.entries) > 1 && r.bytes > eventRingBytes {
+		for _, e := range r.entries[0] {
+			r.bytes -= 64 + len(e.TxID) + len(e.Name) + len(e.Payload)
+		}
+		r.entries[0] = nil
+		r.entries = r.entries[1:]
+		r.from++
+	}
+}
+
+// read returns the events after position after, at most limit (<= 0: all),
+// if the ring holds every entry from the one holding after on; ok is
+// false otherwise (the server has them).
+func (r *eventRing) read(after uint64, limit int) (out []store.Event, ok bool) {
+	start := after >> eventBits // the entry holding after, if any
+	if start <= r.from && r.from > 0 {
+		return nil, false // entries up to from are only on the server
+	}
+	first := uint64(0)
+	if start > r.from {
+		first = start - r.from - 1
+	}
+	for i := first; i < uint64(len(r.entries)); i++ {
+		seq := r.from + 1 + i
+		for j, e := range r.entries[i] {
+			es := eventSeq(seq, j)
+			if es <= after {
+				continue
+			}
+			out = append(out, store.Event{Seq: es, TxID: e.TxID, Name: e.Name, Payload: e.Payload})
+			if limit > 0 && len(out) >= limit {
+				return out, true
+			}
+		}
+	}
+	return out, true
 }

@@ -94,10 +94,14 @@ func TestReadEventsPages(t *testing.T) {
 	for _, cfg := range []struct {
 		page   int
 		noFind bool
-	}{{1, false}, {3, false}, {0, false}, {2, true}} {
+		ring   bool // from memory (the events of this process's commits)
+	}{{1, false, false}, {3, false, false}, {0, false, false}, {2, true, false}, {0, false, true}} {
 		page := cfg.page
 		s.maxEventPage = page
 		s.noFind.Store(cfg.noFind)
+		s.mu.Lock()
+		s.noRing = !cfg.ring
+		s.mu.Unlock()
 		for _, after := range afters {
 			for _, limit := range []int{0, 1, 2, 5} {
 				got, err := s.ReadEvents(ctx, after, limit)

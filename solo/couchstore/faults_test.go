@@ -62,7 +62,7 @@ func TestLostAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer o.Close()
+			t.Cleanup(func() { o.Close() }) // after the stores' cleanups
 			s := openStore(t, o, "faults")
 			commit(t, s, putBatch("init", "k", "v0"))
 			ft.match, ft.afterSend = tc.match, tc.afterSend
@@ -71,6 +71,9 @@ func TestLostAnswers(t *testing.T) {
 				Writes: []store.Write{{Key: "k", Value: []byte("v1")}},
 				Event:  &store.Event{TxID: "tx", Name: "n"},
 			})
+			if err == nil {
+				waitApplied(t, s) // _bulk_docs runs off the caller's path
+			}
 			if !ft.fired.Load() {
 				t.Fatal("fault not injected")
 			}

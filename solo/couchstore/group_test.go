@@ -17,7 +17,7 @@ import (
 // lock is held, then one of them leads.
 func commitAsGroup(t testing.TB, s *Store, batches []*store.Batch) []error {
 	t.Helper()
-	s.commitMu.Lock()
+	s.lock <- struct{}{}
 	errs := make([]error, len(batches))
 	done := make(chan int, len(batches))
 	for i, b := range batches {
@@ -34,13 +34,13 @@ func commitAsGroup(t testing.TB, s *Store, batches []*store.Batch) []error {
 				break
 			}
 			if time.Now().After(deadline) {
-				s.commitMu.Unlock()
+				s.unlock()
 				t.Fatal("batches did not queue")
 			}
 			time.Sleep(time.Millisecond)
 		}
 	}
-	s.commitMu.Unlock()
+	s.unlock()
 	for range batches {
 		<-done
 	}
@@ -141,16 +141,16 @@ func TestGroupLimit(t *testing.T) {
 	}
 }
 
-// The overlay scan of a group agrees with a scan of the applied state.
+// The overlay scan of a group (writes by state id) agrees with a scan of the applied state.
 func TestScanOverlay(t *testing.T) {
 	s := openStore(t, newOpener(t, newPrefix()), "overlay")
 	commit(t, s, putBatch("init", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5"))
 	overlay := map[string]overlayEntry{
-		"a":  {deleted: true},
-		"b":  {deleted: true},
-		"bb": {value: []byte("n")},
-		"e":  {value: []byte("u")},
-		"z":  {deleted: true},
+		stateID("a"):  {deleted: true},
+		stateID("b"):  {deleted: true},
+		stateID("bb"): {value: []byte("n")},
+		stateID("e"):  {value: []byte("u")},
+		stateID("z"):  {deleted: true},
 	}
 	ctx := context.Background()
 	nv := store.Version("new")
