@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
@@ -79,6 +80,48 @@ func gatewayError(ctx context.Context, tx string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", tx, err)
+}
+
+// submitError is gatewayError for a submit of tx on channel: a transaction
+// that was endorsed and sent to the orderer but whose commit status the
+// peer did not report (it went away, or the deadline passed meanwhile)
+// wraps facade.ErrOutcomeUnknown, since it may still be committed; a
+// transaction that the orderer did not take wraps facade.ErrUnavailable
+// when it could not be reached, nothing having been written.
+func submitError(ctx context.Context, tx, channel string, err error) error {
+	var cse *client.CommitStatusError
+	if errors.As(err, &cse) {
+		// %v, not %w: the caller must see ErrOutcomeUnknown, not the
+		// deadline or the transport error that caused it.
+		return fmt.Errorf("%s (transaction %s on %s): %w: %v", tx, cse.TransactionID, channel, facade.ErrOutcomeUnknown, err)
+	}
+	return channelError(ctx, tx, channel, err)
+}
+
+// channelError is gatewayError for a call of tx on channel, except that an
+// error saying that the peer has no such channel (or refuses this
+// organization on it) becomes an orcerr.PermissionDenied error naming the
+// channel: the caller's organization is not a member of a channel of that
+// name on this peer.
+func channelError(ctx context.Context, tx, channel string, err error) error {
+	if _, ok := contractError(err); !ok && ctx.Err() == nil {
+		if st, ok := status.FromError(err); ok && isChannelRefusal(st, channel) {
+			return orcerr.New(orcerr.PermissionDenied, "channel %q: the peer has no such channel or refuses this organization on it (%s)", channel, st.Message())
+		}
+	}
+	return gatewayError(ctx, tx, err)
+}
+
+// isChannelRefusal reports whether st is a peer's refusal of a call on
+// channel: a NotFound, PermissionDenied or FailedPrecondition status that
+// names the channel (the Fabric gateway answers a channel the peer has not
+// joined with one of those).
+func isChannelRefusal(st *status.Status, channel string) bool {
+	switch st.Code() {
+	case codes.NotFound, codes.PermissionDenied, codes.FailedPrecondition:
+		return strings.Contains(st.Message(), channel)
+	}
+	return false
 }
 
 // contractError finds the orchestration error that a gateway error carries:

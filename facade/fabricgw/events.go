@@ -58,6 +58,10 @@ func (g *Gateway) Subscribe(ctx context.Context, channel, afterID string) iter.S
 		if channel == "" {
 			channel = g.cfg.Channel
 		}
+		if err := g.checkChannel(channel); err != nil {
+			yield(nil, err)
+			return
+		}
 		src := g.channel(channel)
 		var start uint64
 		if afterID != "" {
@@ -72,7 +76,7 @@ func (g *Gateway) Subscribe(ctx context.Context, channel, afterID string) iter.S
 		defer cancel()
 		blocks, err := src.blocks(ctx, start)
 		if err != nil {
-			yield(nil, gatewayError(ctx, "read blocks", err))
+			yield(nil, channelError(ctx, "read blocks", channel, err))
 			return
 		}
 		skipping := afterID != ""
@@ -121,14 +125,26 @@ func nextBlock(ctx context.Context, channel string, blocks <-chan *cb.Block) (*c
 }
 
 // blockEvents returns the orchestrator events of b and remembers in which
-// block they are.
+// block they are, in the checkpoint too.
 func (g *Gateway) blockEvents(channel string, b *cb.Block) ([]*protos.Event, error) {
 	events, err := blockEvents(b, g.cfg.Chaincode)
 	if err != nil {
 		return nil, err
 	}
+	n := b.GetHeader().GetNumber()
+	var added []string
 	for _, ev := range events {
-		g.events.put(channel, ev.GetId(), b.GetHeader().GetNumber())
+		if g.events.put(channel, ev.GetId(), n) {
+			added = append(added, ev.GetId())
+		}
+	}
+	if g.ckpt != nil && len(added) > 0 {
+		if err := g.ckpt.record(&g.events, channel, added, n); err != nil {
+			// The checkpoint only saves searches of the chain: a Gateway
+			// that cannot write it goes on without it, as one started
+			// without --state-dir does.
+			g.ckpt.close()
+		}
 	}
 	return events, nil
 }

@@ -28,6 +28,7 @@ type Gateway struct {
 	openChannel func(name string) channel
 
 	events eventIndex
+	ckpt   *checkpoint // nil without Config.StateDir
 }
 
 // channel is what a Gateway uses of one channel: the orchestrator chaincode
@@ -98,6 +99,11 @@ func Open(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("fabric gateway: connect: %w", err)
 	}
 	g := &Gateway{cfg: cfg, conn: conn, gw: gw}
+	if err := g.openCheckpoint(); err != nil {
+		gw.Close()
+		conn.Close()
+		return nil, err
+	}
 	g.openChannel = func(name string) channel {
 		network := gw.GetNetwork(name)
 		return gatewayChannel{network: network, contract: network.GetContract(cfg.Chaincode), qscc: network.GetContract("qscc")}
@@ -114,8 +120,25 @@ const maxMessageSize = 100 << 20
 const dialTimeout = 30 * time.Second
 
 // newGateway returns a Gateway over channels that open returns, for tests.
-func newGateway(cfg Config, open func(name string) channel) *Gateway {
-	return &Gateway{cfg: cfg.withDefaults(), openChannel: open}
+func newGateway(cfg Config, open func(name string) channel) (*Gateway, error) {
+	g := &Gateway{cfg: cfg.withDefaults(), openChannel: open}
+	if err := g.openCheckpoint(); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// openCheckpoint loads the event checkpoint of Config.StateDir, if set.
+func (g *Gateway) openCheckpoint() error {
+	if g.cfg.StateDir == "" {
+		return nil
+	}
+	c, err := openCheckpoint(g.cfg.StateDir, &g.events)
+	if err != nil {
+		return fmt.Errorf("fabric gateway: %w", err)
+	}
+	g.ckpt = c
+	return nil
 }
 
 // waitReady waits until conn is connected, or ctx ends.
@@ -138,8 +161,11 @@ func waitReady(ctx context.Context, conn *grpc.ClientConn) error {
 // MSPID returns the organization the Gateway acts for.
 func (g *Gateway) MSPID() string { return g.cfg.MSPID }
 
-// Close ends the connection to the peer.
+// Close ends the connection to the peer and closes the event checkpoint.
 func (g *Gateway) Close() error {
+	if g.ckpt != nil {
+		g.ckpt.close()
+	}
 	if g.gw != nil {
 		g.gw.Close()
 	}
