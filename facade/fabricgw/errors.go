@@ -59,7 +59,9 @@ func refusedElsewhereOnly(err error, mspid string) bool {
 //     the endorsement details it attaches) becomes the *orcerr.Error of that
 //     kind and message, exactly as the contract returned it;
 //   - the end of ctx is reported as ctx's error;
-//   - a peer or orderer that cannot be reached wraps facade.ErrUnavailable;
+//   - a peer or orderer that cannot be reached wraps facade.ErrUnavailable,
+//     and so does an endorsement that cannot be collected because the
+//     peers the policy needs are down;
 //   - anything else (a commit failing validation, a refused proposal) is
 //     wrapped with tx as context.
 func gatewayError(ctx context.Context, tx string, err error) error {
@@ -70,6 +72,9 @@ func gatewayError(ctx context.Context, tx string, err error) error {
 		return fmt.Errorf("%s: %w", tx, ctxErr)
 	}
 	if st, ok := status.FromError(err); ok {
+		if noEndorsers(st) {
+			return fmt.Errorf("%s: %w: %w", tx, facade.ErrUnavailable, err)
+		}
 		switch st.Code() {
 		case codes.Unavailable:
 			return fmt.Errorf("%s: %w: %w", tx, facade.ErrUnavailable, err)
@@ -82,20 +87,58 @@ func gatewayError(ctx context.Context, tx string, err error) error {
 	return fmt.Errorf("%s: %w", tx, err)
 }
 
-// submitError is gatewayError for a submit of tx on channel: a transaction
-// that was endorsed and sent to the orderer but whose commit status the
-// peer did not report (it went away, or the deadline passed meanwhile)
-// wraps facade.ErrOutcomeUnknown, since it may still be committed; a
-// transaction that the orderer did not take wraps facade.ErrUnavailable
-// when it could not be reached, nothing having been written.
+// noEndorsers reports whether st is the gateway's refusal to endorse
+// because the peers that the endorsement policy needs are not reachable
+// (FailedPrecondition "no combination of peers can be derived which
+// satisfy the endorsement policy"): a peer is down, nothing was ordered.
+func noEndorsers(st *status.Status) bool {
+	return st.Code() == codes.FailedPrecondition && strings.Contains(st.Message(), "satisfy the endorsement policy")
+}
+
+// submitError is gatewayError for a submit of tx on channel, telling a
+// write that may have happened from one that did not:
+//
+//   - a transaction that was endorsed and handed to the gateway for
+//     ordering, but whose commit status did not come (the peer went away,
+//     the deadline passed) wraps facade.ErrOutcomeUnknown: it may still
+//     be committed;
+//   - so does one whose hand-over to the orderer failed, unless the
+//     failure says the orderer could not even be connected to (then it
+//     never got the transaction, and the error wraps
+//     facade.ErrUnavailable);
+//   - an endorsement failure wraps facade.ErrUnavailable (nothing is
+//     ordered before the endorsements are in).
 func submitError(ctx context.Context, tx, channel string, err error) error {
-	var cse *client.CommitStatusError
-	if errors.As(err, &cse) {
-		// %v, not %w: the caller must see ErrOutcomeUnknown, not the
-		// deadline or the transport error that caused it.
-		return fmt.Errorf("%s (transaction %s on %s): %w: %v", tx, cse.TransactionID, channel, facade.ErrOutcomeUnknown, err)
+	if _, ok := contractError(err); ok {
+		return gatewayError(ctx, tx, err)
 	}
-	return channelError(ctx, tx, channel, err)
+	var (
+		cse *client.CommitStatusError
+		se  *client.SubmitError
+		id  string
+	)
+	switch {
+	case errors.As(err, &cse):
+		id = cse.TransactionID
+	case errors.As(err, &se) && !neverReachedOrderer(err):
+		id = se.TransactionID
+	default:
+		return channelError(ctx, tx, channel, err)
+	}
+	// %v, not %w: the caller must see ErrOutcomeUnknown, not the deadline
+	// or the transport error that caused it.
+	return fmt.Errorf("%s (transaction %s on %s): %w: %v", tx, id, channel, facade.ErrOutcomeUnknown, err)
+}
+
+// neverReachedOrderer reports whether a failed hand-over to the orderer
+// says that no orderer could be connected to at all.
+func neverReachedOrderer(err error) bool {
+	for _, t := range errorTexts(err) {
+		if strings.Contains(t, "connection refused") {
+			return true
+		}
+	}
+	return false
 }
 
 // channelError is gatewayError for a call of tx on channel, except that an
@@ -114,12 +157,17 @@ func channelError(ctx context.Context, tx, channel string, err error) error {
 
 // isChannelRefusal reports whether st is a peer's refusal of a call on
 // channel: a NotFound, PermissionDenied or FailedPrecondition status that
-// names the channel (the Fabric gateway answers a channel the peer has not
-// joined with one of those).
+// names the channel, or the Unavailable status "failed to get config for
+// channel [name]: could not get last config for channel name" with which
+// the Fabric 3.1 gateway answers a channel its peer has not joined.
 func isChannelRefusal(st *status.Status, channel string) bool {
+	msg := st.Message()
 	switch st.Code() {
 	case codes.NotFound, codes.PermissionDenied, codes.FailedPrecondition:
-		return strings.Contains(st.Message(), channel)
+		return strings.Contains(msg, channel)
+	case codes.Unavailable:
+		return strings.Contains(msg, "could not get last config for channel "+channel) ||
+			strings.Contains(msg, "failed to get config for channel ["+channel+"]")
 	}
 	return false
 }

@@ -80,9 +80,12 @@ func (g *Gateway) Subscribe(ctx context.Context, channel, afterID string) iter.S
 			return
 		}
 		skipping := afterID != ""
-		for {
+		for first := true; ; first = false {
 			b, err := nextBlock(ctx, channel, blocks)
 			if err != nil {
+				if first && ctx.Err() == nil {
+					err = g.whyNoBlocks(ctx, channel, src, err)
+				}
 				yield(nil, err)
 				return
 			}
@@ -106,6 +109,22 @@ func (g *Gateway) Subscribe(ctx context.Context, channel, afterID string) iter.S
 			}
 		}
 	}
+}
+
+// whyNoBlocks returns the error of a block stream of channel that ended
+// before its first block: the block stream does not say why, so it asks
+// the peer for the channel's height, whose error says whether the peer
+// has the channel at all (an orcerr.PermissionDenied error naming it when
+// not); else it returns streamErr.
+func (g *Gateway) whyNoBlocks(ctx context.Context, channel string, src blockSource, streamErr error) error {
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.EvaluateTimeout)
+	defer cancel()
+	if _, err := src.height(ctx); err != nil {
+		if ce := channelError(ctx, "read channel height", channel, err); orcerr.KindOf(ce) == orcerr.PermissionDenied {
+			return ce
+		}
+	}
+	return streamErr
 }
 
 // nextBlock returns the next block of a stream, ctx's error once ctx ends,

@@ -12,6 +12,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 )
@@ -80,7 +81,8 @@ func Open(ctx context.Context, cfg Config) (*Gateway, error) {
 	}
 	conn, err := grpc.NewClient(cfg.PeerEndpoint,
 		grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, cfg.PeerHostOverride)),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize)),
+		grpc.WithConnectParams(reconnectParams()))
 	if err != nil {
 		return nil, fmt.Errorf("fabric gateway: %s: %w", cfg.PeerEndpoint, err)
 	}
@@ -115,6 +117,20 @@ func Open(ctx context.Context, cfg Config) (*Gateway, error) {
 // default limit (100 MiB), so that big blocks and results get through
 // (gRPC's default is 4 MiB).
 const maxMessageSize = 100 << 20
+
+// reconnectParams say how the Gateway redials its peer after losing it:
+// within reconnectMaxDelay of its return, not after gRPC's default
+// back-off of up to two minutes, during which every call would fail with
+// Unavailable although the peer is back.
+func reconnectParams() grpc.ConnectParams {
+	return grpc.ConnectParams{
+		Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: reconnectMaxDelay},
+		MinConnectTimeout: 5 * time.Second,
+	}
+}
+
+// reconnectMaxDelay bounds the pause between two dials of a lost peer.
+const reconnectMaxDelay = 2 * time.Second
 
 // dialTimeout bounds Open's wait for the peer when its context has no deadline.
 const dialTimeout = 30 * time.Second

@@ -117,6 +117,21 @@ func TestSubmitAndEvaluateErrors(t *testing.T) {
 			wantCalls: 1, wantCode: codes.PermissionDenied,
 		},
 		{
+			name:      "no peers to satisfy the policy",
+			results:   []result{{err: status.Error(codes.FailedPrecondition, "no combination of peers can be derived which satisfy the endorsement policy: no peer combination can satisfy the endorsement policy")}},
+			wantCalls: 1, wantCode: codes.Unavailable, wantMsg: facade.ErrUnavailable.Error(), wantIs: facade.ErrUnavailable,
+		},
+		{
+			name:      "hand-over to the orderer failed",
+			results:   []result{{err: &client.SubmitError{TransactionError: &client.TransactionError{TransactionID: "tx9"}}}},
+			wantCalls: 1, wantCode: codes.Unavailable, wantMsg: facade.ErrOutcomeUnknown.Error(), wantIs: facade.ErrOutcomeUnknown,
+		},
+		{
+			name:      "peer has not joined the channel (Fabric 3.1)",
+			results:   []result{{err: status.Error(codes.Unavailable, "failed to get config for channel ["+DefaultChannel+"]: could not get last config for channel "+DefaultChannel)}},
+			wantCalls: 1, wantCode: codes.PermissionDenied,
+		},
+		{
 			name:      "internal error text does not leak",
 			results:   []result{{err: endorseError(t, "failed to endorse", "chaincode response 500, panic: runtime error")}},
 			wantCalls: 1, wantCode: codes.Internal, wantMsg: "internal error",
