@@ -14,7 +14,11 @@ const fabricSynopsis = `Serve the orchestrator API in front of a Hyperledger Fab
 call becomes a transaction evaluated or submitted through the Fabric gateway
 of one organization's peer, with that organization's identity; events come
 from the channel's blocks. The caller's mspid header must be that
-organization (--mspid).`
+organization (--mspid), and its channel one of the channels served
+(--channel, repeatable); any other channel gets PermissionDenied naming it.
+With --state-dir the facade keeps a checkpoint of its event streams there,
+so that after a restart a subscriber resuming from its last event id is
+served from that event's block without a search of the chain.`
 
 // runFabric is the fabric mode: the same gRPC front as solo, over the
 // Fabric gateway invoker (facade/fabricgw).
@@ -42,6 +46,6 @@ func runFabric(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		register: func(s *grpc.Server) { facade.RegisterAll(s, gw, facade.NewEventStreams(gw)) },
 		bind:     bindCaller,
 		close:    gw.Close,
-		describe: []any{"mode", "fabric", "peer", cfg.PeerEndpoint, "mspid", cfg.MSPID, "chaincode", cfg.Chaincode},
+		describe: []any{"mode", "fabric", "peer", cfg.PeerEndpoint, "mspid", cfg.MSPID, "channels", cfg.Channels, "chaincode", cfg.Chaincode},
 	})
 }

@@ -16,6 +16,8 @@ import (
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/fedchain/orchestrator/contracts/chaincode"
@@ -222,7 +224,7 @@ func lifecycle() []step {
 		taskAction = "orchestrator.computetask:ApplyTaskAction"
 		getTask    = "orchestrator.computetask:GetTask"
 	)
-	return []step{
+	return append([]step{
 		sub("register train function", org1, "orchestrator.function:RegisterFunction", &protos.NewFunction{
 			Key: fn, Name: "train", Description: addr("d-" + fn), Archive: addr("a-" + fn), NewPermissions: &protos.NewPermissions{Public: true},
 			Inputs: map[string]*protos.FunctionInput{
@@ -258,7 +260,7 @@ func lifecycle() []step {
 		eval("plan", org2, "orchestrator.computeplan:GetPlan", &protos.GetComputePlanParam{Key: plan}, &protos.ComputePlan{}),
 		eval("task 1 events", org1, "orchestrator.event:QueryEvents",
 			&protos.QueryEventsParam{Filter: &protos.EventQueryFilter{AssetKey: t1}}, &protos.QueryEventsResponse{}),
-	}
+	}, everyService(fn, dm, s1, s2, plan, t1, t2, m1)...)
 }
 
 func TestSoloAndFabricAnswerAlike(t *testing.T) {
@@ -376,4 +378,98 @@ func openGateway(ctx context.Context, t *testing.T, flags string) *fabricgw.Gate
 	}
 	t.Cleanup(func() { gw.Close() })
 	return gw
+}
+
+// everyService covers the calls that sequence and lifecycle leave out, so
+// that every service of the API is compared, with its errors: on the
+// assets of lifecycle's compute plan once its first task is done. The
+// queries that list a whole ledger without a filter (QueryPlans,
+// QueryDataManagers) are left out: the network's ledger holds other runs'
+// assets, the solo peer's does not.
+func everyService(fn, dm, s1, s2, plan, t1, t2, m1 string) []step {
+	addr := chaincodetest.Addressable
+	return []step{
+		eval("plan is running", org1, "orchestrator.computeplan:IsPlanRunning", &protos.IsPlanRunningParam{Key: plan}, &protos.IsPlanRunningResponse{}),
+		sub("org1 renames its plan", org1, "orchestrator.computeplan:UpdatePlan", &protos.UpdateComputePlanParam{Key: plan, Name: "renamed"}, &protos.UpdateComputePlanResponse{}),
+		sub("org2 may not rename org1's plan", org2, "orchestrator.computeplan:UpdatePlan", &protos.UpdateComputePlanParam{Key: plan, Name: "mine"}, &protos.UpdateComputePlanResponse{}),
+		eval("renamed plan", org2, "orchestrator.computeplan:GetPlan", &protos.GetComputePlanParam{Key: plan}, &protos.ComputePlan{}),
+		eval("task 2 inputs", org2, "orchestrator.computetask:GetTaskInputAssets", &protos.GetTaskInputAssetsParam{ComputeTaskKey: t2}, &protos.GetTaskInputAssetsResponse{}),
+		eval("inputs of an unknown task", org2, "orchestrator.computetask:GetTaskInputAssets", &protos.GetTaskInputAssetsParam{ComputeTaskKey: uuid.NewString()}, &protos.GetTaskInputAssetsResponse{}),
+		sub("org2 renames its data manager", org2, "orchestrator.datamanager:UpdateDataManager", &protos.UpdateDataManagerParam{Key: dm, Name: "renamed"}, &protos.UpdateDataManagerResponse{}),
+		sub("org1 may not rename org2's data manager", org1, "orchestrator.datamanager:UpdateDataManager", &protos.UpdateDataManagerParam{Key: dm, Name: "mine"}, &protos.UpdateDataManagerResponse{}),
+		eval("dataset", org1, "orchestrator.dataset:GetDataset", &protos.GetDatasetParam{Key: dm}, &protos.Dataset{}),
+		eval("unknown dataset", org1, "orchestrator.dataset:GetDataset", &protos.GetDatasetParam{Key: uuid.NewString()}, &protos.Dataset{}),
+		eval("data sample", org2, "orchestrator.datasample:GetDataSample", &protos.GetDataSampleParam{Key: s1}, &protos.DataSample{}),
+		eval("data samples by key", org1, "orchestrator.datasample:QueryDataSamples",
+			&protos.QueryDataSamplesParam{PageSize: 10, Filter: &protos.DataSampleQueryFilter{Keys: []string{s1, s2}}}, &protos.QueryDataSamplesResponse{}),
+		sub("org2 updates its samples", org2, "orchestrator.datasample:UpdateDataSamples", &protos.UpdateDataSamplesParam{Keys: []string{s1}, DataManagerKeys: []string{dm}}, &protos.UpdateDataSamplesResponse{}),
+		sub("org1 may not update org2's samples", org1, "orchestrator.datasample:UpdateDataSamples", &protos.UpdateDataSamplesParam{Keys: []string{s1}, DataManagerKeys: []string{dm}}, &protos.UpdateDataSamplesResponse{}),
+		eval("functions of the plan", org2, "orchestrator.function:QueryFunctions",
+			&protos.QueryFunctionsParam{PageSize: 10, Filter: &protos.FunctionQueryFilter{ComputePlanKey: plan}}, &protos.QueryFunctionsResponse{}),
+		sub("org1 renames its function", org1, "orchestrator.function:UpdateFunction", &protos.UpdateFunctionParam{Key: fn, Name: "train v2", Image: addr("image-" + fn)}, &protos.UpdateFunctionResponse{}),
+		sub("org1 renames it again, image unchanged", org1, "orchestrator.function:UpdateFunction", &protos.UpdateFunctionParam{Key: fn, Name: "train v3"}, &protos.UpdateFunctionResponse{}),
+		sub("org2 may not rename org1's function", org2, "orchestrator.function:UpdateFunction", &protos.UpdateFunctionParam{Key: fn, Name: "mine"}, &protos.UpdateFunctionResponse{}),
+		eval("version", org1, "orchestrator.info:QueryVersion", &protos.QueryVersionParam{}, &protos.QueryVersionResponse{}),
+		eval("model", org1, "orchestrator.model:GetModel", &protos.GetModelParam{Key: m1}, &protos.Model{}),
+		eval("unknown model", org1, "orchestrator.model:GetModel", &protos.GetModelParam{Key: uuid.NewString()}, &protos.Model{}),
+		eval("task 1 output models", org1, "orchestrator.model:GetComputeTaskOutputModels", &protos.GetComputeTaskModelsParam{ComputeTaskKey: t1}, &protos.GetComputeTaskModelsResponse{}),
+		sub("model of a task that is done", org2, "orchestrator.model:RegisterModel",
+			&protos.NewModel{Key: uuid.NewString(), ComputeTaskKey: t1, ComputeTaskOutputIdentifier: "model", Address: addr("late")}, &protos.Model{}),
+		sub("performance of an output that is no metric", org2, "orchestrator.performance:RegisterPerformance",
+			&protos.NewPerformance{ComputeTaskKey: t1, ComputeTaskOutputIdentifier: "model", PerformanceValue: 0.5}, &protos.Performance{}),
+		eval("task 1 performances", org1, "orchestrator.performance:QueryPerformances",
+			&protos.QueryPerformancesParam{PageSize: 10, Filter: &protos.PerformanceQueryFilter{ComputeTaskKey: t1}}, &protos.QueryPerformancesResponse{}),
+		sub("profiling step", org2, "orchestrator.profiling:RegisterProfilingStep", &protos.ProfilingStep{AssetKey: t1, Duration: 10, Step: "build"}, &emptypb.Empty{}),
+		sub("org1 disables task 1's model", org1, "orchestrator.computetask:DisableOutput", &protos.DisableOutputParam{ComputeTaskKey: t1, Identifier: "model"}, &protos.DisableOutputResponse{}),
+		sub("org2 starts task 2", org2, "orchestrator.computetask:ApplyTaskAction",
+			&protos.ApplyTaskActionParam{ComputeTaskKey: t2, Action: protos.ComputeTaskAction_TASK_ACTION_EXECUTING, Log: "log"}, &protos.ApplyTaskActionResponse{}),
+		sub("task 2 fails", org2, "orchestrator.failurereport:RegisterFailureReport", &protos.NewFailureReport{
+			AssetKey: t2, ErrorType: protos.ErrorType_ERROR_TYPE_EXECUTION, LogsAddress: addr("logs-" + t2), AssetType: protos.FailedAssetKind_FAILED_ASSET_COMPUTE_TASK}, &protos.FailureReport{}),
+		eval("task 2 failure report", org1, "orchestrator.failurereport:GetFailureReport", &protos.GetFailureReportParam{AssetKey: t2}, &protos.FailureReport{}),
+		eval("no failure report", org1, "orchestrator.failurereport:GetFailureReport", &protos.GetFailureReportParam{AssetKey: t1}, &protos.FailureReport{}),
+		sub("org1 cannot cancel a plan that failed", org1, "orchestrator.computeplan:ApplyPlanAction", &protos.ApplyPlanActionParam{Key: plan, Action: protos.ComputePlanAction_PLAN_ACTION_CANCELED}, &protos.ApplyPlanActionResponse{}),
+		eval("plan after", org2, "orchestrator.computeplan:GetPlan", &protos.GetComputePlanParam{Key: plan}, &protos.ComputePlan{}),
+		eval("plan events", org1, "orchestrator.event:QueryEvents",
+			&protos.QueryEventsParam{Filter: &protos.EventQueryFilter{AssetKey: plan}, Sort: protos.SortOrder_ASCENDING}, &protos.QueryEventsResponse{}),
+		eval("task 2 events", org1, "orchestrator.event:QueryEvents",
+			&protos.QueryEventsParam{Filter: &protos.EventQueryFilter{AssetKey: t2}, Sort: protos.SortOrder_ASCENDING}, &protos.QueryEventsResponse{}),
+	}
+}
+
+// notCompared are the calls the parity sequence does not make, and why.
+var notCompared = map[string]string{
+	"orchestrator.computeplan:QueryPlans":        "lists the whole ledger, which holds other runs' plans on the network",
+	"orchestrator.datamanager:QueryDataManagers": "lists the whole ledger, which holds other runs' data managers on the network",
+	"orchestrator.event:SubscribeToEvents":       "a stream, not a transaction: TestFabricEventStream and TestFacadeOnFabric compare it with QueryEvents",
+}
+
+// TestParityCoversEveryService fails when a call of the API (a method of a
+// service of the orchestrator's protos) is missing from the sequence that
+// TestSoloAndFabricAnswerAlike compares, and not listed in notCompared.
+func TestParityCoversEveryService(t *testing.T) {
+	made := map[string]bool{}
+	for _, s := range append(sequence(), lifecycle()...) {
+		made[s.tx] = true
+	}
+	n := 0
+	protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+		if fd.Package() != "orchestrator" {
+			return true
+		}
+		for i := 0; i < fd.Services().Len(); i++ {
+			svc := fd.Services().Get(i)
+			contract := strings.ToLower(strings.TrimSuffix(string(svc.Name()), "Service"))
+			for j := 0; j < svc.Methods().Len(); j++ {
+				tx := "orchestrator." + contract + ":" + string(svc.Methods().Get(j).Name())
+				n++
+				if !made[tx] && notCompared[tx] == "" {
+					t.Errorf("%s is not compared between solo and Fabric", tx)
+				}
+			}
+		}
+		return true
+	})
+	if n < 30 {
+		t.Fatalf("found %d calls in the protos registry, want the whole API", n)
+	}
 }

@@ -8,7 +8,6 @@ REPO_DIR=$(cd "$NETWORK_DIR/.." && pwd)
 # rendered configs, ledgers, logs, pid files. fabric-down removes it.
 STATE=${FABRIC_STATE:-${TMPDIR:-/tmp}/fedchain-fabric}
 
-CHANNEL=${FABRIC_CHANNEL:-mychannel}
 CC_NAME=${FABRIC_CHAINCODE:-orchestrator}
 CC_VERSION=1.0
 CC_LABEL=${CC_NAME}_${CC_VERSION}
@@ -18,13 +17,66 @@ BATCH_TIMEOUT=${FABRIC_BATCH_TIMEOUT:-20ms}
 BATCH_MAX_COUNT=${FABRIC_BATCH_MAX_COUNT:-200}
 BATCH_PREFERRED_MAX_BYTES=${FABRIC_BATCH_PREFERRED_MAX_BYTES:-2 MB}
 BATCH_ABSOLUTE_MAX_BYTES=${FABRIC_BATCH_ABSOLUTE_MAX_BYTES:-10 MB}
-# The chaincode's endorsement policy (the channel's default): both
-# organizations ("majority", the default) or either one ("any").
-case ${FABRIC_ENDORSEMENT:-majority} in
+
+# The network description (organizations, channels, facades, endorsement
+# policy): the file FABRIC_NETWORK names; else the copy that network-up.sh
+# keeps of the running network's ($STATE/network.env), so that the admin
+# scripts act on the network as it was started; else networks/default.env.
+# See that file for the format.
+if [ -n "${FABRIC_NETWORK:-}" ]; then
+	NETWORK_FILE=$FABRIC_NETWORK
+elif [ -r "$STATE/network.env" ]; then
+	NETWORK_FILE=$STATE/network.env
+else
+	NETWORK_FILE=$NETWORK_DIR/networks/default.env
+fi
+[ -r "$NETWORK_FILE" ] || { echo "FABRIC_NETWORK: cannot read $NETWORK_FILE" >&2; exit 2; }
+ORGS="" CHANNELS="" FACADES="" ENDORSEMENT=""
+# shellcheck disable=SC1090
+source "$NETWORK_FILE"
+read -r -a ORG_MSPIDS <<<"$ORGS"
+read -r -a FACADE_ADDRS <<<"$FACADES"
+NORGS=${#ORG_MSPIDS[@]}
+netdie() { echo "network description $NETWORK_FILE: $*" >&2; exit 2; }
+[ "$NORGS" -ge 2 ] && [ "$NORGS" -le 3 ] || netdie "ORGS must name 2 or 3 organizations, not ${NORGS}"
+[ ${#FACADE_ADDRS[@]} = "$NORGS" ] || netdie "FACADES must give one address per organization (${NORGS}), not ${#FACADE_ADDRS[@]}"
+for _m in "${ORG_MSPIDS[@]}"; do
+	[[ $_m =~ ^[A-Za-z][A-Za-z0-9-]*MSP$ ]] || netdie "MSP id $_m: letters, digits and dashes ending in MSP"
+	[ "$_m" != OrdererMSP ] || netdie "OrdererMSP is the orderer's organization"
+done
+[ "$(printf '%s\n' "${ORG_MSPIDS[@]}" | sort -u | wc -l)" = "$NORGS" ] || netdie "an MSP id is listed twice in ORGS"
+# CHANNEL_NAMES: the channels in order; CHANNEL_MEMBERS[name]: their
+# member organizations' numbers (1-based, space-separated).
+CHANNEL_NAMES=()
+declare -A CHANNEL_MEMBERS=()
+for _c in $CHANNELS; do
+	_name=${_c%%=*}
+	[[ $_c == *=* ]] || netdie "channel $_c: NAME=MSPID,MSPID,..."
+	[[ $_name =~ ^[a-z][a-z0-9.-]{0,48}$ ]] || netdie "channel name $_name: lowercase letters, digits, dots and dashes"
+	[ -z "${CHANNEL_MEMBERS[$_name]+x}" ] || netdie "channel $_name is listed twice"
+	_nums=""
+	IFS=, read -r -a _mems <<<"${_c#*=}"
+	for _m in "${_mems[@]}"; do
+		_found=""
+		for ((_i = 0; _i < NORGS; _i++)); do [ "${ORG_MSPIDS[_i]}" = "$_m" ] && _found=$((_i + 1)); done
+		[ -n "$_found" ] || netdie "channel $_name: $_m is not in ORGS"
+		_nums="$_nums $_found"
+	done
+	[ "$(wc -w <<<"$_nums")" -ge 1 ] || netdie "channel $_name has no member"
+	CHANNEL_NAMES+=("$_name")
+	CHANNEL_MEMBERS[$_name]=${_nums# }
+done
+[ ${#CHANNEL_NAMES[@]} -ge 1 ] || netdie "CHANNELS names no channel"
+# CHANNEL: the main channel, where the parity and e2e suites run.
+CHANNEL=${CHANNEL_NAMES[0]}
+# The chaincode's endorsement policy on every channel: a majority of the
+# channel's organizations ("majority", the default) or any one ("any").
+case ${FABRIC_ENDORSEMENT:-${ENDORSEMENT:-majority}} in
 majority) ENDORSEMENT_RULE="MAJORITY Endorsement" ;;
 any) ENDORSEMENT_RULE="ANY Endorsement" ;;
-*) echo "FABRIC_ENDORSEMENT must be majority or any, not ${FABRIC_ENDORSEMENT}" >&2; exit 2 ;;
+*) netdie "the endorsement policy must be majority or any, not ${FABRIC_ENDORSEMENT:-$ENDORSEMENT}" ;;
 esac
+unset _m _c _name _nums _mems _found _i
 # How the chaincode runs: "service" (ccaas: a server the peers dial) or
 # "peer" (the peers launch the binary through builders/binary).
 CC_MODE=${FABRIC_CHAINCODE_MODE:-service}
@@ -34,21 +86,16 @@ BINARY_BUILDER=$NETWORK_DIR/builders/binary
 ORDERER_PORT=7050
 ORDERER_ADMIN_PORT=7053
 ORDERER_OPS_PORT=8443
-PEER1_PORT=7051
-PEER1_CC_PORT=7052
-PEER1_OPS_PORT=9444
-PEER2_PORT=9051
-PEER2_CC_PORT=9052
-PEER2_OPS_PORT=9445
+# Peer N (1, 2 or 3): its gateway, chaincode and operations ports.
+PEER_PORTS=(7051 9051 11051)
+PEER_CC_PORTS=(7052 9052 11052)
+PEER_OPS_PORTS=(9444 9445 9446)
 CC_SERVER_PORT=${FABRIC_CC_PORT:-9998}
 # Go's pprof of the orderer and the peers (FABRIC_PROFILE=1).
 ORDERER_PROFILE_PORT=6060
-PEER1_PROFILE_PORT=6061
-PEER2_PROFILE_PORT=6062
+PEER_PROFILE_PORTS=(6061 6062 6063)
 PROFILE_ENABLED=false
 [ "${FABRIC_PROFILE:-0}" = 1 ] && PROFILE_ENABLED=true
-FACADE1_ADDR=${FABRIC_FACADE1_ADDR:-127.0.0.1:9001}
-FACADE2_ADDR=${FABRIC_FACADE2_ADDR:-127.0.0.1:9002}
 
 CRYPTO=$STATE/crypto
 ORDERER_ORG=$CRYPTO/ordererOrganizations/orderer.fedchain.test
@@ -58,12 +105,30 @@ ORDERER_TLS_CA=$ORDERER_CRYPTO/tls/ca.crt
 log() { printf '[fabric %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# org_dir N: the crypto folder of peer organization N (1 or 2).
-org_dir() { echo "$CRYPTO/peerOrganizations/org$1.fedchain.test"; }
-peer_crypto() { echo "$(org_dir "$1")/peers/peer0.org$1.fedchain.test"; }
-peer_port() { if [ "$1" = 1 ]; then echo "$PEER1_PORT"; else echo "$PEER2_PORT"; fi; }
+# org_msp N: the MSP id of organization N (1-based, in the order of ORGS).
+org_msp() { echo "${ORG_MSPIDS[$1 - 1]}"; }
+# org_name N: its name in cryptogen's config (the MSP id without "MSP").
+org_name() { local m; m=$(org_msp "$1"); echo "${m%MSP}"; }
+# org_domain N: its domain (the name lowercased, under fedchain.test).
+org_domain() { echo "$(org_name "$1" | tr '[:upper:]' '[:lower:]').fedchain.test"; }
+# org_dir N: the crypto folder of peer organization N.
+org_dir() { echo "$CRYPTO/peerOrganizations/$(org_domain "$1")"; }
+peer_host() { echo "peer0.$(org_domain "$1")"; }
+peer_crypto() { echo "$(org_dir "$1")/peers/$(peer_host "$1")"; }
+peer_port() { echo "${PEER_PORTS[$1 - 1]}"; }
 peer_tls_ca() { echo "$(peer_crypto "$1")/tls/ca.crt"; }
-user_msp() { echo "$(org_dir "$1")/users/$2@org$1.fedchain.test/msp"; }
+user_msp() { echo "$(org_dir "$1")/users/$2@$(org_domain "$1")/msp"; }
+facade_addr() { echo "${FACADE_ADDRS[$1 - 1]}"; }
+# org_channels N: the channels organization N is a member of, in order.
+org_channels() {
+	local c m out=()
+	for c in "${CHANNEL_NAMES[@]}"; do
+		for m in ${CHANNEL_MEMBERS[$c]}; do [ "$m" = "$1" ] && out+=("$c"); done
+	done
+	echo "${out[*]}"
+}
+# orgs: the organization numbers, 1 to NORGS.
+orgs() { seq 1 "$NORGS"; }
 
 # find_fabric_binaries sets PEER_BIN, ORDERER_BIN, CONFIGTXGEN_BIN,
 # OSNADMIN_BIN, CRYPTOGEN_BIN and CCAAS_BUILDER from $FABRIC_BIN (a folder)
@@ -115,8 +180,8 @@ find_fabric_binaries() {
 render() {
 	envsubst "$(printf '${%s} ' PEER_NAME PEER_MSPID PEER_PORT PEER_CC_PORT PEER_OPS_PORT PEER_STATE PEER_CRYPTO \
 		CCAAS_BUILDER BINARY_BUILDER ORDERER_PORT ORDERER_ADMIN_PORT ORDERER_OPS_PORT ORDERER_CRYPTO ORDERER_STATE \
-		PEER1_PORT PEER2_PORT BATCH_TIMEOUT BATCH_MAX_COUNT BATCH_PREFERRED_MAX_BYTES BATCH_ABSOLUTE_MAX_BYTES \
-		ENDORSEMENT_RULE PROFILE_ENABLED PEER_PROFILE_PORT ORDERER_PROFILE_PORT)" <"$1" >"$2"
+		BATCH_TIMEOUT BATCH_MAX_COUNT BATCH_PREFERRED_MAX_BYTES BATCH_ABSOLUTE_MAX_BYTES \
+		ENDORSEMENT_RULE PROFILE_ENABLED PEER_PROFILE_PORT ORDERER_PROFILE_PORT PEER_ORGANIZATIONS CHANNEL_PROFILES CRYPTO_PEER_ORGS)" <"$1" >"$2"
 }
 
 # peer_env N [USER]: the environment of the peer CLI acting as USER (Admin
@@ -124,7 +189,7 @@ render() {
 peer_env() {
 	local n=$1 user=${2:-Admin}
 	echo FABRIC_CFG_PATH="$STATE/nodes/peer$n" \
-		CORE_PEER_LOCALMSPID="Org${n}MSP" \
+		CORE_PEER_LOCALMSPID="$(org_msp "$n")" \
 		CORE_PEER_MSPCONFIGPATH="$(user_msp "$n" "$user")" \
 		CORE_PEER_ADDRESS="127.0.0.1:$(peer_port "$n")" \
 		CORE_PEER_TLS_ENABLED=true \
@@ -154,7 +219,17 @@ start() {
 		echo $! >"$STATE/pids/$name-logs.pid"
 		return
 	fi
-	nohup "$@" >"$STATE/logs/$name.log" 2>&1 &
+	# How to start it again (restart-node.sh), for the fault tests.
+	mkdir -p "$STATE/cmds"
+	{
+		printf 'export FABRIC_CFG_PATH=%q\n' "${FABRIC_CFG_PATH:-}"
+		local kv
+		while IFS= read -r kv; do printf 'export %q\n' "$kv"; done < <(env | grep -E '^CHAINCODE_' || true)
+		printf 'exec'
+		printf ' %q' "$@"
+		printf '\n'
+	} >"$STATE/cmds/$name.sh"
+	nohup "$@" >>"$STATE/logs/$name.log" 2>&1 &
 	echo $! >"$STATE/pids/$name.pid"
 }
 
@@ -183,5 +258,8 @@ check_alive() {
 		[ -n "$(FABRIC_STATE=$STATE compose ps --status running -q "${pid#docker:}" 2>/dev/null)" ]
 		return
 	fi
-	kill -0 "$pid" 2>/dev/null
+	kill -0 "$pid" 2>/dev/null || return 1
+	# A killed process whose parent is gone stays a zombie until init
+	# reaps it, which here may take a while: it is dead.
+	[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]
 }

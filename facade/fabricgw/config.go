@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -28,6 +30,15 @@ type Config struct {
 	Key string
 	// Channel is the channel used when a call names none.
 	Channel string
+	// Channels are the channels the Gateway serves, Channel among them
+	// (just Channel when empty): a call naming another one is refused
+	// with PermissionDenied, without asking the peer.
+	Channels []string
+	// StateDir, when set, is a folder where the Gateway keeps its event
+	// checkpoint (which block holds each recently streamed event), so
+	// that after a restart a subscription resuming after one of those
+	// events starts reading at its block instead of searching the chain.
+	StateDir string
 	// Chaincode is the name the orchestrator chaincode is committed under.
 	Chaincode string
 	// EvaluateTimeout bounds an Evaluate call.
@@ -60,7 +71,8 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.MSPID, "mspid", "", "MSP id of the organization this facade acts for")
 	fs.StringVar(&c.Cert, "cert", "", "PEM file with the organization member's signing certificate")
 	fs.StringVar(&c.Key, "key", "", "PEM file (or keystore directory holding one) with the member's private key")
-	fs.StringVar(&c.Channel, "channel", DefaultChannel, "channel used when a request names none")
+	fs.Var((*channelsFlag)(c), "channel", "channel served (repeatable or comma-separated); the first is used when a request names none (default "+DefaultChannel+")")
+	fs.StringVar(&c.StateDir, "state-dir", "", "folder for the event checkpoint, so that a restarted facade resumes event streams without searching the chain (default: none)")
 	fs.StringVar(&c.Chaincode, "chaincode", DefaultChaincode, "name of the committed orchestrator chaincode")
 	fs.DurationVar(&c.EvaluateTimeout, "evaluate-timeout", DefaultEvaluateTimeout, "deadline of a read (evaluate) call")
 	fs.DurationVar(&c.SubmitTimeout, "submit-timeout", DefaultSubmitTimeout, "deadline of a write (submit) call, retries included")
@@ -72,6 +84,12 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 func (c Config) withDefaults() Config {
 	if c.Channel == "" {
 		c.Channel = DefaultChannel
+		if len(c.Channels) > 0 {
+			c.Channel = c.Channels[0]
+		}
+	}
+	if !slices.Contains(c.Channels, c.Channel) {
+		c.Channels = append([]string{c.Channel}, c.Channels...)
 	}
 	if c.Chaincode == "" {
 		c.Chaincode = DefaultChaincode
@@ -105,6 +123,35 @@ func (c Config) validate() error {
 	if len(missing) > 0 {
 		return fmt.Errorf("fabric gateway configuration: missing %v", missing)
 	}
+	return nil
+}
+
+// serves reports whether the Gateway serves channel name.
+func (c Config) serves(name string) bool { return slices.Contains(c.Channels, name) }
+
+// channelsFlag is the --channel flag: each value (or comma-separated
+// part of one) adds a channel; the first one becomes the default.
+type channelsFlag Config
+
+func (f *channelsFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return strings.Join(f.Channels, ",")
+}
+
+// Set adds the channels of v.
+func (f *channelsFlag) Set(v string) error {
+	for _, name := range strings.Split(v, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			return errors.New("empty channel name")
+		}
+		if !slices.Contains(f.Channels, name) {
+			f.Channels = append(f.Channels, name)
+		}
+	}
+	f.Channel = f.Channels[0]
 	return nil
 }
 

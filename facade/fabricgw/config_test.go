@@ -3,8 +3,10 @@ package fabricgw
 import (
 	"context"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +21,9 @@ func TestRegisterFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{PeerEndpoint: "127.0.0.1:9051", PeerTLSCA: "ca.pem", MSPID: "Org2MSP", Cert: "c.pem", Key: "ks",
-		Channel: DefaultChannel, Chaincode: DefaultChaincode, EvaluateTimeout: DefaultEvaluateTimeout,
+		Chaincode: DefaultChaincode, EvaluateTimeout: DefaultEvaluateTimeout,
 		SubmitTimeout: 5 * time.Second, ConflictRetries: 2}
-	if *cfg != want {
+	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("config = %+v\nwant     %+v", *cfg, want)
 	}
 	if err := cfg.validate(); err != nil {
@@ -98,5 +100,35 @@ func TestReadKeyFile(t *testing.T) {
 		if err != nil || string(got) != tt.want {
 			t.Errorf("readKeyFile(%s) = %q, %v; want %q", tt.path, got, err, tt.want)
 		}
+	}
+}
+
+func TestChannelFlag(t *testing.T) {
+	tests := []struct {
+		args        []string
+		wantDefault string
+		wantAll     []string
+	}{
+		{nil, DefaultChannel, []string{DefaultChannel}},
+		{[]string{"--channel", "alpha"}, "alpha", []string{"alpha"}},
+		{[]string{"--channel", "alpha,beta", "--channel", "gamma"}, "alpha", []string{"alpha", "beta", "gamma"}},
+		{[]string{"--channel", "alpha", "--channel", "alpha"}, "alpha", []string{"alpha"}},
+	}
+	for _, tt := range tests {
+		fs := flag.NewFlagSet("fabric", flag.ContinueOnError)
+		cfg := RegisterFlags(fs)
+		if err := fs.Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		c := cfg.withDefaults()
+		if c.Channel != tt.wantDefault || !reflect.DeepEqual(c.Channels, tt.wantAll) {
+			t.Errorf("%v: channel %q, channels %v; want %q, %v", tt.args, c.Channel, c.Channels, tt.wantDefault, tt.wantAll)
+		}
+	}
+	fs := flag.NewFlagSet("fabric", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	RegisterFlags(fs)
+	if err := fs.Parse([]string{"--channel", "a,,b"}); err == nil {
+		t.Error("an empty channel name was accepted")
 	}
 }

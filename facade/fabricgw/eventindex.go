@@ -18,8 +18,9 @@ type eventIndex struct {
 
 type eventKey struct{ channel, id string }
 
-// put records that event id of channel is in block.
-func (x *eventIndex) put(channel, id string, block uint64) {
+// put records that event id of channel is in block, and reports whether
+// it is new.
+func (x *eventIndex) put(channel, id string, block uint64) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	k := eventKey{channel, id}
@@ -28,7 +29,7 @@ func (x *eventIndex) put(channel, id string, block uint64) {
 		x.ring = make([]eventKey, eventIndexSize)
 	}
 	if _, ok := x.block[k]; ok {
-		return
+		return false
 	}
 	if old := x.ring[x.next]; old != (eventKey{}) {
 		delete(x.block, old)
@@ -36,6 +37,19 @@ func (x *eventIndex) put(channel, id string, block uint64) {
 	x.ring[x.next] = k
 	x.next = (x.next + 1) % len(x.ring)
 	x.block[k] = block
+	return true
+}
+
+// each calls f on the remembered positions, oldest first.
+func (x *eventIndex) each(f func(channel, id string, block uint64)) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i := range x.ring {
+		k := x.ring[(x.next+i)%len(x.ring)]
+		if k != (eventKey{}) {
+			f(k.channel, k.id, x.block[k])
+		}
+	}
 }
 
 // get returns the block of event id of channel, if remembered.

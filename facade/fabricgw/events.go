@@ -58,6 +58,10 @@ func (g *Gateway) Subscribe(ctx context.Context, channel, afterID string) iter.S
 		if channel == "" {
 			channel = g.cfg.Channel
 		}
+		if err := g.checkChannel(channel); err != nil {
+			yield(nil, err)
+			return
+		}
 		src := g.channel(channel)
 		var start uint64
 		if afterID != "" {
@@ -72,13 +76,16 @@ func (g *Gateway) Subscribe(ctx context.Context, channel, afterID string) iter.S
 		defer cancel()
 		blocks, err := src.blocks(ctx, start)
 		if err != nil {
-			yield(nil, gatewayError(ctx, "read blocks", err))
+			yield(nil, channelError(ctx, "read blocks", channel, err))
 			return
 		}
 		skipping := afterID != ""
-		for {
+		for first := true; ; first = false {
 			b, err := nextBlock(ctx, channel, blocks)
 			if err != nil {
+				if first && ctx.Err() == nil {
+					err = g.whyNoBlocks(ctx, channel, src, err)
+				}
 				yield(nil, err)
 				return
 			}
@@ -104,6 +111,22 @@ func (g *Gateway) Subscribe(ctx context.Context, channel, afterID string) iter.S
 	}
 }
 
+// whyNoBlocks returns the error of a block stream of channel that ended
+// before its first block: the block stream does not say why, so it asks
+// the peer for the channel's height, whose error says whether the peer
+// has the channel at all (an orcerr.PermissionDenied error naming it when
+// not); else it returns streamErr.
+func (g *Gateway) whyNoBlocks(ctx context.Context, channel string, src blockSource, streamErr error) error {
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.EvaluateTimeout)
+	defer cancel()
+	if _, err := src.height(ctx); err != nil {
+		if ce := channelError(ctx, "read channel height", channel, err); orcerr.KindOf(ce) == orcerr.PermissionDenied {
+			return ce
+		}
+	}
+	return streamErr
+}
+
 // nextBlock returns the next block of a stream, ctx's error once ctx ends,
 // or facade.ErrUnavailable when the stream ended.
 func nextBlock(ctx context.Context, channel string, blocks <-chan *cb.Block) (*cb.Block, error) {
@@ -121,14 +144,26 @@ func nextBlock(ctx context.Context, channel string, blocks <-chan *cb.Block) (*c
 }
 
 // blockEvents returns the orchestrator events of b and remembers in which
-// block they are.
+// block they are, in the checkpoint too.
 func (g *Gateway) blockEvents(channel string, b *cb.Block) ([]*protos.Event, error) {
 	events, err := blockEvents(b, g.cfg.Chaincode)
 	if err != nil {
 		return nil, err
 	}
+	n := b.GetHeader().GetNumber()
+	var added []string
 	for _, ev := range events {
-		g.events.put(channel, ev.GetId(), b.GetHeader().GetNumber())
+		if g.events.put(channel, ev.GetId(), n) {
+			added = append(added, ev.GetId())
+		}
+	}
+	if g.ckpt != nil && len(added) > 0 {
+		if err := g.ckpt.record(&g.events, channel, added, n); err != nil {
+			// The checkpoint only saves searches of the chain: a Gateway
+			// that cannot write it goes on without it, as one started
+			// without --state-dir does.
+			g.ckpt.close()
+		}
 	}
 	return events, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -256,5 +258,39 @@ func TestEventIndexForgetsTheOldest(t *testing.T) {
 	}
 	if len(x.block) != eventIndexSize {
 		t.Errorf("index holds %d positions, want %d", len(x.block), eventIndexSize)
+	}
+}
+
+func TestCheckpointSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	chain := testChain(t)
+	cfg := Config{MSPID: "Org1MSP", Chaincode: "orchestrator", StateDir: dir}
+	first := &fakeChannel{chain: chain, closeEnd: true}
+	g := testGatewayConfig(t, cfg, map[string]*fakeChannel{DefaultChannel: first})
+	if _, err := collect(t, g, context.Background(), "", 100); !errors.Is(err, facade.ErrUnavailable) {
+		t.Fatal(err)
+	}
+	g.Close()
+	// Append a torn line, as a crash in the middle of a write leaves.
+	f, err := os.OpenFile(filepath.Join(dir, checkpointFile), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(DefaultChannel + "\te9")
+	f.Close()
+
+	// The restarted Gateway starts at e5's block at once: no height call,
+	// no backwards search.
+	again := &fakeChannel{chain: chain, closeEnd: true, heights: []uint64{0}}
+	g2 := testGatewayConfig(t, cfg, map[string]*fakeChannel{DefaultChannel: again})
+	ids, err := collect(t, g2, context.Background(), "e5", 100)
+	if want := []string{"e6", "e7"}; !slices.Equal(ids, want) || !errors.Is(err, facade.ErrUnavailable) {
+		t.Errorf("got %v, %v; want %v", ids, err, want)
+	}
+	if want := []uint64{4}; !slices.Equal(again.starts, want) {
+		t.Errorf("block streams started at %v, want %v (e5 is in block 4)", again.starts, want)
+	}
+	if len(again.heights) != 1 {
+		t.Error("the restarted Gateway read the chain's height: it searched instead of using the checkpoint")
 	}
 }

@@ -3,6 +3,7 @@ package fabricgw
 import (
 	"bytes"
 	"context"
+	"slices"
 	"sync"
 	"testing"
 
@@ -117,10 +118,25 @@ func (f *fakeChannel) callLog() []string {
 }
 
 // testGateway returns a Gateway for Org1MSP whose channels are fakes made
-// by channels (by name).
+// by channels (by name), all of them served.
 func testGateway(t *testing.T, retries int, channels map[string]*fakeChannel) *Gateway {
 	t.Helper()
-	return newGateway(Config{MSPID: "Org1MSP", Chaincode: "orchestrator", ConflictRetries: retries}, func(name string) channel {
+	cfg := Config{MSPID: "Org1MSP", Chaincode: "orchestrator", ConflictRetries: retries}
+	for name := range channels {
+		cfg.Channels = append(cfg.Channels, name)
+	}
+	slices.Sort(cfg.Channels)
+	if slices.Contains(cfg.Channels, DefaultChannel) {
+		cfg.Channel = DefaultChannel
+	}
+	return testGatewayConfig(t, cfg, channels)
+}
+
+// testGatewayConfig returns a Gateway for cfg whose channels are fakes
+// made by channels (by name).
+func testGatewayConfig(t *testing.T, cfg Config, channels map[string]*fakeChannel) *Gateway {
+	t.Helper()
+	g, err := newGateway(cfg, func(name string) channel {
 		c, ok := channels[name]
 		if !ok {
 			t.Errorf("unexpected channel %q", name)
@@ -128,6 +144,11 @@ func testGateway(t *testing.T, retries int, channels map[string]*fakeChannel) *G
 		}
 		return c
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	return g
 }
 
 // txSpec describes one transaction of a test block.

@@ -12,6 +12,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 )
@@ -28,6 +29,7 @@ type Gateway struct {
 	openChannel func(name string) channel
 
 	events eventIndex
+	ckpt   *checkpoint // nil without Config.StateDir
 }
 
 // channel is what a Gateway uses of one channel: the orchestrator chaincode
@@ -79,7 +81,8 @@ func Open(ctx context.Context, cfg Config) (*Gateway, error) {
 	}
 	conn, err := grpc.NewClient(cfg.PeerEndpoint,
 		grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, cfg.PeerHostOverride)),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize)),
+		grpc.WithConnectParams(reconnectParams()))
 	if err != nil {
 		return nil, fmt.Errorf("fabric gateway: %s: %w", cfg.PeerEndpoint, err)
 	}
@@ -98,6 +101,11 @@ func Open(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("fabric gateway: connect: %w", err)
 	}
 	g := &Gateway{cfg: cfg, conn: conn, gw: gw}
+	if err := g.openCheckpoint(); err != nil {
+		gw.Close()
+		conn.Close()
+		return nil, err
+	}
 	g.openChannel = func(name string) channel {
 		network := gw.GetNetwork(name)
 		return gatewayChannel{network: network, contract: network.GetContract(cfg.Chaincode), qscc: network.GetContract("qscc")}
@@ -110,12 +118,43 @@ func Open(ctx context.Context, cfg Config) (*Gateway, error) {
 // (gRPC's default is 4 MiB).
 const maxMessageSize = 100 << 20
 
+// reconnectParams say how the Gateway redials its peer after losing it:
+// within reconnectMaxDelay of its return, not after gRPC's default
+// back-off of up to two minutes, during which every call would fail with
+// Unavailable although the peer is back.
+func reconnectParams() grpc.ConnectParams {
+	return grpc.ConnectParams{
+		Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: reconnectMaxDelay},
+		MinConnectTimeout: 5 * time.Second,
+	}
+}
+
+// reconnectMaxDelay bounds the pause between two dials of a lost peer.
+const reconnectMaxDelay = 2 * time.Second
+
 // dialTimeout bounds Open's wait for the peer when its context has no deadline.
 const dialTimeout = 30 * time.Second
 
 // newGateway returns a Gateway over channels that open returns, for tests.
-func newGateway(cfg Config, open func(name string) channel) *Gateway {
-	return &Gateway{cfg: cfg.withDefaults(), openChannel: open}
+func newGateway(cfg Config, open func(name string) channel) (*Gateway, error) {
+	g := &Gateway{cfg: cfg.withDefaults(), openChannel: open}
+	if err := g.openCheckpoint(); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// openCheckpoint loads the event checkpoint of Config.StateDir, if set.
+func (g *Gateway) openCheckpoint() error {
+	if g.cfg.StateDir == "" {
+		return nil
+	}
+	c, err := openCheckpoint(g.cfg.StateDir, &g.events)
+	if err != nil {
+		return fmt.Errorf("fabric gateway: %w", err)
+	}
+	g.ckpt = c
+	return nil
 }
 
 // waitReady waits until conn is connected, or ctx ends.
@@ -138,8 +177,11 @@ func waitReady(ctx context.Context, conn *grpc.ClientConn) error {
 // MSPID returns the organization the Gateway acts for.
 func (g *Gateway) MSPID() string { return g.cfg.MSPID }
 
-// Close ends the connection to the peer.
+// Close ends the connection to the peer and closes the event checkpoint.
 func (g *Gateway) Close() error {
+	if g.ckpt != nil {
+		g.ckpt.close()
+	}
 	if g.gw != nil {
 		g.gw.Close()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/fedchain/orchestrator/facade"
@@ -27,7 +28,7 @@ type transactor interface {
 // a transaction that reads what the previous one wrote would otherwise fail
 // on a peer that has not committed the previous one yet).
 func (g *Gateway) Submit(ctx context.Context, tx string, arg []byte) ([]byte, error) {
-	ch, err := g.channelFor(ctx)
+	name, ch, err := g.channelFor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -40,17 +41,17 @@ func (g *Gateway) Submit(ctx context.Context, tx string, arg []byte) ([]byte, er
 		}
 		conflict := isReadConflict(err)
 		if !conflict && !refusedElsewhereOnly(err, g.cfg.MSPID) {
-			return nil, gatewayError(ctx, tx, err)
+			return nil, submitError(ctx, tx, name, err)
 		}
 		if attempt >= g.cfg.ConflictRetries {
 			if !conflict {
-				return nil, gatewayError(ctx, tx, err)
+				return nil, submitError(ctx, tx, name, err)
 			}
 			return nil, fmt.Errorf("%s: %w after %d attempts (%w)", tx, facade.ErrConflict, attempt+1, err)
 		}
 		if serr := sleep(ctx, conflictBackoff(attempt)); serr != nil {
 			if !conflict {
-				return nil, gatewayError(ctx, tx, err)
+				return nil, submitError(ctx, tx, name, err)
 			}
 			return nil, fmt.Errorf("%s: retry after read conflict: %w", tx, serr)
 		}
@@ -60,7 +61,7 @@ func (g *Gateway) Submit(ctx context.Context, tx string, arg []byte) ([]byte, er
 // Evaluate runs the read-only transaction tx with arg on the peer and returns
 // its result.
 func (g *Gateway) Evaluate(ctx context.Context, tx string, arg []byte) ([]byte, error) {
-	ch, err := g.channelFor(ctx)
+	name, ch, err := g.channelFor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -68,25 +69,38 @@ func (g *Gateway) Evaluate(ctx context.Context, tx string, arg []byte) ([]byte, 
 	defer cancel()
 	res, err := ch.evaluate(ctx, tx, arg)
 	if err != nil {
-		return nil, gatewayError(ctx, tx, err)
+		return nil, channelError(ctx, tx, name, err)
 	}
 	return res, nil
 }
 
-// channelFor returns the channel a call addresses, after checking that its
-// caller is the organization this Gateway acts for: the gateway signs with
-// that organization's identity, so it must not act for another one.
-func (g *Gateway) channelFor(ctx context.Context) (channel, error) {
+// channelFor returns the name and the channel a call addresses, after
+// checking that its caller is the organization this Gateway acts for (the
+// gateway signs with that organization's identity, so it must not act for
+// another one) and that the Gateway serves that channel.
+func (g *Gateway) channelFor(ctx context.Context) (string, channel, error) {
 	name := g.cfg.Channel
 	if c, ok := facade.CallerFrom(ctx); ok {
 		if c.MSPID != "" && c.MSPID != g.cfg.MSPID {
-			return nil, orcerr.New(orcerr.PermissionDenied, "this orchestrator acts for %s, not for %s", g.cfg.MSPID, c.MSPID)
+			return "", nil, orcerr.New(orcerr.PermissionDenied, "this orchestrator acts for %s, not for %s", g.cfg.MSPID, c.MSPID)
 		}
 		if c.Channel != "" {
 			name = c.Channel
 		}
 	}
-	return g.channel(name), nil
+	if err := g.checkChannel(name); err != nil {
+		return "", nil, err
+	}
+	return name, g.channel(name), nil
+}
+
+// checkChannel refuses a channel that the Gateway does not serve.
+func (g *Gateway) checkChannel(name string) error {
+	if !g.cfg.serves(name) {
+		return orcerr.New(orcerr.PermissionDenied, "channel %q is not served by this orchestrator for %s (it serves %s)",
+			name, g.cfg.MSPID, strings.Join(g.cfg.Channels, ", "))
+	}
+	return nil
 }
 
 // conflictBackoff is the pause before retry number attempt+1: it doubles from

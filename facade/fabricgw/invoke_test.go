@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
@@ -104,6 +105,31 @@ func TestSubmitAndEvaluateErrors(t *testing.T) {
 			name:      "gateway deadline",
 			results:   []result{{err: status.Error(codes.DeadlineExceeded, "context deadline exceeded")}},
 			wantCalls: 1, wantCode: codes.DeadlineExceeded, wantIs: context.DeadlineExceeded,
+		},
+		{
+			name:      "commit status unknown",
+			results:   []result{{err: &client.CommitStatusError{TransactionError: &client.TransactionError{TransactionID: "tx9"}}}},
+			wantCalls: 1, wantCode: codes.Unavailable, wantMsg: facade.ErrOutcomeUnknown.Error(), wantIs: facade.ErrOutcomeUnknown,
+		},
+		{
+			name:      "peer has not joined the channel",
+			results:   []result{{err: status.Error(codes.NotFound, "channel "+DefaultChannel+" not found")}},
+			wantCalls: 1, wantCode: codes.PermissionDenied,
+		},
+		{
+			name:      "no peers to satisfy the policy",
+			results:   []result{{err: status.Error(codes.FailedPrecondition, "no combination of peers can be derived which satisfy the endorsement policy: no peer combination can satisfy the endorsement policy")}},
+			wantCalls: 1, wantCode: codes.Unavailable, wantMsg: facade.ErrUnavailable.Error(), wantIs: facade.ErrUnavailable,
+		},
+		{
+			name:      "hand-over to the orderer failed",
+			results:   []result{{err: &client.SubmitError{TransactionError: &client.TransactionError{TransactionID: "tx9"}}}},
+			wantCalls: 1, wantCode: codes.Unavailable, wantMsg: facade.ErrOutcomeUnknown.Error(), wantIs: facade.ErrOutcomeUnknown,
+		},
+		{
+			name:      "peer has not joined the channel (Fabric 3.1)",
+			results:   []result{{err: status.Error(codes.Unavailable, "failed to get config for channel ["+DefaultChannel+"]: could not get last config for channel "+DefaultChannel)}},
+			wantCalls: 1, wantCode: codes.PermissionDenied,
 		},
 		{
 			name:      "internal error text does not leak",
@@ -285,5 +311,40 @@ func TestSubmitRetriesWhatOnlyOtherOrgsRefused(t *testing.T) {
 				t.Errorf("%d calls, want %d", n, tt.wantCalls)
 			}
 		})
+	}
+}
+
+func TestCallsOnAChannelNotServed(t *testing.T) {
+	ch := &fakeChannel{results: []result{{}}, closeEnd: true}
+	g := testGatewayConfig(t, Config{MSPID: "MyOrg3MSP", Channels: []string{"alpha"}}, map[string]*fakeChannel{"alpha": ch})
+	calls := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"submit", func(ctx context.Context) error { _, err := g.Submit(ctx, tx, nil); return err }},
+		{"evaluate", func(ctx context.Context) error { _, err := g.Evaluate(ctx, tx, nil); return err }},
+		{"subscribe", func(ctx context.Context) error {
+			for _, err := range g.Subscribe(ctx, "beta", "") {
+				return err
+			}
+			return nil
+		}},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := facade.WithCaller(context.Background(), facade.Caller{MSPID: "MyOrg3MSP", Channel: "beta"})
+			st := facade.Status(c.call(ctx))
+			if st.Code() != codes.PermissionDenied || !strings.Contains(st.Message(), `"beta"`) {
+				t.Errorf("status = %v %q, want PermissionDenied naming the channel", st.Code(), st.Message())
+			}
+		})
+	}
+	if calls := ch.callLog(); len(calls) != 0 {
+		t.Errorf("the peer got %v, want nothing", calls)
+	}
+	// The default channel is the first served one.
+	ctx := facade.WithCaller(context.Background(), facade.Caller{MSPID: "MyOrg3MSP"})
+	if _, err := g.Evaluate(ctx, tx, nil); err != nil {
+		t.Errorf("evaluate on the default channel: %v", err)
 	}
 }
