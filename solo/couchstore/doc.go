@@ -156,8 +156,10 @@
 // half a second late with its own entry that creates a key, while another
 // process, which learned that entry and a later one deleting the key,
 // applied both meanwhile; the late re-creation would then bring the key
-// back in the state documents (the journal, and so every process's cache,
-// stays right). A single process, or processes that do not create and
+// back in the state documents (the journal stays right, and so do the
+// caches of the running processes; a process that reads the state
+// documents later would see the key). A single process, or processes that
+// do not create and
 // delete the same keys within that time, never meet it.
 //
 // The journal keeps every commit (it is the event log). A write set and its
