@@ -231,8 +231,15 @@ type target struct {
 func (s *Store) apply(ctx context.Context, entries []*entry) (map[string]docState, error) {
 	targets := map[string]target{}
 	var order []string
+	// Documents written by another process's entries are read first: what
+	// this process believes of them may predate a later write of theirs
+	// (a deletion re-created without revision would undo it).
+	foreign := map[string]bool{}
 	for _, e := range entries {
 		for _, w := range e.writes {
+			if e.foreign {
+				foreign[w.ID] = true
+			}
 			if _, ok := targets[w.ID]; !ok {
 				order = append(order, w.ID)
 			}
@@ -252,7 +259,7 @@ func (s *Store) apply(ctx context.Context, entries []*entry) (map[string]docStat
 		var unknown []string
 		s.mu.Lock()
 		for _, id := range pendingIDs {
-			if c, ok := s.mem.cache[id]; ok && c.docKnown && round == 0 {
+			if c, ok := s.mem.cache[id]; ok && c.docKnown && round == 0 && !foreign[id] {
 				states[id] = docState{exists: c.docRev != "" && !c.docDeleted, deleted: c.docDeleted, rev: c.docRev, seq: c.docSeq}
 				continue
 			}

@@ -116,7 +116,7 @@ func openStore(t testing.TB, o *Opener, channel string) *Store {
 // knows.
 func waitApplied(t testing.TB, s *Store) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	for deadline := time.Now().Add(90 * time.Second); ; {
 		s.mu.Lock()
 		done := s.applied == s.head
 		s.mu.Unlock()
@@ -124,7 +124,7 @@ func waitApplied(t testing.TB, s *Store) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("entries still unapplied after 30s")
+			t.Fatal("entries still unapplied after 90s")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -149,14 +149,18 @@
 // cluster.
 //
 // CouchDB 3 re-creates a deleted document only from an update without
-// revision, which is not conditional. Before such a write the applier reads
-// the tombstone's "s" unless it knows the document, so a later deletion is
-// not undone; the one remaining window is a process whose applier lags more
-// than half a second behind another process's on the same key and does not
-// know that key's document: its re-creation may then land after the other
-// process applied a later deletion of the key. A single process, or
-// processes that do not delete and re-create the same keys concurrently,
-// never meet it.
+// revision, which is not conditional. Before re-creating a document that
+// another process's entry wrote, or that this process does not know, the
+// applier reads it and its tombstone's "s", so a later deletion is not
+// undone. The one remaining window: a process whose applier is more than
+// half a second late with its own entry that creates a key, while another
+// process, which learned that entry and a later one deleting the key,
+// applied both meanwhile; the late re-creation would then bring the key
+// back in the state documents (the journal stays right, and so do the
+// caches of the running processes; a process that reads the state
+// documents later would see the key). A single process, or processes that
+// do not create and
+// delete the same keys within that time, never meet it.
 //
 // The journal keeps every commit (it is the event log). A write set and its
 // events must fit in one CouchDB document (max_document_size, 8 MB by

@@ -60,7 +60,7 @@ func TestDatabaseHygiene(t *testing.T) {
 	}
 	waitApplied(t, s)
 	var file, active int64
-	for deadline := time.Now().Add(60 * time.Second); ; {
+	for deadline := time.Now().Add(120 * time.Second); ; {
 		st, err := s.db.Stats(ctx)
 		if err != nil {
 			t.Fatal(err)
