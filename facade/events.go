@@ -10,9 +10,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/eventwire"
 )
 
 // EventSource reads the orchestrator events of a channel in commit order. The
@@ -148,30 +148,10 @@ func (e eventStreams) SubscribeToEvents(req *protos.SubscribeToEventsParam, stre
 }
 
 // eventID returns the id of an event, decoded or in the wire form that a
-// source may yield (field 1 of the unknown fields).
+// source may yield (the fields left unknown).
 func eventID(ev *protos.Event) string {
 	if id := ev.GetId(); id != "" {
 		return id
 	}
-	raw := ev.ProtoReflect().GetUnknown()
-	for len(raw) > 0 {
-		num, typ, n := protowire.ConsumeTag(raw)
-		if n < 0 {
-			return ""
-		}
-		raw = raw[n:]
-		if num == 1 && typ == protowire.BytesType {
-			v, n := protowire.ConsumeBytes(raw)
-			if n < 0 {
-				return ""
-			}
-			return string(v)
-		}
-		n = protowire.ConsumeFieldValue(num, typ, raw)
-		if n < 0 {
-			return ""
-		}
-		raw = raw[n:]
-	}
-	return ""
+	return eventwire.ID(ev.ProtoReflect().GetUnknown())
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
@@ -64,7 +65,7 @@ func (i *Invoker) Subscribe(ctx context.Context, channel, startEventID string) i
 				}
 				b = rest
 				if skip != "" {
-					if eventID(raw) == skip {
+					if eventwire.ID(raw) == skip {
 						skip = ""
 					}
 					continue
@@ -100,30 +101,6 @@ func next(b []byte) (msg, rest []byte, err error) {
 		return nil, nil, errors.New("malformed length-delimited event")
 	}
 	return b[l : l+int(n)], b[l+int(n):], nil
-}
-
-// eventID returns the id (field 1) of an encoded orchestrator.Event.
-func eventID(raw []byte) string {
-	for len(raw) > 0 {
-		num, typ, l := protowire.ConsumeTag(raw)
-		if l < 0 {
-			return ""
-		}
-		raw = raw[l:]
-		if num == 1 && typ == protowire.BytesType {
-			v, l := protowire.ConsumeBytes(raw)
-			if l < 0 {
-				return ""
-			}
-			return string(v)
-		}
-		l = protowire.ConsumeFieldValue(num, typ, raw)
-		if l < 0 {
-			return ""
-		}
-		raw = raw[l:]
-	}
-	return ""
 }
 
 // maxLocates bounds the start-event searches that run at once: each may
@@ -217,7 +194,7 @@ func holds(payload []byte, id string) bool {
 		if err != nil {
 			return false
 		}
-		if eventID(raw) == id {
+		if eventwire.ID(raw) == id {
 			return true
 		}
 		b = rest
