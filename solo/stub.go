@@ -100,10 +100,7 @@ func (s *stub) closeReader() {
 func (s *stub) batch() *store.Batch {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := &store.Batch{TxID: s.txID, Event: s.event}
-	if sn, ok := s.r.(store.Snapshotter); ok {
-		b.Snapshot = sn.Snapshot()
-	}
+	b := &store.Batch{TxID: s.txID, Event: s.event, Snapshot: s.r.Snapshot()}
 	for _, k := range slices.Sorted(maps.Keys(s.reads)) {
 		b.Reads = append(b.Reads, store.KeyVersion{Key: k, Version: s.reads[k]})
 	}

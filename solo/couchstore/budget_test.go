@@ -111,7 +111,7 @@ func TestRoundTripBudget(t *testing.T) {
 		t.Errorf("scan: %d requests (%s), want 0", n, describe(got))
 	}
 	r.Close()
-	snap := r.(store.Snapshotter).Snapshot()
+	snap := r.Snapshot()
 
 	// An update that read a, scanned [r, s) and writes a and a new key.
 	b := &store.Batch{

@@ -287,7 +287,7 @@ type reader struct {
 	closed   bool
 }
 
-// Snapshot implements store.Snapshotter: the head of the process at Begin.
+// Snapshot implements store.Reader: the head of the process at Begin.
 // Every read of the reader reflects at least that commit (a later one too,
 // possibly: the number is a lower bound, which is what validation needs).
 func (r *reader) Snapshot() uint64 { return r.snapshot }

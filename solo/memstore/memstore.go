@@ -122,6 +122,10 @@ func (s *Store) scan(start, end string, limit int) []store.KV {
 	return out
 }
 
+// Snapshot returns 0: the memory store validates every batch by re-reading
+// its state, it does not number snapshots.
+func (r *reader) Snapshot() uint64 { return 0 }
+
 func (r *reader) Close() error {
 	r.closed = true
 	return nil

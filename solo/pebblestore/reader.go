@@ -54,7 +54,7 @@ type reader struct {
 	txNum uint64
 }
 
-// Snapshot implements store.Snapshotter: the number of the last
+// Snapshot implements store.Reader: the number of the last
 // transaction the Reader sees.
 func (r *reader) Snapshot() uint64 { return r.txNum }
 

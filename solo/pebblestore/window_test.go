@@ -94,7 +94,7 @@ func TestValidationBeyondWindow(t *testing.T) {
 	}
 	r, _ := st.Begin(ctx)
 	old, _ := r.Get(ctx, "k")
-	snap := r.(store.Snapshotter).Snapshot()
+	snap := r.Snapshot()
 	r.Close()
 	for i := range 5 { // push the window past snap
 		if err := commit(&store.Batch{TxID: fmt.Sprint("f", i), Writes: writes(fmt.Sprint("filler", i))}); err != nil {

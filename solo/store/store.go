@@ -142,19 +142,11 @@ type Batch struct {
 	// atomic step as Writes. Its Seq is assigned by the store.
 	Event *Event
 	// Snapshot is the number of the snapshot every read of Reads and Ranges
-	// was made on (see Snapshotter), or 0 when unknown. A store that knows
+	// was made on (Reader.Snapshot), or 0 when unknown. A store that knows
 	// which keys were written after that snapshot may validate the batch
 	// from that knowledge instead of re-reading the state; a wrong number
 	// makes validation wrong, so only set what the Reader reported.
 	Snapshot uint64
-}
-
-// Snapshotter is implemented by Readers that read one numbered, consistent
-// snapshot of the committed state. Numbers grow with commits; 0 means the
-// Reader cannot tell. The number stays readable after Close, so that the
-// transaction can put it in its Batch.
-type Snapshotter interface {
-	Snapshot() uint64
 }
 
 // Reader reads the committed state. Implementations should give a
@@ -176,6 +168,12 @@ type Reader interface {
 	Scan(ctx context.Context, start, end string, limit int) ([]KV, error)
 	// Close releases the reader. Close is idempotent.
 	Close() error
+	// Snapshot returns the number of the consistent snapshot of the
+	// committed state that the Reader reads. Numbers grow with commits; 0
+	// means the Reader cannot tell (a store that reads the live state, or
+	// one that does not number its commits). The number stays readable
+	// after Close, so that the transaction can put it in its Batch.
+	Snapshot() uint64
 }
 
 // Store is the state and event log of one channel. All methods are safe for

@@ -67,15 +67,6 @@ type timedReader struct {
 	m *storeMetrics
 }
 
-// Snapshot forwards the wrapped Reader's snapshot number, so that the store
-// can still validate from it (see store.Snapshotter).
-func (r *timedReader) Snapshot() uint64 {
-	if sn, ok := r.Reader.(store.Snapshotter); ok {
-		return sn.Snapshot()
-	}
-	return 0
-}
-
 func (r *timedReader) Get(ctx context.Context, key string) (store.KV, error) {
 	defer since(r.m.get, time.Now())
 	return r.Reader.Get(ctx, key)
