@@ -447,12 +447,15 @@ func TestFaultFacade(t *testing.T) {
 	}()
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
 	waitFor(t, 60*time.Second, "the subscriber to get events", func() bool { return count() >= 5 })
+	l.mu.Lock()
+	ackedAtKill := len(l.acked)
+	l.mu.Unlock()
 	f.kill9(t, "facade1")
 	before := count()
 	waitFor(t, 30*time.Second, "more writes while the facade is down", func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		return len(l.acked) >= before+20
+		return len(l.acked) >= ackedAtKill+20
 	})
 	f.restart(t, "facade1")
 	t.Logf("facade1 restarted after %d events", before)

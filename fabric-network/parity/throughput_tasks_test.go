@@ -119,6 +119,11 @@ func measure(t *testing.T, gw *fabricgw.Gateway, env map[string]string, name str
 	t.Logf("BENCH fabric %s c=%d: %.1f submits/s%s, p50 %v, p99 %v (%d submits in %.1fs, %d failures, %d blocks, %.1f tx/block; orderer %s; policy %s)",
 		name, workers, rate, items, pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond),
 		len(latencies), elapsed.Seconds(), failures, blocks, perBlock, env["FABRIC_ORDERER_BATCH"], env["FABRIC_ENDORSEMENT_POLICY"])
+	if lb, err := measureLedger(ctx, gw, env["FABRIC_CHANNEL"], env["FABRIC_CHAINCODE"], h0, h1); err != nil {
+		t.Errorf("measure the blocks: %v", err)
+	} else {
+		t.Logf("BENCH fabric %s c=%d: %s", name, workers, lb.perItem(perSubmit))
+	}
 	if cpu := cpuPerSubmit(cpu0, cpu1, len(latencies)+failures); cpu != "" {
 		t.Logf("BENCH fabric %s c=%d: CPU per submit: %s", name, workers, cpu)
 	}
@@ -221,4 +226,15 @@ func TestRegisterTasksThroughput(t *testing.T) {
 			return submit("orchestrator.computetask:RegisterTasks", &protos.RegisterTasksParam{Tasks: tasks})
 		})
 	}
+
+	// The latency of a single-task submit, one caller at a time.
+	plan := uuid.NewString()
+	must("orchestrator.computeplan:RegisterPlan", &protos.NewComputePlan{Key: plan, Name: "bench-single"})
+	measure(t, gw, env, "RegisterTasks x1", 1, secs, 1, func(int) error {
+		return submit("orchestrator.computetask:RegisterTasks", &protos.RegisterTasksParam{Tasks: []*protos.NewComputeTask{{
+			Key: uuid.NewString(), FunctionKey: fn, ComputePlanKey: plan, Inputs: inputs,
+			Outputs:  map[string]*protos.NewComputeTaskOutput{"model": {Permissions: org1Only}},
+			Metadata: map[string]string{"round": "0"},
+		}}})
+	})
 }

@@ -2,6 +2,7 @@ package fabricgw
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -40,4 +41,18 @@ func (c gatewayChannel) height(ctx context.Context) (uint64, error) {
 // blocks streams the channel's blocks from block number start on.
 func (c gatewayChannel) blocks(ctx context.Context, start uint64) (<-chan *cb.Block, error) {
 	return c.network.BlockEvents(ctx, client.WithStartBlock(start))
+}
+
+// block returns block number n of the channel, asking the peer's ledger
+// query system chaincode.
+func (c gatewayChannel) block(ctx context.Context, n uint64) (*cb.Block, error) {
+	res, err := c.qscc.EvaluateWithContext(ctx, "GetBlockByNumber", client.WithArguments(c.network.Name(), strconv.FormatUint(n, 10)))
+	if err != nil {
+		return nil, err
+	}
+	b := new(cb.Block)
+	if err := proto.Unmarshal(res, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }

@@ -88,11 +88,28 @@ func gatewayError(ctx context.Context, tx string, err error) error {
 }
 
 // noEndorsers reports whether st is the gateway's refusal to endorse
-// because the peers that the endorsement policy needs are not reachable
-// (FailedPrecondition "no combination of peers can be derived which
-// satisfy the endorsement policy"): a peer is down, nothing was ordered.
+// because the peers that the endorsement policy needs are not reachable:
+// FailedPrecondition "no combination of peers can be derived which
+// satisfy the endorsement policy" (the gateway knows the peer is gone), or
+// an endorsement error whose every detail (one per peer asked) is an
+// Unavailable status (the peer went away while it was asked). Nothing was
+// ordered then.
 func noEndorsers(st *status.Status) bool {
-	return st.Code() == codes.FailedPrecondition && strings.Contains(st.Message(), "satisfy the endorsement policy")
+	if st.Code() == codes.FailedPrecondition && strings.Contains(st.Message(), "satisfy the endorsement policy") {
+		return true
+	}
+	n := 0
+	for _, d := range st.Details() {
+		ed, ok := d.(*gateway.ErrorDetail)
+		if !ok {
+			continue
+		}
+		if !strings.Contains(ed.GetMessage(), "code = Unavailable") {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
 
 // submitError is gatewayError for a submit of tx on channel, telling a

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/connectivity"
@@ -219,4 +220,26 @@ func (g *Gateway) Height(ctx context.Context, channel string) (uint64, error) {
 		return 0, gatewayError(ctx, "read channel height", err)
 	}
 	return h, nil
+}
+
+// Block returns block number n of channel (the configured channel when "")
+// as the Gateway's peer has it, for tools that measure the ledger (the
+// throughput benchmark's bytes per transaction).
+func (g *Gateway) Block(ctx context.Context, channel string, n uint64) (*cb.Block, error) {
+	if channel == "" {
+		channel = g.cfg.Channel
+	}
+	bc, ok := g.channel(channel).(interface {
+		block(ctx context.Context, n uint64) (*cb.Block, error)
+	})
+	if !ok {
+		return nil, errors.New("fabric gateway: this channel cannot read single blocks")
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.EvaluateTimeout)
+	defer cancel()
+	b, err := bc.block(ctx, n)
+	if err != nil {
+		return nil, gatewayError(ctx, "read block", err)
+	}
+	return b, nil
 }

@@ -122,6 +122,12 @@ func TestSubmitAndEvaluateErrors(t *testing.T) {
 			wantCalls: 1, wantCode: codes.Unavailable, wantMsg: facade.ErrUnavailable.Error(), wantIs: facade.ErrUnavailable,
 		},
 		{
+			name: "the other organization's peer went away during endorsement",
+			results: []result{{err: endorseErrorFrom(t, "Org2MSP", "failed to collect enough transaction endorsements, see attached details for more info",
+				`rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:9051: connect: connection refused"`)}},
+			wantCalls: 1, wantCode: codes.Unavailable, wantMsg: facade.ErrUnavailable.Error(), wantIs: facade.ErrUnavailable,
+		},
+		{
 			name:      "hand-over to the orderer failed",
 			results:   []result{{err: &client.SubmitError{TransactionError: &client.TransactionError{TransactionID: "tx9"}}}},
 			wantCalls: 1, wantCode: codes.Unavailable, wantMsg: facade.ErrOutcomeUnknown.Error(), wantIs: facade.ErrOutcomeUnknown,
