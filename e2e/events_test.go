@@ -133,18 +133,28 @@ func TestEventStreams(t *testing.T) {
 			}
 		})
 	}
-	live := make(chan []*protos.Event, 1)
-	go func() { live <- subscribe(t, o, want[total-1], 10) }()
-	time.Sleep(200 * time.Millisecond)
-	registerSamples(t, o, dm, 5000, 1, 10)
-	select {
-	case evs := <-live:
-		if evs[0].GetDataSample().GetKey() != key(0x5a, 5000) {
-			t.Fatalf("first live event %v", evs[0])
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no live event")
+	// A subscriber at the head follows: the second batch is committed only
+	// after the subscriber has received the first, so the stream was at
+	// the head, waiting, when it came.
+	ctx, cancel := context.WithTimeout(o.ctx(), 30*time.Second)
+	defer cancel()
+	liveStream, err := o.events().SubscribeToEvents(ctx, &protos.SubscribeToEventsParam{StartEventId: want[total-1]})
+	if err != nil {
+		t.Fatal(err)
 	}
+	for batch, first := range []int{5000, 6000} {
+		registerSamples(t, o, dm, first, 1, 10)
+		for i := range 10 {
+			ev, err := liveStream.Recv()
+			if err != nil {
+				t.Fatalf("live batch %d, event %d: %v", batch, i, err)
+			}
+			if got := ev.GetDataSample().GetKey(); i == 0 && got != key(0x5a, first) {
+				t.Fatalf("live batch %d starts with %v", batch, ev)
+			}
+		}
+	}
+	cancel()
 
 	// An unknown start event is NotFound.
 	s, err := o.events().SubscribeToEvents(o.ctx(), &protos.SubscribeToEventsParam{StartEventId: "no-such-event"})

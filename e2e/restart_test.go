@@ -78,6 +78,8 @@ func writeUntilStopped(t *testing.T, o *org, dm string, base int, stop func()) [
 		wg    sync.WaitGroup
 		next  atomic.Int64
 		done  atomic.Bool
+		// flowing is closed once 4 batches are acknowledged.
+		flowing = make(chan struct{})
 	)
 	next.Store(int64(base))
 	for range 4 {
@@ -97,20 +99,19 @@ func writeUntilStopped(t *testing.T, o *org, dm string, base int, stop func()) [
 				}
 				mu.Lock()
 				acked = append(acked, ks...)
+				if len(acked) >= 20 && len(acked)-len(ks) < 20 {
+					close(flowing)
+				}
 				mu.Unlock()
 			}
 		}()
 	}
-	// Stop once writes flow (at least 4 acknowledged batches), and at the
-	// earliest after 300 ms.
-	time.Sleep(300 * time.Millisecond)
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if n >= 20 {
-			break
-		}
+	// Stop while writes flow: once 4 batches are acknowledged, the writers
+	// have more in flight.
+	select {
+	case <-flowing:
+	case <-time.After(20 * time.Second):
+		t.Error("fewer than 4 batches acknowledged in 20 s")
 	}
 	stop()
 	done.Store(true)
