@@ -1,10 +1,8 @@
 package soloinvoker
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -19,10 +17,6 @@ import (
 // payload is the transaction's orchestrator.Event messages, each
 // varint-length-delimited.
 const EventName = "orchestrator"
-
-// locateChunk is how many log entries one backward step of the start-event
-// search reads.
-const locateChunk = 512
 
 // Subscribe yields the events of channel that follow the event with id
 // startEventID (from the first event when empty), in commit order, then
@@ -103,9 +97,9 @@ func next(b []byte) (msg, rest []byte, err error) {
 	return b[l : l+int(n)], b[l+int(n):], nil
 }
 
-// maxLocates bounds the start-event searches that run at once: each may
-// read the whole log, so callers naming old or unknown events queue
-// instead of taking every core.
+// maxLocates bounds the start-event look-ups that run at once: the first
+// one on a channel reads the whole log to build its index, so callers
+// naming start events queue instead of taking every core.
 const maxLocates = 2
 
 // isEventID reports whether id has the form of the ids the contracts give
@@ -131,62 +125,6 @@ func isEventID(id string) bool {
 	return true
 }
 
-// locate returns the position of the log entry that holds event id,
-// searching backwards from the end of the log: a subscriber usually resumes
-// near the end. Each step reads a window (lo, hi] of positions forward, in
-// chunks of locateChunk events; positions may have gaps (a store may number
-// the events of a commit from commit << 16), so a window that held few
-// events doubles the next one, and a crowded one halves it.
-func (i *Invoker) locate(ctx context.Context, channel, id string) (uint64, error) {
-	if !isEventID(id) {
-		return 0, orcerr.New(orcerr.NotFound, "event %s not found (event ids are UUIDs)", id)
-	}
-	select {
-	case i.locates <- struct{}{}:
-		defer func() { <-i.locates }()
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
-	last, err := i.lastSeq(ctx, channel)
-	if err != nil {
-		return 0, err
-	}
-	needle := []byte(id)
-	step := uint64(locateChunk)
-	for hi := last; hi > 0; {
-		lo := hi - min(hi, step)
-		seen := 0
-		for after := lo; after < hi; {
-			evs, err := i.peer.ReadEvents(ctx, channel, after, locateChunk)
-			if err != nil {
-				return 0, mapError("SubscribeToEvents", err)
-			}
-			for _, ev := range evs {
-				if ev.Seq > hi {
-					break
-				}
-				seen++
-				// Event ids are unique: the first match is the match.
-				if ev.Name == EventName && bytes.Contains(ev.Payload, needle) && holds(ev.Payload, id) {
-					return ev.Seq, nil
-				}
-			}
-			if len(evs) < locateChunk {
-				break
-			}
-			after = evs[len(evs)-1].Seq
-		}
-		switch {
-		case seen < locateChunk/2 && step < 1<<62:
-			step *= 2
-		case seen > 2*locateChunk && step > locateChunk:
-			step /= 2
-		}
-		hi = lo
-	}
-	return 0, orcerr.New(orcerr.NotFound, "event %s not found", id)
-}
-
 // holds reports whether a chaincode event payload holds the event id.
 func holds(payload []byte, id string) bool {
 	for b := payload; len(b) > 0; {
@@ -200,47 +138,4 @@ func holds(payload []byte, id string) bool {
 		b = rest
 	}
 	return false
-}
-
-// lastSeq returns the position of the last entry of the channel's event
-// log (0 when empty), by an exponential then binary search over positions.
-func (i *Invoker) lastSeq(ctx context.Context, channel string) (uint64, error) {
-	exists := func(after uint64) (bool, error) {
-		evs, err := i.peer.ReadEvents(ctx, channel, after, 1)
-		if err != nil {
-			return false, mapError("SubscribeToEvents", err)
-		}
-		return len(evs) > 0, nil
-	}
-	// Find lo < hi with an entry after lo and none after hi.
-	lo, hi := uint64(0), uint64(1024)
-	for {
-		ok, err := exists(hi)
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			break
-		}
-		lo, hi = hi, hi*2
-		if hi == 0 {
-			return 0, fmt.Errorf("event log too long")
-		}
-	}
-	if ok, err := exists(lo); err != nil || !ok {
-		return lo, err
-	}
-	for hi-lo > 1 { // entry after lo, none after hi
-		mid := lo + (hi-lo)/2
-		ok, err := exists(mid)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return hi, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/credentials"
@@ -29,8 +30,12 @@ type Invoker struct {
 	caller  CallerFunc
 	retries *prometheus.CounterVec
 	txs     *prometheus.CounterVec
-	// locates holds a token per running start-event search.
+	// locates holds a token per running start-event look-up.
 	locates chan struct{}
+	// indexes are the event indexes of the channels, built on the first
+	// look-up of a start event (see eventIndex).
+	indexMu sync.Mutex
+	indexes map[string]*eventIndex
 }
 
 // New returns an Invoker over p. Its metrics (transactions and MVCC
@@ -40,6 +45,7 @@ func New(p *solo.Peer, caller CallerFunc, reg prometheus.Registerer) *Invoker {
 		peer:    p,
 		caller:  caller,
 		locates: make(chan struct{}, maxLocates),
+		indexes: map[string]*eventIndex{},
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "orchestrator", Subsystem: "solo", Name: "transaction_retries_total",
 			Help: "Re-executions of submitted transactions after an MVCC conflict, by transaction.",

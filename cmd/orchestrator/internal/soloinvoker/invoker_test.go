@@ -100,9 +100,10 @@ func collect(t *testing.T, inv *Invoker, ctx context.Context, after string, n in
 
 func TestSubscribeResume(t *testing.T) {
 	inv, ctx := newInvoker(t)
-	// More entries than one backward search step, several events each.
-	fill(t, inv, ctx, locateChunk+40, 3)
-	total := 2 + 3*(locateChunk+40)
+	// More entries than one read of the index's catch-up, several events
+	// each.
+	fill(t, inv, ctx, indexChunk+40, 3)
+	total := 2 + 3*(indexChunk+40)
 	all, err := collect(t, inv, ctx, "", total)
 	if err != nil || len(all) != total {
 		t.Fatalf("replay: %d events, %v", len(all), err)
@@ -114,7 +115,7 @@ func TestSubscribeResume(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	for _, i := range []int{0, 1, 2, 3, 4, 100, total - 3*locateChunk - 2, total - 5, total - 2} {
+	for _, i := range []int{0, 1, 2, 3, 4, 100, total - 3*indexChunk - 2, total - 5, total - 2} {
 		got, err := collect(t, inv, ctx, all[i], total-i-1)
 		if err != nil {
 			t.Fatalf("resume after %d: %v", i, err)
@@ -139,14 +140,99 @@ func TestSubscribeResume(t *testing.T) {
 	}
 }
 
-func TestLastSeq(t *testing.T) {
-	inv, ctx := newInvoker(t)
-	if n, err := inv.lastSeq(ctx, channel); err != nil || n != 0 {
-		t.Fatalf("empty log: %d, %v", n, err)
+// TestLocateFromIndex: once a channel's event index is built, a start
+// event, known or unknown, costs a read of the entries committed since the
+// last look-up and of the entry that holds it, whatever the length of the
+// log; a scan would read it all.
+func TestLocateFromIndex(t *testing.T) {
+	cc, err := chaincode.New()
+	if err != nil {
+		t.Fatal(err)
 	}
-	fill(t, inv, ctx, 1100, 1)
-	if n, err := inv.lastSeq(ctx, channel); err != nil || n != 1102 {
-		t.Fatalf("1102 entries: last %d, %v", n, err)
+	reg := prometheus.NewRegistry()
+	p := solo.New(cc, InstrumentOpener(memstore.Opener(), reg))
+	t.Cleanup(func() { p.Close() })
+	inv := New(p, func(ctx context.Context) (string, string, bool) {
+		c, ok := facade.CallerFrom(ctx)
+		return c.MSPID, c.Channel, ok
+	}, reg)
+	ctx := facade.WithCaller(context.Background(), facade.Caller{MSPID: "Org1MSP", Channel: channel})
+	fill(t, inv, ctx, 3*indexChunk, 2)
+	all, err := collect(t, inv, ctx, "", 2+6*indexChunk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := func() uint64 {
+		t.Helper()
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "op" && l.GetValue() == "read_events" {
+						return m.GetHistogram().GetSampleCount()
+					}
+				}
+			}
+		}
+		t.Fatal("no read_events metric")
+		return 0
+	}
+	unknown := "00000000-0000-4000-8000-000000000000"
+	if _, err := inv.locate(ctx, channel, unknown); orcerr.KindOf(err) != orcerr.NotFound {
+		t.Fatalf("unknown id: %v", err)
+	}
+	for _, tt := range []struct {
+		name  string
+		id    string
+		reads uint64
+	}{
+		{"unknown", unknown, 1},
+		{"oldest", all[0], 2},
+		{"middle", all[len(all)/2], 2},
+		{"newest", all[len(all)-1], 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := reads()
+			_, err := inv.locate(ctx, channel, tt.id)
+			if tt.id == unknown {
+				if orcerr.KindOf(err) != orcerr.NotFound {
+					t.Fatalf("locate: %v, want NotFound", err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if n := reads() - before; n != tt.reads {
+				t.Fatalf("%d reads of the log, want %d", n, tt.reads)
+			}
+		})
+	}
+	// New commits are indexed on the next look-up.
+	submit(t, inv, ctx, "orchestrator.datasample:RegisterDataSamples", &protos.RegisterDataSamplesParam{Samples: []*protos.NewDataSample{
+		{Key: key(999999), DataManagerKeys: []string{key(0)}, Checksum: strings.Repeat("cd", 32)}}})
+	evs, err := collect(t, inv, ctx, all[len(all)-1], 1)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("after the newest: %v %v", evs, err)
+	}
+	if _, err := inv.locate(ctx, channel, evs[0]); err != nil {
+		t.Fatalf("a new event: %v", err)
+	}
+}
+
+func TestIDPrefix(t *testing.T) {
+	for _, tt := range []struct {
+		id   string
+		want uint64
+	}{
+		{"00000000-0000-4000-8000-000000000000", 0x0000000000004000},
+		{"0123abcd-ef01-4567-89ab-cdef01234567", 0x0123abcdef014567},
+		{"ffffffff-ffff-4fff-bfff-ffffffffffff", 0xffffffffffff4fff},
+	} {
+		if got := idPrefix(tt.id); got != tt.want {
+			t.Errorf("idPrefix(%s) = %x, want %x", tt.id, got, tt.want)
+		}
 	}
 }
 
