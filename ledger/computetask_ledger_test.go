@@ -11,6 +11,7 @@ import (
 
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
@@ -731,7 +732,7 @@ func TestComputeTaskEvents(t *testing.T) {
 		return w
 	}
 	// The published events hold the whole task.
-	published, err := ledger.DecodeEvents(h.ev.Payload)
+	published, err := eventwire.Decode(h.ev.Payload)
 	if err != nil || len(published) != 2 || !proto.Equal(published[0].GetComputeTask(), want(doing)) || !proto.Equal(published[1].GetComputeTask(), want(done)) {
 		t.Errorf("published events %v", published)
 	}

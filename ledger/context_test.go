@@ -9,6 +9,7 @@ import (
 
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/solo"
 	"github.com/fedchain/orchestrator/solo/memstore"
 )
@@ -65,7 +66,7 @@ func TestConfiguredContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Event == nil || res.Event.Name != ledger.EventName {
+	if res.Event == nil || res.Event.Name != eventwire.ChaincodeEventName {
 		t.Errorf("event %v", res.Event)
 	}
 	if _, err := call(true, "Put", "k", "fail"); err == nil {

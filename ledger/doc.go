@@ -48,9 +48,9 @@
 // descending time order and one under its asset key (the asset and event
 // kinds end all three keys, so kind filters need no index of their own, and
 // an index entry's key gives back the event's key, so it holds no value).
-// All of them are published, in order, as the one chaincode event
-// "orchestrator" of the transaction, each varint-length-delimited
-// (protodelim). QueryEvents pages through the stored events.
+// All of them are published, in order, as the one chaincode event of the
+// transaction, in the framing of protos/eventwire (ChaincodeEventName,
+// each event varint-length-delimited). QueryEvents pages through the stored events.
 //
 // # Compute tasks
 //

@@ -7,9 +7,6 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// EventName is the name of the single chaincode event of a transaction.
-const EventName = "orchestrator"
-
 // Emit records an event of the transaction. It fills the event's id
 // (derived from the transaction id and the event's rank in the
 // transaction), channel and timestamp (the transaction's), and encodes it

@@ -3,11 +3,9 @@ package ledger
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/fedchain/orchestrator/protos"
@@ -79,23 +77,4 @@ func eventID(txID string, n int) string {
 	x[23] = '-'
 	hex.Encode(x[24:36], b[10:16])
 	return string(x[:])
-}
-
-// DecodeEvents splits the payload of a chaincode event that setChaincodeEvent
-// wrote into its events.
-func DecodeEvents(payload []byte) ([]*protos.Event, error) {
-	var out []*protos.Event
-	for b := payload; len(b) > 0; {
-		n, l := protowire.ConsumeVarint(b)
-		if l < 0 || n > uint64(len(b)-l) {
-			return nil, fmt.Errorf("event %d: malformed length prefix", len(out))
-		}
-		ev := new(protos.Event)
-		if err := proto.Unmarshal(b[l:l+int(n)], ev); err != nil {
-			return nil, fmt.Errorf("event %d: %w", len(out), err)
-		}
-		out = append(out, ev)
-		b = b[l+int(n):]
-	}
-	return out, nil
 }

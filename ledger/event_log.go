@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"strings"
 
+	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
@@ -74,7 +75,7 @@ func (l *Tx) setChaincodeEvent() error {
 		payload = binary.AppendUvarint(payload, uint64(len(b)))
 		payload = append(payload, b...)
 	}
-	if err := l.SetEvent(EventName, payload); err != nil {
+	if err := l.SetEvent(eventwire.ChaincodeEventName, payload); err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "set chaincode event")
 	}
 	return nil

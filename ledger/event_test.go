@@ -13,6 +13,7 @@ import (
 
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/eventwire"
 )
 
 func TestEvents(t *testing.T) {
@@ -38,7 +39,7 @@ func TestEvents(t *testing.T) {
 			}
 			return nil
 		})
-		if h.ev == nil || h.ev.Name != ledger.EventName {
+		if h.ev == nil || h.ev.Name != eventwire.ChaincodeEventName {
 			t.Fatalf("chaincode event %v", h.ev)
 		}
 		r := bytes.NewReader(h.ev.Payload)
@@ -193,7 +194,7 @@ func TestEmitSnapshots(t *testing.T) {
 
 func TestDecodeEventsRefusesMalformedPayloads(t *testing.T) {
 	good := protowire.AppendBytes(nil, []byte{0x0a, 0x01, 'x'}) // one event, id "x"
-	evs, err := ledger.DecodeEvents(good)
+	evs, err := eventwire.Decode(good)
 	if err != nil || len(evs) != 1 || evs[0].GetId() != "x" {
 		t.Fatalf("DecodeEvents(good) = %v, %v", evs, err)
 	}
@@ -202,7 +203,7 @@ func TestDecodeEventsRefusesMalformedPayloads(t *testing.T) {
 		"bad length":        {0xff},
 		"bad message":       protowire.AppendBytes(nil, []byte{0x0a, 0x05}),
 	} {
-		if _, err := ledger.DecodeEvents(p); err == nil {
+		if _, err := eventwire.Decode(p); err == nil {
 			t.Errorf("%s: DecodeEvents succeeded", name)
 		}
 	}

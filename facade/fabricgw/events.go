@@ -1,28 +1,19 @@
 package fabricgw
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"iter"
 
 	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
-	"google.golang.org/protobuf/encoding/protodelim"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/facade"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
-
-// EventName is the name of the one chaincode event that an orchestrator
-// transaction emits; its payload is the transaction's orchestrator events,
-// each varint-length-delimited.
-const EventName = "orchestrator"
 
 // blockSource gives the blocks of one channel.
 type blockSource interface {
@@ -261,10 +252,10 @@ func blockEvents(b *cb.Block, chaincode string) ([]*protos.Event, error) {
 		if err != nil {
 			return nil, fmt.Errorf("block %d, transaction %d: %w", b.GetHeader().GetNumber(), i, err)
 		}
-		if ce == nil || ce.GetChaincodeId() != chaincode || ce.GetEventName() != EventName {
+		if ce == nil || ce.GetChaincodeId() != chaincode || ce.GetEventName() != eventwire.ChaincodeEventName {
 			continue
 		}
-		evs, err := decodeEvents(ce.GetPayload())
+		evs, err := eventwire.Decode(ce.GetPayload())
 		if err != nil {
 			return nil, fmt.Errorf("block %d, transaction %s: %w", b.GetHeader().GetNumber(), ce.GetTxId(), err)
 		}
@@ -318,22 +309,4 @@ func chaincodeEvent(envelope []byte) (*peer.ChaincodeEvent, error) {
 		return ev, nil
 	}
 	return nil, nil
-}
-
-// decodeEvents decodes a chaincode event payload: orchestrator events, each
-// varint-length-delimited.
-func decodeEvents(payload []byte) ([]*protos.Event, error) {
-	r := bufio.NewReader(bytes.NewReader(payload))
-	var events []*protos.Event
-	for {
-		ev := new(protos.Event)
-		err := protodelim.UnmarshalFrom(r, ev)
-		if errors.Is(err, io.EOF) {
-			return events, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("orchestrator event %d: %w", len(events), err)
-		}
-		events = append(events, ev)
-	}
 }

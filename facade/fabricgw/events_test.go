@@ -15,6 +15,7 @@ import (
 
 	"github.com/fedchain/orchestrator/facade"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
@@ -23,7 +24,7 @@ func ev(id string) *protos.Event {
 }
 
 func valid(events ...*protos.Event) txSpec {
-	return txSpec{chaincode: "orchestrator", eventName: EventName, events: events, code: peer.TxValidationCode_VALID}
+	return txSpec{chaincode: "orchestrator", eventName: eventwire.ChaincodeEventName, events: events, code: peer.TxValidationCode_VALID}
 }
 
 // testChain is a channel's blocks: a genesis config block, then events
@@ -33,8 +34,8 @@ func testChain(t *testing.T) []*cb.Block {
 		makeBlock(t, 0, txSpec{config: true}),
 		makeBlock(t, 1, valid(ev("e1"), ev("e2")), valid(ev("e3"))),
 		makeBlock(t, 2,
-			txSpec{chaincode: "orchestrator", eventName: EventName, events: []*protos.Event{ev("bad")}, code: peer.TxValidationCode_MVCC_READ_CONFLICT},
-			txSpec{chaincode: "other", eventName: EventName, events: []*protos.Event{ev("alien")}},
+			txSpec{chaincode: "orchestrator", eventName: eventwire.ChaincodeEventName, events: []*protos.Event{ev("bad")}, code: peer.TxValidationCode_MVCC_READ_CONFLICT},
+			txSpec{chaincode: "other", eventName: eventwire.ChaincodeEventName, events: []*protos.Event{ev("alien")}},
 			txSpec{chaincode: "orchestrator", eventName: "something-else", events: []*protos.Event{ev("alien2")}},
 			valid(ev("e4")),
 		),

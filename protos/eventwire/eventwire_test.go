@@ -3,6 +3,7 @@ package eventwire_test
 import (
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -37,5 +38,34 @@ func TestID(t *testing.T) {
 				t.Fatalf("ID = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestDecode(t *testing.T) {
+	var payload []byte
+	for _, id := range []string{"a", "b", "c"} {
+		b, err := proto.Marshal(&protos.Event{Id: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload = protowire.AppendVarint(payload, uint64(len(b)))
+		payload = append(payload, b...)
+	}
+	evs, err := eventwire.Decode(payload)
+	if err != nil || len(evs) != 3 || evs[0].GetId() != "a" || evs[2].GetId() != "c" {
+		t.Fatalf("Decode = %v, %v", evs, err)
+	}
+	for name, p := range map[string][]byte{
+		"truncated":  payload[:len(payload)-1],
+		"bad prefix": {0xff},
+		"too long":   {0x05, 0x0a},
+		"not events": {0x02, 0xff, 0xff},
+	} {
+		if _, err := eventwire.Decode(p); err == nil {
+			t.Errorf("%s: Decode succeeded", name)
+		}
+	}
+	if evs, err := eventwire.Decode(nil); err != nil || len(evs) != 0 {
+		t.Errorf("empty payload: %v, %v", evs, err)
 	}
 }

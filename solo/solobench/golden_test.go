@@ -1,13 +1,10 @@
 package solobench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +13,6 @@ import (
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
-	"google.golang.org/protobuf/encoding/protodelim"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -24,6 +20,7 @@ import (
 
 	"github.com/fedchain/orchestrator/contracts/chaincode"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/solo"
 	"github.com/fedchain/orchestrator/solo/memstore"
 )
@@ -46,17 +43,11 @@ func (s *recStub) DelState(k string) error {
 	return s.ChaincodeStubInterface.DelState(k)
 }
 func (s *recStub) SetEvent(n string, p []byte) error {
-	r := bufio.NewReader(bytes.NewReader(p))
-	for {
-		ev := &protos.Event{}
-		err := protodelim.UnmarshalFrom(r, ev)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			fmt.Fprintf(s.log, "  event %s undecodable (%v): %x\n", n, err, p)
-			break
-		}
+	evs, err := eventwire.Decode(p)
+	if err != nil {
+		fmt.Fprintf(s.log, "  event %s undecodable (%v): %x\n", n, err, p)
+	}
+	for _, ev := range evs {
 		fmt.Fprintf(s.log, "  event %s %s\n", n, jsonLine(ev))
 	}
 	return s.ChaincodeStubInterface.SetEvent(n, p)

@@ -14,8 +14,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/contracts/chaincode"
-	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 	"github.com/fedchain/orchestrator/solo"
 	"github.com/fedchain/orchestrator/solo/memstore"
@@ -177,7 +177,7 @@ func KindOf(err error) orcerr.Kind {
 // DecodeEvents splits a chaincode event payload into events.
 func DecodeEvents(t testing.TB, payload []byte) []*protos.Event {
 	t.Helper()
-	out, err := ledger.DecodeEvents(payload)
+	out, err := eventwire.Decode(payload)
 	if err != nil {
 		t.Fatalf("decode chaincode event: %v", err)
 	}

@@ -102,11 +102,11 @@ func (i *Invoker) locate(ctx context.Context, channel, id string) (uint64, error
 		}
 		for _, ev := range evs {
 			x.read = ev.Seq
-			if ev.Name != EventName {
+			if ev.Name != eventwire.ChaincodeEventName {
 				continue
 			}
 			for b := ev.Payload; len(b) > 0; {
-				raw, rest, err := next(b)
+				raw, rest, err := eventwire.Next(b)
 				if err != nil {
 					return 0, orcerr.Wrap(orcerr.Internal, err, "event log entry %d", ev.Seq)
 				}

@@ -2,21 +2,14 @@ package soloinvoker
 
 import (
 	"context"
-	"errors"
 	"iter"
 
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
-
-// EventName is the name of the orchestrator's chaincode events; their
-// payload is the transaction's orchestrator.Event messages, each
-// varint-length-delimited.
-const EventName = "orchestrator"
 
 // Subscribe yields the events of channel that follow the event with id
 // startEventID (from the first event when empty), in commit order, then
@@ -48,11 +41,11 @@ func (i *Invoker) Subscribe(ctx context.Context, channel, startEventID string) i
 				yield(nil, mapError("SubscribeToEvents", err))
 				return
 			}
-			if ev.Name != EventName {
+			if ev.Name != eventwire.ChaincodeEventName {
 				continue
 			}
 			for b := ev.Payload; len(b) > 0; {
-				raw, rest, err := next(b)
+				raw, rest, err := eventwire.Next(b)
 				if err != nil {
 					yield(nil, orcerr.Wrap(orcerr.Internal, err, "event log entry %d", ev.Seq))
 					return
@@ -88,15 +81,6 @@ func Decode(e *protos.Event) (*protos.Event, error) {
 	return out, nil
 }
 
-// next splits the first varint-length-delimited message off b.
-func next(b []byte) (msg, rest []byte, err error) {
-	n, l := protowire.ConsumeVarint(b)
-	if l < 0 || n > uint64(len(b)-l) {
-		return nil, nil, errors.New("malformed length-delimited event")
-	}
-	return b[l : l+int(n)], b[l+int(n):], nil
-}
-
 // maxLocates bounds the start-event look-ups that run at once: the first
 // one on a channel reads the whole log to build its index, so callers
 // naming start events queue instead of taking every core.
@@ -128,7 +112,7 @@ func isEventID(id string) bool {
 // holds reports whether a chaincode event payload holds the event id.
 func holds(payload []byte, id string) bool {
 	for b := payload; len(b) > 0; {
-		raw, rest, err := next(b)
+		raw, rest, err := eventwire.Next(b)
 		if err != nil {
 			return false
 		}
