@@ -86,29 +86,6 @@ func Decode(e *protos.Event) (*protos.Event, error) {
 // naming start events queue instead of taking every core.
 const maxLocates = 2
 
-// isEventID reports whether id has the form of the ids the contracts give
-// events (a UUID, lower-case hexadecimal): another string names no event
-// and needs no search.
-func isEventID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // holds reports whether a chaincode event payload holds the event id.
 func holds(payload []byte, id string) bool {
 	for b := payload; len(b) > 0; {

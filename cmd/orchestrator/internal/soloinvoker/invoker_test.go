@@ -221,21 +221,6 @@ func TestLocateFromIndex(t *testing.T) {
 	}
 }
 
-func TestIDPrefix(t *testing.T) {
-	for _, tt := range []struct {
-		id   string
-		want uint64
-	}{
-		{"00000000-0000-4000-8000-000000000000", 0x0000000000004000},
-		{"0123abcd-ef01-4567-89ab-cdef01234567", 0x0123abcdef014567},
-		{"ffffffff-ffff-4fff-bfff-ffffffffffff", 0xffffffffffff4fff},
-	} {
-		if got := idPrefix(tt.id); got != tt.want {
-			t.Errorf("idPrefix(%s) = %x, want %x", tt.id, got, tt.want)
-		}
-	}
-}
-
 func TestMapError(t *testing.T) {
 	for _, tt := range []struct {
 		name string
