@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"sync"
 
 	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -159,42 +160,128 @@ func (g *Gateway) blockEvents(channel string, b *cb.Block) ([]*protos.Event, err
 	return events, nil
 }
 
-// locate returns the number of the block of channel that holds event id.
-// An event that a client saw was committed before it asked, so it is in
-// the chain that the peer has now, which locate reads backwards from its
-// end: block h-1, then blocks h-3 to h-2, h-7 to h-4, ... each window
-// streamed forwards and twice as long as the one before, reading at most
-// about twice as many blocks as separate the event from the end of the
-// chain. Once it reached the first block, it reads the blocks the chain
-// grew by meanwhile (the client may have seen the event on another
-// organization's peer, a little ahead of this one), then gives up with an
-// orcerr.NotFound error.
+// locate returns the number of the block of channel that holds event id:
+// from the positions of the events this Gateway streamed or checkpointed
+// recently, else from the channel's chain index (chainIndex). An event
+// that a client saw was committed before it asked, usually near the end of
+// the chain, so the index grows from the end backwards, in windows twice
+// as long each time (block h-1, then h-3 to h-2, h-7 to h-4, ...), and
+// forwards with the blocks the chain grew by: a subscriber resuming near
+// the end costs about twice the blocks that separate its event from the
+// end, and once the index reaches the first block an id that no event has
+// is an orcerr.NotFound error answered from the index, not by reading the
+// chain again.
 func (g *Gateway) locate(ctx context.Context, channel string, src blockSource, id string) (uint64, error) {
 	if b, ok := g.events.get(channel, id); ok {
 		return b, nil
 	}
+	if !eventwire.IsID(id) {
+		return 0, orcerr.New(orcerr.NotFound, "event %s not found (event ids are UUIDs)", id)
+	}
+	x := g.chainIndex(channel)
+	x.mu.Lock()
+	defer x.mu.Unlock()
 	height, err := src.height(ctx)
 	if err != nil {
 		return 0, gatewayError(ctx, "read channel height", err)
 	}
-	hi := height
-	for size := uint64(1); hi > 0; size *= 2 {
-		lo := hi - min(size, hi)
-		if b, found, err := g.scan(ctx, channel, src, lo, hi, id); err != nil || found {
+	if !x.started {
+		x.lo, x.hi, x.started = height, height, true
+	}
+	// What the index knows already; a candidate is only checked (one
+	// block) where ids merely share their first bytes.
+	for _, n := range x.ids.Candidates(id) {
+		if b, found, err := g.scan(ctx, channel, src, n, n+1, id); err != nil || found {
 			return b, err
 		}
-		hi = lo
+	}
+	// The blocks added since, then older ones from the end backwards, then
+	// those added meanwhile (the client may have seen the event on another
+	// organization's peer, a little ahead of this one).
+	if b, found, err := g.index(ctx, channel, src, x, x.hi, height, id); err != nil || found {
+		return b, err
+	}
+	x.hi = max(x.hi, height)
+	for size := uint64(1); x.lo > 0; size *= 2 {
+		lo := x.lo - min(size, x.lo)
+		b, found, err := g.index(ctx, channel, src, x, lo, x.lo, id)
+		if err != nil || found {
+			return b, err
+		}
+		x.lo = lo
 	}
 	now, err := src.height(ctx)
 	if err != nil {
 		return 0, gatewayError(ctx, "read channel height", err)
 	}
-	if now > height {
-		if b, found, err := g.scan(ctx, channel, src, height, now, id); err != nil || found {
-			return b, err
+	if b, found, err := g.index(ctx, channel, src, x, x.hi, now, id); err != nil || found {
+		return b, err
+	}
+	x.hi = max(x.hi, now)
+	return 0, orcerr.New(orcerr.NotFound, "event %s not found", id)
+}
+
+// chainIndex maps the event ids of one channel to the numbers of the
+// blocks that hold them (an eventwire.Index, 16 bytes per event), for the
+// blocks [lo, hi) it has read. The chain only grows, so what it holds stays
+// true; locate extends it.
+type chainIndex struct {
+	mu      sync.Mutex
+	started bool
+	lo, hi  uint64
+	ids     *eventwire.Index
+}
+
+// chainIndex returns the chain index of channel, creating it empty.
+func (g *Gateway) chainIndex(channel string) *chainIndex {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.chains == nil {
+		g.chains = map[string]*chainIndex{}
+	}
+	x, ok := g.chains[channel]
+	if !ok {
+		x = &chainIndex{ids: eventwire.NewIndex()}
+		g.chains[channel] = x
+	}
+	return x
+}
+
+// index reads blocks lo to hi-1 of channel into x and reports the number of
+// the one holding event id, if one does (then it stops there: the blocks
+// after it are read again later).
+func (g *Gateway) index(ctx context.Context, channel string, src blockSource, x *chainIndex, lo, hi uint64, id string) (uint64, bool, error) {
+	if lo >= hi {
+		return 0, false, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	blocks, err := src.blocks(ctx, lo)
+	if err != nil {
+		return 0, false, gatewayError(ctx, "read blocks", err)
+	}
+	for {
+		b, err := nextBlock(ctx, channel, blocks)
+		if err != nil {
+			return 0, false, err
+		}
+		events, err := g.blockEvents(channel, b)
+		if err != nil {
+			return 0, false, err
+		}
+		n := b.GetHeader().GetNumber()
+		found := false
+		for _, ev := range events {
+			x.ids.Add(ev.GetId(), n)
+			found = found || ev.GetId() == id
+		}
+		if found {
+			return n, true, nil
+		}
+		if n+1 >= hi {
+			return 0, false, nil
 		}
 	}
-	return 0, orcerr.New(orcerr.NotFound, "event %s not found", id)
 }
 
 // scan reads blocks lo to hi-1 of channel and reports the number of the one

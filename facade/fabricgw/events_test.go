@@ -2,11 +2,13 @@ package fabricgw
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,8 +21,30 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-func ev(id string) *protos.Event {
-	return &protos.Event{Id: id, AssetKey: "k-" + id, EventKind: protos.EventKind_EVENT_ASSET_CREATED}
+// ev is the test event called name; its id is uid(name).
+func ev(name string) *protos.Event {
+	return &protos.Event{Id: uid(name), AssetKey: "k-" + name, EventKind: protos.EventKind_EVENT_ASSET_CREATED}
+}
+
+// uid is the event id of the test event called name (at most 6 bytes): a
+// UUID, as the contracts give events, whose first bytes are the name's (so
+// that test events, like real ones, differ in their first bytes).
+func uid(name string) string {
+	h := hex.EncodeToString([]byte(name)) + strings.Repeat("0", 12-2*len(name))
+	return h[:8] + "-" + h[8:12] + "-4000-8000-000000000000"
+}
+
+// eventName is the name of the test event whose id is id.
+func eventName(id string) string {
+	h := strings.TrimRight(id[:8]+id[9:13], "0")
+	if len(h)%2 == 1 {
+		h += "0"
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		return id
+	}
+	return string(b)
 }
 
 func valid(events ...*protos.Event) txSpec {
@@ -54,7 +78,7 @@ func TestBlockEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, e := range events {
-			got = append(got, e.GetId())
+			got = append(got, eventName(e.GetId()))
 		}
 	}
 	want := []string{"e1", "e2", "e3", "e4", "e5", "e6", "e7"}
@@ -71,15 +95,19 @@ func TestBlockEventsRejectsGarbage(t *testing.T) {
 	}
 }
 
-// collect reads up to n events (or until an error) from a subscription.
+// collect reads up to n events (or until an error) from a subscription
+// after the test event called after, and returns their names.
 func collect(t *testing.T, g *Gateway, ctx context.Context, after string, n int) ([]string, error) {
 	t.Helper()
+	if after != "" {
+		after = uid(after)
+	}
 	var ids []string
 	for e, err := range g.Subscribe(ctx, "", after) {
 		if err != nil {
 			return ids, err
 		}
-		ids = append(ids, e.GetId())
+		ids = append(ids, eventName(e.GetId()))
 		if len(ids) == n {
 			break
 		}
@@ -293,5 +321,57 @@ func TestCheckpointSurvivesARestart(t *testing.T) {
 	}
 	if len(again.heights) != 1 {
 		t.Error("the restarted Gateway read the chain's height: it searched instead of using the checkpoint")
+	}
+}
+
+// TestSubscribeUnknownEventFromIndex: the first unknown start event reads
+// the chain once; later ones read only the blocks added since, and an id
+// that is no event id reads nothing.
+func TestSubscribeUnknownEventFromIndex(t *testing.T) {
+	const n = 1000
+	ch := &fakeChannel{chain: longChain(t, n), closeEnd: true}
+	g := testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: ch})
+	sent := func() int { ch.mu.Lock(); defer ch.mu.Unlock(); return ch.sent }
+	unknown := func(name string) {
+		t.Helper()
+		if _, err := collect(t, g, context.Background(), name, 1); orcerr.KindOf(err) != orcerr.NotFound {
+			t.Fatalf("unknown event %s: %v, want NotFound", name, err)
+		}
+	}
+	unknown("nope1")
+	if got := sent(); got < n-1 || got > 2*n {
+		t.Fatalf("first unknown event: read %d blocks, want the chain once (%d)", got, n)
+	}
+	before := sent()
+	unknown("nope2")
+	if got := sent() - before; got != 0 {
+		t.Fatalf("second unknown event: read %d blocks, want 0", got)
+	}
+	ch.mu.Lock()
+	ch.chain = append(ch.chain, makeBlock(t, n, valid(ev("new"))))
+	ch.mu.Unlock()
+	before = sent()
+	unknown("nope3")
+	if got := sent() - before; got != 1 {
+		t.Fatalf("after one new block: read %d blocks, want 1", got)
+	}
+	// A known old event is found from the index: one block to check it,
+	// then the stream.
+	before = sent()
+	ids, err := collect(t, g, context.Background(), "b500", 1)
+	if err != nil || len(ids) != 1 || ids[0] != "b501" {
+		t.Fatalf("after b500: %v, %v", ids, err)
+	}
+	if got := sent() - before; got > 4 {
+		t.Fatalf("old event from the index: read %d blocks, want at most 4", got)
+	}
+	before = sent()
+	for e, err := range g.Subscribe(context.Background(), "", "not-an-event-id") {
+		if orcerr.KindOf(err) != orcerr.NotFound || e != nil {
+			t.Fatalf("malformed start event: %v, %v", e, err)
+		}
+	}
+	if got := sent() - before; got != 0 {
+		t.Fatalf("malformed start event: read %d blocks, want 0", got)
 	}
 }

@@ -30,7 +30,8 @@ type Gateway struct {
 	openChannel func(name string) channel
 
 	events eventIndex
-	ckpt   *checkpoint // nil without Config.StateDir
+	chains map[string]*chainIndex // under mu; channels are the configured ones
+	ckpt   *checkpoint            // nil without Config.StateDir
 }
 
 // channel is what a Gateway uses of one channel: the orchestrator chaincode
