@@ -168,9 +168,10 @@ type sequenceStats struct {
 //     its previous event left, and its first event creates it;
 //
 // and at the end that the events replayed equal the state (every task's
-// stored status is its last event's) and that the task indexes agree with
-// the records: every query by plan, status and worker returns exactly the
-// tasks whose records match.
+// stored status is its last event's) and that the indexes agree with the
+// records: every task query by plan, status and worker returns exactly the
+// tasks whose records match, each task's models are the ones accepted for
+// it, and the samples listed are the ones registered.
 func runSequence(t *testing.T, data []byte) sequenceStats {
 	if len(data) > 200 {
 		data = data[:200]
@@ -180,6 +181,8 @@ func runSequence(t *testing.T, data []byte) sequenceStats {
 	n.NewEvents() // the federation's own
 	st := sequenceStats{accepted: map[string]int{}}
 	status := map[string]protos.ComputeTaskStatus{} // replayed from the events
+	models := map[string][]string{}                 // task -> models accepted
+	samples := slices.Concat(fz.b.Samples["org1"], fz.b.Samples["org2"])
 	for len(fz.data) > 0 {
 		org := fz.org()
 		tx, msg := fz.step()
@@ -200,6 +203,16 @@ func runSequence(t *testing.T, data []byte) sequenceStats {
 			continue
 		}
 		st.accepted[tx]++
+		switch m := msg.(type) {
+		case *protos.RegisterModelsParam:
+			for _, nm := range m.GetModels() {
+				models[nm.GetComputeTaskKey()] = append(models[nm.GetComputeTaskKey()], nm.GetKey())
+			}
+		case *protos.RegisterDataSamplesParam:
+			for _, ns := range m.GetSamples() {
+				samples = append(samples, ns.GetKey())
+			}
+		}
 		for _, ev := range evs {
 			task := ev.GetComputeTask()
 			if task == nil {
@@ -251,6 +264,32 @@ func runSequence(t *testing.T, data []byte) sequenceStats {
 	}
 	for w, keys := range byWorker {
 		check("worker "+w, &protos.TaskQueryFilter{Worker: w, ComputePlanKey: fz.b.Plan}, keys)
+	}
+	// The models of each task (index by task) are the ones accepted, and
+	// the samples (index of samples) are the federation's and the ones
+	// accepted.
+	for k := range status {
+		var res protos.GetComputeTaskModelsResponse
+		n.MustEvaluate("org1", "orchestrator.model:GetComputeTaskOutputModels", &protos.GetComputeTaskModelsParam{ComputeTaskKey: k}, &res)
+		var got []string
+		for _, m := range res.GetModels() {
+			got = append(got, m.GetKey())
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(models[k]))
+		if !slices.Equal(got, want) {
+			t.Fatalf("models of task %s: the index gives %v, the accepted calls %v", k, got, want)
+		}
+	}
+	var res protos.QueryDataSamplesResponse
+	n.MustEvaluate("org1", "orchestrator.datasample:QueryDataSamples", &protos.QueryDataSamplesParam{PageSize: 1000}, &res)
+	var got []string
+	for _, ds := range res.GetDataSamples() {
+		got = append(got, ds.GetKey())
+	}
+	slices.Sort(got)
+	if want := slices.Sorted(slices.Values(samples)); !slices.Equal(got, want) {
+		t.Fatalf("QueryDataSamples returns %v, the accepted calls %v", got, want)
 	}
 	return st
 }
