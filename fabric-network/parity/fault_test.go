@@ -335,7 +335,7 @@ func faultPeer(t *testing.T, f faultNetwork, peer string) {
 // submits fail fast with Unavailable meanwhile, and resume.
 func TestFaultOrderer(t *testing.T) {
 	f := faultEnv(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	ch := f.channels[0]
 	c1, c2 := f.facade(t, 0), f.facade(t, 1)
@@ -343,7 +343,10 @@ func TestFaultOrderer(t *testing.T) {
 	t0 := time.Now()
 	waitFor(t, 60*time.Second, "the load to get going", func() bool { return l.okSince(t0) })
 	f.kill9(t, "orderer0")
-	waitFor(t, 60*time.Second, "calls to fail", func() bool {
+	// Calls already handed to the orderer wait for their commit status
+	// until the facade's submit timeout (60 s); those after them fail at
+	// once. So the first failures may take that long.
+	waitFor(t, 120*time.Second, "calls to fail", func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		return len(l.failures) >= 2*loadWorkers
