@@ -14,7 +14,10 @@ type Streams interface {
 
 // RegisterAll registers on s a server for every service of the API, which
 // runs its transactions through inv and its streams with streams.
+// Their unary handlers send the transactions' results as the contracts
+// encoded them (see wire).
 func RegisterAll(s grpc.ServiceRegistrar, inv Invoker, streams Streams) {
+	s = wire(s, inv)
 	protos.RegisterComputePlanServiceServer(s, NewComputePlanServer(inv))
 	protos.RegisterComputeTaskServiceServer(s, NewComputeTaskServer(inv))
 	protos.RegisterDataManagerServiceServer(s, NewDataManagerServer(inv))

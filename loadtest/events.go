@@ -47,18 +47,24 @@ func (r *runner) minEvents() map[protos.AssetKind]int64 {
 	}
 }
 
-// queryEvents walks all the events of the channel in ascending order, and
-// concurrently the events of each asset kind; the kinds must add up to the
-// total and hold at least what this run emitted.
+// queryEvents walks all the events of the channel in ascending order, on
+// every worker at once (Config.Concurrency walks, the organizations taking
+// turns walk by walk), and the events of each asset kind. Every walk must
+// find the same events in the same order, the kinds must add up to the
+// total and hold at least what this run emitted. Every event received
+// counts as an item, those of the by-kind walks too: items/s is what the
+// server delivered.
 func (r *runner) queryEvents(rec *recorder) {
-	c := r.client(r.w.dataOrg)
-	counts := make([]int64, len(eventKinds)+1)
-	ok := make([]bool, len(eventKinds)+1)
+	full := r.cfg.Concurrency
+	counts := make([]int64, full+len(eventKinds))
+	ok := make([]bool, len(counts))
+	walkIDs := make([][]string, full)
 	r.parallel(len(counts), func(j int) {
+		c := r.client(r.cfg.Orgs[j%len(r.cfg.Orgs)])
 		filter := &protos.EventQueryFilter{}
 		method := "QueryEvents"
-		if j > 0 {
-			filter.AssetKind = eventKinds[j-1]
+		if j >= full {
+			filter.AssetKind = eventKinds[j-full]
 			method = "QueryEvents.by-kind"
 		}
 		var ids []string
@@ -87,21 +93,17 @@ func (r *runner) queryEvents(rec *recorder) {
 				return
 			}
 			for _, ev := range evs {
-				if j > 0 && ev.GetAssetKind() != filter.AssetKind {
+				if j >= full && ev.GetAssetKind() != filter.AssetKind {
 					checkf(rec, "QueryEvents(kind %s) returned event %s of kind %s", filter.AssetKind, ev.GetId(), ev.GetAssetKind())
 					return
 				}
-				if j == 0 && len(ids) < maxEventIDs {
+				if j < full && len(ids) < maxEventIDs {
 					ids = append(ids, ev.GetId())
 				}
-				if j == 0 {
-					bad.check(ev, r.cfg.Channel)
-				}
+				bad.check(ev, r.cfg.Channel)
 			}
 			counts[j] += int64(len(evs))
-			if j == 0 {
-				rec.addItems(len(evs))
-			}
+			rec.addItems(len(evs))
 			next := res.GetNextPageToken()
 			if next == "" || len(evs) == 0 {
 				break
@@ -113,23 +115,31 @@ func (r *runner) queryEvents(rec *recorder) {
 			token = next
 		}
 		ok[j] = r.ctx.Err() == nil
-		if j == 0 {
-			r.eventTotal = int(counts[0])
-			if len(ids) == int(counts[0]) {
-				r.eventIDs = ids
-			}
-			if dup := firstDuplicate(ids); dup != "" {
-				checkf(rec, "QueryEvents returned event %s twice", dup)
-			}
+		if j < full {
+			walkIDs[j] = ids
 		}
 	})
 	if slices.Contains(ok, false) {
 		return
 	}
+	ids := walkIDs[0]
+	if dup := firstDuplicate(ids); dup != "" {
+		checkf(rec, "QueryEvents returned event %s twice", dup)
+	}
+	for j := 1; j < full; j++ {
+		if counts[j] != counts[0] || !slices.Equal(walkIDs[j], ids) {
+			checkf(rec, "QueryEvents walk %d (as %s) found %d events, walk 0 %d, or not in the same order",
+				j, r.cfg.Orgs[j%len(r.cfg.Orgs)], counts[j], counts[0])
+		}
+	}
+	r.eventTotal = int(counts[0])
+	if len(ids) == int(counts[0]) {
+		r.eventIDs = ids
+	}
 	var sum int64
 	least := r.minEvents()
 	for j, k := range eventKinds {
-		n := counts[j+1]
+		n := counts[full+j]
 		sum += n
 		if n < least[k] {
 			checkf(rec, "QueryEvents(kind %s) found %d events, want at least %d (this run's)", k, n, least[k])
@@ -138,7 +148,7 @@ func (r *runner) queryEvents(rec *recorder) {
 	if sum != counts[0] {
 		checkf(rec, "QueryEvents: the asset kinds add up to %d events, the unfiltered walk found %d", sum, counts[0])
 	}
-	rec.note("%d events on channel %s", counts[0], r.cfg.Channel)
+	rec.note("%d events on channel %s, walked %d times in full and once by asset kind", counts[0], r.cfg.Channel, full)
 }
 
 // subscribeEvents replays the channel's events from the start until it has

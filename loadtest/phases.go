@@ -206,18 +206,28 @@ func (r *runner) initialStatus(p, i int) protos.ComputeTaskStatus {
 	}
 }
 
-// getTasks reads random tasks, as either organization.
+// getTasks reads random tasks, the organizations taking turns call by
+// call, and compares every answer field by field with the registration
+// (checked once the call's latency is recorded: the checks are the
+// client's work, not the server's).
 func (r *runner) getTasks(rec *recorder) {
 	keys := r.w.randomTasks(r.cfg.GetTasks)
+	refs := r.w.taskRefs()
 	r.parallel(len(keys), func(i int) {
 		c := r.client(r.cfg.Orgs[i%len(r.cfg.Orgs)])
-		_ = r.call(rec, "GetTask", 1, func(ctx context.Context) error {
-			t, err := c.task.GetTask(c.ctx(ctx), &protos.GetTaskParam{Key: keys[i]})
-			if err == nil && t.GetKey() != keys[i] {
-				checkf(rec, "GetTask %s returned task %q", keys[i], t.GetKey())
-			}
+		var t *protos.ComputeTask
+		err := r.call(rec, "GetTask", 1, func(ctx context.Context) error {
+			var err error
+			t, err = c.task.GetTask(c.ctx(ctx), &protos.GetTaskParam{Key: keys[i]})
 			return err
 		})
+		if err != nil {
+			return
+		}
+		ref := refs[keys[i]]
+		if m := r.w.taskMismatch(t, ref.p, ref.i, r.initialStatus(ref.p, ref.i)); m != "" {
+			checkf(rec, "GetTask as %s: %s", c.mspid, m)
+		}
 	})
 }
 
@@ -236,7 +246,7 @@ func (r *runner) queryDoneTasks(rec *recorder) {
 // tasks (of the given status unless STATUS_UNKNOWN), and checks that they
 // are exactly the plan's tasks.
 func (r *runner) walkPlans(rec *recorder, want func(p int) bool, st protos.ComputeTaskStatus) {
-	c := r.client(r.w.algoOrg)
+	refs := r.w.taskRefs()
 	r.parallel(len(r.w.plans), func(p int) {
 		if !want(p) {
 			return
@@ -250,6 +260,9 @@ func (r *runner) walkPlans(rec *recorder, want func(p int) bool, st protos.Compu
 				checkf(rec, "QueryTasks of plan %s: still a next page after %d pages of %d", r.w.plans[p], page, r.cfg.TaskPageSize)
 				return
 			}
+			// The organizations take turns, page by page: a page token
+			// is no organization's.
+			c := r.client(r.cfg.Orgs[(p+page)%len(r.cfg.Orgs)])
 			var res *protos.QueryTasksResponse
 			err := r.call(rec, "QueryTasks", 0, func(ctx context.Context) error {
 				var err error
@@ -271,6 +284,19 @@ func (r *runner) walkPlans(rec *recorder, want func(p int) bool, st protos.Compu
 				if t.GetComputePlanKey() != r.w.plans[p] || (st != protos.ComputeTaskStatus_STATUS_UNKNOWN && t.GetStatus() != st) {
 					checkf(rec, "QueryTasks(plan %s, status %s) returned task %s of plan %s in status %s",
 						r.w.plans[p], st, t.GetKey(), t.GetComputePlanKey(), t.GetStatus())
+					return
+				}
+				ref, ok := refs[t.GetKey()]
+				if !ok || ref.p != p {
+					checkf(rec, "QueryTasks(plan %s) returned task %s, which the run did not register in that plan", r.w.plans[p], t.GetKey())
+					return
+				}
+				wantSt := st
+				if st == protos.ComputeTaskStatus_STATUS_UNKNOWN {
+					wantSt = r.initialStatus(p, ref.i)
+				}
+				if m := r.w.taskMismatch(t, p, ref.i, wantSt); m != "" {
+					checkf(rec, "QueryTasks as %s: %s", c.mspid, m)
 					return
 				}
 			}

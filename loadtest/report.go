@@ -37,6 +37,10 @@ func writeTable(out io.Writer, rep *Report) {
 	if marked {
 		fmt.Fprintln(out, "* p99 of fewer than 100 calls: their slowest call (nearest rank)")
 	}
+	if m := rep.Memory; m.SysMiB > 0 {
+		fmt.Fprintf(out, "memory of this process (with --self, the server's too): RSS %.0f MiB (peak %.0f), Go heap in use %.0f MiB, Go runtime total %.0f MiB\n",
+			m.RSSMiB, m.PeakRSSMiB, m.HeapInuseMiB, m.SysMiB)
+	}
 	for _, p := range rep.Phases {
 		for _, n := range p.Notes {
 			fmt.Fprintf(out, "note: %s: %s\n", p.Name, n)

@@ -30,6 +30,9 @@ type Report struct {
 	// Stopped says why the run ended before its last phase ("" when it
 	// did not).
 	Stopped string `json:"stopped,omitempty"`
+	// Memory is this process's memory at the end of the run (with bench
+	// --self, the server's included).
+	Memory Memory `json:"memory"`
 }
 
 // Err returns nil when the run completed without any error, else an error
@@ -81,6 +84,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	r := newRunner(cfg, cs, out)
 	rep := r.run(ctx)
 	rep.Targets, rep.ConnectMs = cs.targets(), connectMs
+	rep.Memory = readMemory()
 	writeTable(out, rep)
 	if err := writeJSON(out, rep); err != nil {
 		return rep, err

@@ -39,7 +39,7 @@ func WithReadCache(bytes int) Option { return func(o *options) { o.readCache = m
 func WithNoSync() Option { return func(o *options) { o.noSync = true } }
 
 // WithCacheSize sets the size in bytes of Pebble's block cache (default
-// 32 MiB).
+// 128 MiB; see Memory in the package documentation).
 func WithCacheSize(n int64) Option { return func(o *options) { o.cacheSize = n } }
 
 // WithMemTableSize sets the size in bytes of Pebble's memtable (default

@@ -245,11 +245,17 @@ func writeRegister(g *protogen.GeneratedFile, facade protogen.GoImportPath, all 
 	g.P("// RegisterAll registers on s a server for every service of the API, which")
 	if len(withStreams) > 0 {
 		g.P("// runs its transactions through inv and its streams with streams.")
-		g.P("func RegisterAll(s ", registrar, ", inv ", invoker, ", streams Streams) {")
 	} else {
 		g.P("// runs its transactions through inv.")
+	}
+	g.P("// Their unary handlers send the transactions' results as the contracts")
+	g.P("// encoded them (see wire).")
+	if len(withStreams) > 0 {
+		g.P("func RegisterAll(s ", registrar, ", inv ", invoker, ", streams Streams) {")
+	} else {
 		g.P("func RegisterAll(s ", registrar, ", inv ", invoker, ") {")
 	}
+	g.P("s = wire(s, inv)")
 	for _, s := range all {
 		reg := g.QualifiedGoIdent(s.file.GoImportPath.Ident("Register" + s.svc.GoName + "Server"))
 		if len(s.streams) > 0 {
