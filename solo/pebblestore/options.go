@@ -3,6 +3,7 @@ package pebblestore
 import (
 	"log/slog"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -18,6 +19,7 @@ type options struct {
 	memTable  uint64
 	logger    *slog.Logger
 	fs        vfs.FS
+	cache     *pebble.Cache // shared by the channels of one Opener; nil: the Store's own
 }
 
 // WithMaxGroup bounds how many batches one group commit may hold

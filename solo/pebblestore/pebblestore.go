@@ -40,10 +40,10 @@
 //
 // # Memory
 //
-// Each open channel holds at most its read cache (32 MiB), Pebble's block
-// cache (128 MiB), two or three memtables (16 MiB each) and the commit
-// window (about 10 MiB): some 225 MiB, whatever the size of the state; the
-// block cache fills only as the state grows. With 32 MiB of block cache, a
+// Each open channel holds at most its read cache (32 MiB), two or three
+// memtables (16 MiB each) and the commit window (about 10 MiB), some 90
+// MiB, whatever the size of the state; the channels of one Opener share
+// Pebble's block cache (128 MiB), which fills only as the states grow. With 32 MiB of block cache, a
 // state of 100,000 tasks evicted the bloom filter and index blocks that
 // every point read consults, and reads went to the files: GetTask and
 // QueryTasks ran 3-4x slower than with 1,000 tasks.
@@ -111,11 +111,22 @@ type snapshot struct {
 	refs  int    // guarded by Store.snapMu
 }
 
+// defaultCacheSize is the size of Pebble's block cache (see Memory).
+const defaultCacheSize = 128 << 20
+
 var channelDir = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // Opener returns a store.Opener keeping each channel in the folder
-// dir/<channel>.pebble.
+// dir/<channel>.pebble. Its channels share one Pebble block cache (of
+// WithCacheSize), so the memory of the block cache does not grow with the
+// number of channels; the Opener keeps it for its whole life.
 func Opener(dir string, opts ...Option) store.Opener {
+	o := options{cacheSize: defaultCacheSize}
+	for _, f := range opts {
+		f(&o)
+	}
+	shared := pebble.NewCache(o.cacheSize)
+	opts = append(opts[:len(opts):len(opts)], func(o *options) { o.cache = shared })
 	return store.OpenerFunc(func(_ context.Context, channel string) (store.Store, error) {
 		if !channelDir.MatchString(channel) {
 			return nil, fmt.Errorf("pebblestore: invalid channel name %q", channel)
@@ -131,12 +142,15 @@ func Opener(dir string, opts ...Option) store.Opener {
 // locks the folder: a second Open of the same folder, from this process or
 // another, fails.
 func Open(path string, opts ...Option) (*Store, error) {
-	o := options{maxGroup: 512, window: 1 << 16, readCache: 32 << 20, cacheSize: 128 << 20, memTable: 16 << 20}
+	o := options{maxGroup: 512, window: 1 << 16, readCache: 32 << 20, cacheSize: defaultCacheSize, memTable: 16 << 20}
 	for _, f := range opts {
 		f(&o)
 	}
-	cache := pebble.NewCache(o.cacheSize)
-	defer cache.Unref()
+	cache := o.cache
+	if cache == nil {
+		cache = pebble.NewCache(o.cacheSize)
+		defer cache.Unref() // the database holds its own reference
+	}
 	po := &pebble.Options{
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
