@@ -192,8 +192,8 @@ func (s *Store) foreignDelayOr() time.Duration {
 	return foreignApplyDelay
 }
 
-// waitApplier waits while maxUnapplied entries are waiting for the
-// applier.
+// waitApplier waits while maxUnapplied entries, or maxUnappliedBytes of
+// write sets, are waiting for the applier.
 func (s *Store) waitApplier(ctx context.Context) error {
 	// A server that cannot take the application (down) fails the group
 	// soon rather than at the group's timeout.
@@ -201,9 +201,9 @@ func (s *Store) waitApplier(ctx context.Context) error {
 	defer cancel()
 	for {
 		s.mu.Lock()
-		n, ch, closed := len(s.mem.unapplied), s.appliedCh, s.closed
+		n, bytes, ch, closed := len(s.mem.unapplied), s.mem.unappliedBytes, s.appliedCh, s.closed
 		s.mu.Unlock()
-		if n < maxUnapplied || closed {
+		if n < maxUnapplied && bytes < maxUnappliedBytes || closed {
 			return nil
 		}
 		s.kick()
@@ -311,7 +311,7 @@ func (s *Store) apply(ctx context.Context, entries []*entry) (map[string]docStat
 		if len(docs) == 0 {
 			return done, nil
 		}
-		res, err := s.db.BulkDocs(ctx, docs)
+		res, err := s.sdb.BulkDocs(ctx, docs)
 		if err != nil {
 			return nil, s.wrap(err, "apply commits %d-%d: _bulk_docs", entries[0].seq, entries[len(entries)-1].seq)
 		}
@@ -345,24 +345,31 @@ func (s *Store) apply(ctx context.Context, entries []*entry) (map[string]docStat
 // tombstoneSeq returns the "s" kept in the deletion revision rev of id.
 func (s *Store) tombstoneSeq(ctx context.Context, id, rev string) (uint64, error) {
 	var doc stateDoc
-	if err := s.db.Get(ctx, id, kivik.Rev(rev)).ScanDoc(&doc); err != nil {
+	if err := s.sdb.Get(ctx, id, kivik.Rev(rev)).ScanDoc(&doc); err != nil {
 		return 0, s.wrap(err, "read tombstone %s", id)
 	}
 	return doc.Seq, nil
 }
 
-// maybeCompact starts a compaction of the database when its file is over
-// compactRatio times its live data. CouchDB compacts in the background.
+// maybeCompact starts a compaction of the state database, and of the
+// journal's, when its file is over compactRatio times its live data.
+// CouchDB compacts in the background.
 func (s *Store) maybeCompact() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := s.db.Stats(ctx)
-	if err != nil || st.CompactRunning || st.ActiveSize <= 0 {
-		return
+	dbs := []*kivik.DB{s.sdb}
+	if s.sdbPath != s.dbPath {
+		dbs = append(dbs, s.db)
 	}
-	if st.DiskSize > compactRatio*st.ActiveSize {
-		if s.db.Compact(ctx) == nil { // best effort: the next look tries again
-			s.compactions.Add(1)
+	for _, db := range dbs {
+		st, err := db.Stats(ctx)
+		if err != nil || st.CompactRunning || st.ActiveSize <= 0 {
+			continue
+		}
+		if st.DiskSize > compactRatio*st.ActiveSize {
+			if db.Compact(ctx) == nil { // best effort: the next look tries again
+				s.compactions.Add(1)
+			}
 		}
 	}
 }

@@ -80,11 +80,16 @@ const (
 	maxApplyRounds = 100
 	// groupTimeout bounds the CouchDB work of committing one group.
 	groupTimeout = 2 * time.Minute
-	// maxUnapplied bounds the journal entries this process has committed
-	// or learned but not yet applied: a commit waits for the applier
-	// beyond it, which bounds the overlay and what a crash leaves to roll
-	// forward.
-	maxUnapplied = 256
+	// maxUnapplied and maxUnappliedBytes bound the journal entries this
+	// process has committed or learned but not yet applied, and their
+	// write sets' bytes: a commit waits for the applier beyond them,
+	// which bounds the overlay and what a crash leaves to roll forward.
+	// They are far above what the applier falls behind by in a burst (one
+	// round of a large backlog can take seconds on a busy server), so
+	// that callers never wait for it in normal operation: the overlay
+	// serves what is not applied yet.
+	maxUnapplied      = 8192
+	maxUnappliedBytes = 64 << 20
 )
 
 // entryBytes estimates the encoded size of a journal entry holding a batch
