@@ -47,6 +47,10 @@ func (s *Store) applier() {
 	defer close(s.applierEnd)
 	backoff := time.Duration(0)
 	var deadline, lastRound time.Time
+	// recheck: the last look found a compaction running or started one,
+	// so the file may still be over the ratio once it ends (writes went
+	// on meanwhile): look again even if nothing is written any more.
+	recheck := false
 	look := time.NewTicker(s.compactLookOr())
 	defer look.Stop()
 	for {
@@ -99,8 +103,8 @@ func (s *Store) applier() {
 		if len(batch) == 0 {
 			select {
 			case <-look.C:
-				if s.written.Swap(0) > 0 {
-					s.maybeCompact()
+				if s.written.Swap(0) > 0 || recheck {
+					recheck = s.maybeCompact()
 				}
 			case <-s.applyKick:
 			case <-wait:
@@ -139,6 +143,8 @@ func (s *Store) applier() {
 		ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
 		docs, err := s.apply(ctx, batch)
 		cancel()
+		s.stats.applyRounds.Add(1)
+		s.stats.applyTime.Add(int64(time.Since(lastRound)))
 		if err != nil {
 			backoff = min(max(2*backoff, 50*time.Millisecond), 2*time.Second)
 			continue
@@ -152,12 +158,12 @@ func (s *Store) applier() {
 		s.mu.Unlock()
 		if s.written.Load() >= s.compactEveryOr() {
 			s.written.Store(0)
-			s.maybeCompact()
+			recheck = s.maybeCompact()
 		}
 		select {
 		case <-look.C:
-			if s.written.Swap(0) > 0 {
-				s.maybeCompact()
+			if s.written.Swap(0) > 0 || recheck {
+				recheck = s.maybeCompact()
 			}
 		default:
 		}
@@ -199,12 +205,22 @@ func (s *Store) waitApplier(ctx context.Context) error {
 	// soon rather than at the group's timeout.
 	ctx, cancel := context.WithTimeout(ctx, applierWait)
 	defer cancel()
+	var waitStart time.Time
+	defer func() {
+		if !waitStart.IsZero() {
+			s.stats.backlogWaits.Add(1)
+			s.stats.backlogWait.Add(int64(time.Since(waitStart)))
+		}
+	}()
 	for {
 		s.mu.Lock()
 		n, bytes, ch, closed := len(s.mem.unapplied), s.mem.unappliedBytes, s.appliedCh, s.closed
 		s.mu.Unlock()
 		if n < maxUnapplied && bytes < maxUnappliedBytes || closed {
 			return nil
+		}
+		if waitStart.IsZero() {
+			waitStart = time.Now()
 		}
 		s.kick()
 		select {
@@ -311,6 +327,8 @@ func (s *Store) apply(ctx context.Context, entries []*entry) (map[string]docStat
 		if len(docs) == 0 {
 			return done, nil
 		}
+		s.stats.applyRequests.Add(1)
+		s.stats.applied.Add(int64(len(docs)))
 		res, err := s.sdb.BulkDocs(ctx, docs)
 		if err != nil {
 			return nil, s.wrap(err, "apply commits %d-%d: _bulk_docs", entries[0].seq, entries[len(entries)-1].seq)
@@ -353,8 +371,9 @@ func (s *Store) tombstoneSeq(ctx context.Context, id, rev string) (uint64, error
 
 // maybeCompact starts a compaction of the state database, and of the
 // journal's, when its file is over compactRatio times its live data.
-// CouchDB compacts in the background.
-func (s *Store) maybeCompact() {
+// CouchDB compacts in the background. It reports whether a compaction was
+// running or started: the next look should check again.
+func (s *Store) maybeCompact() (again bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	dbs := []*kivik.DB{s.sdb}
@@ -363,13 +382,20 @@ func (s *Store) maybeCompact() {
 	}
 	for _, db := range dbs {
 		st, err := db.Stats(ctx)
-		if err != nil || st.CompactRunning || st.ActiveSize <= 0 {
+		if err != nil {
+			again = true // the server may be back at the next look
 			continue
 		}
-		if st.DiskSize > compactRatio*st.ActiveSize {
-			if db.Compact(ctx) == nil { // best effort: the next look tries again
+		if st.CompactRunning {
+			again = true
+			continue
+		}
+		if st.ActiveSize > 0 && st.DiskSize > compactRatio*st.ActiveSize {
+			again = true // best effort: the next look tries again
+			if db.Compact(ctx) == nil {
 				s.compactions.Add(1)
 			}
 		}
 	}
+	return again
 }

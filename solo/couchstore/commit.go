@@ -221,6 +221,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 		var accepted []*pending
 		for i, p := range live {
 			if v.conflicts[i] != nil {
+				s.stats.conflicts.Add(1)
 				finish(p, v.conflicts[i])
 			} else {
 				accepted = append(accepted, p)
@@ -248,7 +249,9 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 			applied := s.applied
 			s.mu.Unlock()
 			doc.Applied = &applied
+			start := time.Now()
 			_, err := s.db.Put(ctx, commitID(seq), doc)
+			s.stats.journalPUT.Add(int64(time.Since(start)))
 			committed, taken := err == nil, kivik.HTTPStatus(err) == http.StatusConflict
 			if !committed && !taken && notSent(err) {
 				for _, p := range live {
@@ -271,6 +274,8 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 				}
 			}
 			if committed {
+				s.stats.groups.Add(1)
+				s.stats.batches.Add(int64(len(live)))
 				if err := s.hookAfterJournal(seq); err != nil {
 					s.mu.Lock()
 					s.crashed = true
@@ -296,6 +301,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 				}
 				return
 			}
+			s.stats.taken.Add(1)
 		}
 		// Another process took seq: learn its entries and validate again.
 		if _, err := s.catchUp(ctx); err != nil {

@@ -333,6 +333,7 @@ type Store struct {
 
 	written     atomic.Int64 // bytes sent to the server since the last compaction check
 	compactions atomic.Int64 // compactions started
+	stats       counters     // see Stats
 	feeds       atomic.Int64 // _changes feeds the follower started and caught up to
 
 	mu        sync.Mutex
