@@ -5,7 +5,10 @@
 #   - the default workload (8 concurrent callers, every phase);
 #   - sequential one-task RegisterTasks by one caller ($SEQ_TASKS calls,
 #     default 1000), the call pattern of a backend that registers a plan one
-#     task at a time.
+#     task at a time;
+#   - on CouchDB, the floor under that: one caller's bare journal-sized PUTs
+#     through net/http next to the store's own commits of the same size
+#     (BenchmarkSequentialCommit in solo/couchstore).
 # Extra load-tool flags for the default workload: $BENCH_FLAGS.
 set -euo pipefail
 [[ -n ${COUCHDB_URL:-} ]] || { echo "bench.sh: COUCHDB_URL is not set (run through scripts/couchdb/with-couchdb.sh)" >&2; exit 2; }
@@ -13,7 +16,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd "$repo" && go build -o "$tmp/orchestrator" ./cmd/orchestrator)
+(cd "$repo" && go build -o "$tmp/orchestrator" ./cmd/orchestrator && go test -c -tags couchdb -o "$tmp/couchstore.test" ./solo/couchstore/)
 runs=${BENCH_RUNS:-2}
 seq_flags=(--phases tasks --functions 1 --samples 10 --plans 1 --tasks-per-plan "${SEQ_TASKS:-1000}" --task-batch 1 --concurrency 1 --probes=false)
 # shellcheck disable=SC2086
@@ -26,4 +29,6 @@ for run in $(seq "$runs"); do
 		echo "== run $run, $store store, sequential one-task RegisterTasks"
 		"$tmp/orchestrator" bench "${flags[@]}" "${seq_flags[@]}" 2>/dev/null | grep -v '^{'
 	done
+	echo "== run $run, CouchDB floor: bare journal PUT vs store commit, 1 caller"
+	"$tmp/couchstore.test" -test.run '^$' -test.bench SequentialCommit -test.benchtime 300x 2>/dev/null | grep '^Benchmark'
 done

@@ -47,6 +47,10 @@ func (s *Store) applier() {
 	defer close(s.applierEnd)
 	backoff := time.Duration(0)
 	var deadline, lastRound time.Time
+	// recheck: the last look found a compaction running or started one,
+	// so the file may still be over the ratio once it ends (writes went
+	// on meanwhile): look again even if nothing is written any more.
+	recheck := false
 	look := time.NewTicker(s.compactLookOr())
 	defer look.Stop()
 	for {
@@ -99,8 +103,8 @@ func (s *Store) applier() {
 		if len(batch) == 0 {
 			select {
 			case <-look.C:
-				if s.written.Swap(0) > 0 {
-					s.maybeCompact()
+				if s.written.Swap(0) > 0 || recheck {
+					recheck = s.maybeCompact()
 				}
 			case <-s.applyKick:
 			case <-wait:
@@ -139,6 +143,8 @@ func (s *Store) applier() {
 		ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
 		docs, err := s.apply(ctx, batch)
 		cancel()
+		s.stats.applyRounds.Add(1)
+		s.stats.applyTime.Add(int64(time.Since(lastRound)))
 		if err != nil {
 			backoff = min(max(2*backoff, 50*time.Millisecond), 2*time.Second)
 			continue
@@ -152,12 +158,12 @@ func (s *Store) applier() {
 		s.mu.Unlock()
 		if s.written.Load() >= s.compactEveryOr() {
 			s.written.Store(0)
-			s.maybeCompact()
+			recheck = s.maybeCompact()
 		}
 		select {
 		case <-look.C:
-			if s.written.Swap(0) > 0 {
-				s.maybeCompact()
+			if s.written.Swap(0) > 0 || recheck {
+				recheck = s.maybeCompact()
 			}
 		default:
 		}
@@ -192,19 +198,29 @@ func (s *Store) foreignDelayOr() time.Duration {
 	return foreignApplyDelay
 }
 
-// waitApplier waits while maxUnapplied entries are waiting for the
-// applier.
+// waitApplier waits while maxUnapplied entries, or maxUnappliedBytes of
+// write sets, are waiting for the applier.
 func (s *Store) waitApplier(ctx context.Context) error {
 	// A server that cannot take the application (down) fails the group
 	// soon rather than at the group's timeout.
 	ctx, cancel := context.WithTimeout(ctx, applierWait)
 	defer cancel()
+	var waitStart time.Time
+	defer func() {
+		if !waitStart.IsZero() {
+			s.stats.backlogWaits.Add(1)
+			s.stats.backlogWait.Add(int64(time.Since(waitStart)))
+		}
+	}()
 	for {
 		s.mu.Lock()
-		n, ch, closed := len(s.mem.unapplied), s.appliedCh, s.closed
+		n, bytes, ch, closed := len(s.mem.unapplied), s.mem.unappliedBytes, s.appliedCh, s.closed
 		s.mu.Unlock()
-		if n < maxUnapplied || closed {
+		if n < maxUnapplied && bytes < maxUnappliedBytes || closed {
 			return nil
+		}
+		if waitStart.IsZero() {
+			waitStart = time.Now()
 		}
 		s.kick()
 		select {
@@ -311,7 +327,9 @@ func (s *Store) apply(ctx context.Context, entries []*entry) (map[string]docStat
 		if len(docs) == 0 {
 			return done, nil
 		}
-		res, err := s.db.BulkDocs(ctx, docs)
+		s.stats.applyRequests.Add(1)
+		s.stats.applied.Add(int64(len(docs)))
+		res, err := s.sdb.BulkDocs(ctx, docs)
 		if err != nil {
 			return nil, s.wrap(err, "apply commits %d-%d: _bulk_docs", entries[0].seq, entries[len(entries)-1].seq)
 		}
@@ -345,24 +363,39 @@ func (s *Store) apply(ctx context.Context, entries []*entry) (map[string]docStat
 // tombstoneSeq returns the "s" kept in the deletion revision rev of id.
 func (s *Store) tombstoneSeq(ctx context.Context, id, rev string) (uint64, error) {
 	var doc stateDoc
-	if err := s.db.Get(ctx, id, kivik.Rev(rev)).ScanDoc(&doc); err != nil {
+	if err := s.sdb.Get(ctx, id, kivik.Rev(rev)).ScanDoc(&doc); err != nil {
 		return 0, s.wrap(err, "read tombstone %s", id)
 	}
 	return doc.Seq, nil
 }
 
-// maybeCompact starts a compaction of the database when its file is over
-// compactRatio times its live data. CouchDB compacts in the background.
-func (s *Store) maybeCompact() {
+// maybeCompact starts a compaction of the state database, and of the
+// journal's, when its file is over compactRatio times its live data.
+// CouchDB compacts in the background. It reports whether a compaction was
+// running or started: the next look should check again.
+func (s *Store) maybeCompact() (again bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := s.db.Stats(ctx)
-	if err != nil || st.CompactRunning || st.ActiveSize <= 0 {
-		return
+	dbs := []*kivik.DB{s.sdb}
+	if s.sdbPath != s.dbPath {
+		dbs = append(dbs, s.db)
 	}
-	if st.DiskSize > compactRatio*st.ActiveSize {
-		if s.db.Compact(ctx) == nil { // best effort: the next look tries again
-			s.compactions.Add(1)
+	for _, db := range dbs {
+		st, err := db.Stats(ctx)
+		if err != nil {
+			again = true // the server may be back at the next look
+			continue
+		}
+		if st.CompactRunning {
+			again = true
+			continue
+		}
+		if st.ActiveSize > 0 && st.DiskSize > compactRatio*st.ActiveSize {
+			again = true // best effort: the next look tries again
+			if db.Compact(ctx) == nil {
+				s.compactions.Add(1)
+			}
 		}
 	}
+	return again
 }

@@ -80,11 +80,16 @@ const (
 	maxApplyRounds = 100
 	// groupTimeout bounds the CouchDB work of committing one group.
 	groupTimeout = 2 * time.Minute
-	// maxUnapplied bounds the journal entries this process has committed
-	// or learned but not yet applied: a commit waits for the applier
-	// beyond it, which bounds the overlay and what a crash leaves to roll
-	// forward.
-	maxUnapplied = 256
+	// maxUnapplied and maxUnappliedBytes bound the journal entries this
+	// process has committed or learned but not yet applied, and their
+	// write sets' bytes: a commit waits for the applier beyond them,
+	// which bounds the overlay and what a crash leaves to roll forward.
+	// They are far above what the applier falls behind by in a burst (one
+	// round of a large backlog can take seconds on a busy server), so
+	// that callers never wait for it in normal operation: the overlay
+	// serves what is not applied yet.
+	maxUnapplied      = 8192
+	maxUnappliedBytes = 64 << 20
 )
 
 // entryBytes estimates the encoded size of a journal entry holding a batch
@@ -216,6 +221,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 		var accepted []*pending
 		for i, p := range live {
 			if v.conflicts[i] != nil {
+				s.stats.conflicts.Add(1)
 				finish(p, v.conflicts[i])
 			} else {
 				accepted = append(accepted, p)
@@ -243,7 +249,9 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 			applied := s.applied
 			s.mu.Unlock()
 			doc.Applied = &applied
+			start := time.Now()
 			_, err := s.db.Put(ctx, commitID(seq), doc)
+			s.stats.journalPUT.Add(int64(time.Since(start)))
 			committed, taken := err == nil, kivik.HTTPStatus(err) == http.StatusConflict
 			if !committed && !taken && notSent(err) {
 				for _, p := range live {
@@ -266,6 +274,8 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 				}
 			}
 			if committed {
+				s.stats.groups.Add(1)
+				s.stats.batches.Add(int64(len(live)))
 				if err := s.hookAfterJournal(seq); err != nil {
 					s.mu.Lock()
 					s.crashed = true
@@ -291,6 +301,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 				}
 				return
 			}
+			s.stats.taken.Add(1)
 		}
 		// Another process took seq: learn its entries and validate again.
 		if _, err := s.catchUp(ctx); err != nil {

@@ -439,8 +439,10 @@ func TestDeletedDatabaseIsAnError(t *testing.T) {
 	o := newOpener(t, newPrefix())
 	s := openStore(t, o, "dropped")
 	commit(t, s, putBatch("t", "k", "v"))
-	if err := o.client.DestroyDB(context.Background(), dbName(o.prefix, "dropped")); err != nil {
-		t.Fatal(err)
+	for _, db := range []string{s.dbPath, s.sdbPath} {
+		if err := o.client.DestroyDB(context.Background(), db); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx := context.Background()
 	r, _ := s.Begin(ctx)

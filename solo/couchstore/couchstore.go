@@ -140,10 +140,20 @@ func (o *Opener) OpenStore(ctx context.Context, channel string) (*Store, error) 
 			return nil, fmt.Errorf("couchstore: channel %s: database %s on %s: set _revs_limit: %w", channel, name, o.server, err)
 		}
 	}
+	sname, err := o.stateDB(ctx, db, name, created)
+	if err != nil {
+		return nil, fmt.Errorf("couchstore: channel %s: %w", channel, err)
+	}
+	sdb := o.client.DB(sname)
+	if err := sdb.Err(); err != nil {
+		return nil, fmt.Errorf("couchstore: channel %s: database %s on %s: %w", channel, sname, o.server, err)
+	}
 	s := &Store{
 		db:          db,
+		sdb:         sdb,
 		raw:         o.raw,
 		dbPath:      name,
+		sdbPath:     sname,
 		channel:     channel,
 		where:       name + " on " + o.server,
 		wake:        make(chan struct{}),
@@ -165,6 +175,42 @@ func (o *Opener) OpenStore(ctx context.Context, channel string) (*Store, error) 
 	go s.follower()
 	s.kick()
 	return s, nil
+}
+
+// stateSuffix ends the name of a channel's state database: dbName never
+// produces "$", so no channel's journal database has such a name.
+const stateSuffix = "$state"
+
+// stateDB returns the name of the database that holds the state documents
+// of the channel whose journal is database name, creating it if needed.
+// The state documents live apart from the journal because a CouchDB
+// database has one writer: in the journal's database, every _bulk_docs of
+// the applier would hold up the journal PUTs on the callers' path for its
+// whole duration. A journal database that already holds state documents
+// (the layout before this one) keeps them: it is its own state database.
+func (o *Opener) stateDB(ctx context.Context, journal *kivik.DB, name string, created bool) (string, error) {
+	if !created {
+		rs := journal.AllDocs(ctx, kivik.Params(map[string]any{"startkey": statePrefix, "endkey": stateEnd, "limit": 1}))
+		legacy := rs.Next()
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return "", unavailable(fmt.Errorf("database %s on %s: look for state documents: %w", name, o.server, err))
+		}
+		if legacy {
+			return name, nil
+		}
+	}
+	sname := name + stateSuffix
+	if err := o.client.CreateDB(ctx, sname); err != nil {
+		if kivik.HTTPStatus(err) != http.StatusPreconditionFailed {
+			return "", unavailable(fmt.Errorf("create database %s on %s: %w", sname, o.server, err))
+		}
+		return sname, nil
+	}
+	if err := o.setRevsLimit(ctx, sname); err != nil {
+		return "", fmt.Errorf("database %s on %s: set _revs_limit: %w", sname, o.server, err)
+	}
+	return sname, nil
 }
 
 // rawClient makes plain HTTP requests to the server, for what kivik does
@@ -242,9 +288,11 @@ func (o *Opener) Close() error {
 
 // Store is the store.Store of one channel in one CouchDB database.
 type Store struct {
-	db      *kivik.DB
+	db      *kivik.DB // the journal ("c" documents)
+	sdb     *kivik.DB // the state documents ("k"); db itself in the older layout
 	raw     *rawClient
-	dbPath  string // the database's name, for raw requests
+	dbPath  string // the journal database's name, for raw requests
+	sdbPath string // the state database's name
 	channel string
 	where   string // "db on server", for messages
 
@@ -285,6 +333,7 @@ type Store struct {
 
 	written     atomic.Int64 // bytes sent to the server since the last compaction check
 	compactions atomic.Int64 // compactions started
+	stats       counters     // see Stats
 	feeds       atomic.Int64 // _changes feeds the follower started and caught up to
 
 	mu        sync.Mutex

@@ -31,14 +31,19 @@ func TestDatabaseHygiene(t *testing.T) {
 	s := openStore(t, o, "hygiene")
 	ctx := context.Background()
 
-	resp, err := o.raw.do(ctx, http.MethodGet, s.dbPath+"/_revs_limit", nil)
-	if err != nil {
-		t.Fatal(err)
+	if s.sdbPath == s.dbPath {
+		t.Fatalf("state database %s is the journal's: want a database of its own", s.sdbPath)
 	}
-	limit, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if got := strings.TrimSpace(string(limit)); got != fmt.Sprint(revsLimit) {
-		t.Errorf("_revs_limit = %s, want %d", got, revsLimit)
+	for _, db := range []string{s.dbPath, s.sdbPath} {
+		resp, err := o.raw.do(ctx, http.MethodGet, db+"/_revs_limit", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := strings.TrimSpace(string(limit)); got != fmt.Sprint(revsLimit) {
+			t.Errorf("%s: _revs_limit = %s, want %d", db, got, revsLimit)
+		}
 	}
 
 	// Incompressible values (CouchDB compresses what it stores).
@@ -61,7 +66,7 @@ func TestDatabaseHygiene(t *testing.T) {
 	waitApplied(t, s)
 	var file, active int64
 	for deadline := time.Now().Add(120 * time.Second); ; {
-		st, err := s.db.Stats(ctx)
+		st, err := s.sdb.Stats(ctx) // the overwritten state documents
 		if err != nil {
 			t.Fatal(err)
 		}

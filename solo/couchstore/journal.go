@@ -112,7 +112,7 @@ const loadPage = 2000
 // half the cache bound), so that a miss is known absent (memState.complete).
 // A larger state is left to cold reads.
 func (s *Store) loadState(ctx context.Context) error {
-	st, err := s.db.Stats(ctx)
+	st, err := s.sdb.Stats(ctx)
 	if err != nil {
 		return s.wrap(err, "read database info")
 	}
@@ -124,7 +124,7 @@ func (s *Store) loadState(ctx context.Context) error {
 	s.mu.Unlock()
 	startID := statePrefix
 	for {
-		rs := s.db.AllDocs(ctx, kivik.Params(map[string]any{
+		rs := s.sdb.AllDocs(ctx, kivik.Params(map[string]any{
 			"startkey":      startID,
 			"endkey":        stateEnd,
 			"inclusive_end": false,

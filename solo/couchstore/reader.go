@@ -47,7 +47,7 @@ func (s *Store) fetch(ctx context.Context, ids []string) ([]docState, error) {
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rs := s.db.AllDocs(ctx, kivik.Params(map[string]any{"keys": ids, "include_docs": true}))
+	rs := s.sdb.AllDocs(ctx, kivik.Params(map[string]any{"keys": ids, "include_docs": true}))
 	defer rs.Close()
 	i := 0
 	for rs.Next() {
@@ -246,7 +246,7 @@ func (s *Store) scanDocs(ctx context.Context, start, end string, limit int) ([]s
 	if limit > 0 {
 		p["limit"] = limit
 	}
-	rs := s.db.AllDocs(ctx, kivik.Params(p))
+	rs := s.sdb.AllDocs(ctx, kivik.Params(p))
 	defer rs.Close()
 	var out []store.KV
 	for rs.Next() {

@@ -72,6 +72,8 @@ type memState struct {
 
 	pending   map[string]pendingWrite // id -> newest unapplied write
 	unapplied []*entry                // (applied, head], in order
+	// unappliedBytes is the size of the write sets of unapplied.
+	unappliedBytes int
 
 	window     []windowEntry // newest last
 	windowIDs  int
@@ -228,6 +230,7 @@ func (m *memState) learn(seq uint64, writes []commitWrite, foreign bool, now tim
 		m.pending[w.ID] = pendingWrite{seq: seq, value: w.Value, deleted: w.Delete}
 	}
 	m.unapplied = append(m.unapplied, &entry{seq: seq, writes: writes, foreign: foreign, learned: now})
+	m.unappliedBytes += writesBytes(writes)
 	m.window = append(m.window, windowEntry{seq: seq, ids: ids})
 	m.windowIDs += len(ids)
 	for len(m.window) > 1 && m.windowIDs > maxWindowIDs {
@@ -246,6 +249,7 @@ func (m *memState) applied(n int, docs map[string]docState) {
 	done := m.unapplied[:n]
 	last := done[len(done)-1].seq
 	for _, e := range done {
+		m.unappliedBytes -= writesBytes(e.writes)
 		for _, w := range e.writes {
 			if p, ok := m.pending[w.ID]; ok && p.seq <= last {
 				delete(m.pending, w.ID)
@@ -301,4 +305,14 @@ func (m *memState) evict() {
 	}
 	m.evictions++
 	m.complete, m.order = false, nil
+}
+
+// writesBytes is the size of a write set, as the bound of the unapplied
+// entries counts it.
+func writesBytes(writes []commitWrite) int {
+	n := 0
+	for _, w := range writes {
+		n += len(w.ID) + len(w.Value) + 16
+	}
+	return n
 }
