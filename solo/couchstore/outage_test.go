@@ -6,83 +6,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/fedchain/orchestrator/solo/couchstore/couchtest"
 	"github.com/fedchain/orchestrator/solo/store"
 )
-
-// couchHome returns the Apache CouchDB release with start.sh and stop.sh:
-// $COUCHDB_HOME, else ../shared/couchdb next to the repository.
-func couchHome(t *testing.T) string {
-	t.Helper()
-	home := os.Getenv("COUCHDB_HOME")
-	if home == "" {
-		home = filepath.Join("..", "..", "..", "shared", "couchdb")
-	}
-	abs, err := filepath.Abs(home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(abs, "start.sh")); err != nil {
-		t.Skipf("SKIPPED: no Apache CouchDB release at %s (set COUCHDB_HOME): this test starts and stops its own server", abs)
-	}
-	return abs
-}
-
-// ownServer is a CouchDB instance that the test starts and stops.
-type ownServer struct {
-	t         *testing.T
-	home, dir string
-	port      int
-	url       string
-}
-
-func startOwnServer(t *testing.T) *ownServer {
-	t.Helper()
-	home := couchHome(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	srv := &ownServer{t: t, home: home, dir: t.TempDir(), port: port}
-	srv.start()
-	t.Cleanup(srv.stop)
-	return srv
-}
-
-func (srv *ownServer) start() {
-	srv.t.Helper()
-	out, err := exec.Command(filepath.Join(srv.home, "start.sh"), srv.dir, fmt.Sprint(srv.port)).Output()
-	if err != nil {
-		srv.t.Fatalf("start.sh: %v", err)
-	}
-	srv.url = strings.TrimSpace(string(out))
-}
-
-func (srv *ownServer) stop() {
-	if out, err := exec.Command(filepath.Join(srv.home, "stop.sh"), srv.dir).CombinedOutput(); err != nil {
-		srv.t.Errorf("stop.sh: %v: %s", err, out)
-	}
-}
 
 // TestOutage stops CouchDB under a commit load and starts it again: during
 // the outage every call fails fast with ErrUnavailable, and after it every
 // acknowledged write is there, also for another process.
 func TestOutage(t *testing.T) {
-	srv := startOwnServer(t)
-	t.Logf("own Apache CouchDB on port %d (%s)", srv.port, srv.dir)
-	o, err := NewOpener(srv.url, WithDBPrefix("outage_"))
+	srv := couchtest.Start(t)
+	o, err := NewOpener(srv.URL, WithDBPrefix("outage_"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +84,7 @@ func TestOutage(t *testing.T) {
 		}()
 	}
 	time.Sleep(500 * time.Millisecond)
-	srv.stop()
+	srv.Stop()
 
 	// During the outage: reads, event reads and waits fail with
 	// ErrUnavailable, before their deadline.
@@ -190,7 +129,7 @@ func TestOutage(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 
-	srv.start()
+	srv.Start()
 	time.Sleep(1500 * time.Millisecond) // the load resumes
 	close(stop)
 	wg.Wait()
@@ -210,7 +149,7 @@ func TestOutage(t *testing.T) {
 		t.Errorf("an unavailable error came after %v", slowest)
 	}
 	// Every acknowledged write is there, for this process and another.
-	o2, err := NewOpener(srv.url, WithDBPrefix("outage_"))
+	o2, err := NewOpener(srv.URL, WithDBPrefix("outage_"))
 	if err != nil {
 		t.Fatal(err)
 	}
