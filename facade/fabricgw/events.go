@@ -191,7 +191,7 @@ func (g *Gateway) locate(ctx context.Context, channel string, src blockSource, i
 	// What the index knows already; a candidate is only checked (one
 	// block) where ids merely share their first bytes.
 	for _, n := range x.ids.Candidates(id) {
-		if b, found, err := g.scan(ctx, channel, src, n, n+1, id); err != nil || found {
+		if b, found, err := g.index(ctx, channel, src, x, n, n+1, id); err != nil || found {
 			return b, err
 		}
 	}
@@ -276,34 +276,6 @@ func (g *Gateway) index(ctx context.Context, channel string, src blockSource, x 
 			found = found || ev.GetId() == id
 		}
 		if found {
-			return n, true, nil
-		}
-		if n+1 >= hi {
-			return 0, false, nil
-		}
-	}
-}
-
-// scan reads blocks lo to hi-1 of channel and reports the number of the one
-// holding event id, if one does.
-func (g *Gateway) scan(ctx context.Context, channel string, src blockSource, lo, hi uint64, id string) (uint64, bool, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	blocks, err := src.blocks(ctx, lo)
-	if err != nil {
-		return 0, false, gatewayError(ctx, "read blocks", err)
-	}
-	for {
-		b, err := nextBlock(ctx, channel, blocks)
-		if err != nil {
-			return 0, false, err
-		}
-		events, err := g.blockEvents(channel, b)
-		if err != nil {
-			return 0, false, err
-		}
-		n := b.GetHeader().GetNumber()
-		if eventsAfter(events, id) != nil {
 			return n, true, nil
 		}
 		if n+1 >= hi {
