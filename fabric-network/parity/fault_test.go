@@ -255,9 +255,18 @@ func (l *load) check(ctx context.Context, t *testing.T, readers []*grpc.ClientCo
 		}
 	}
 	dms := protos.NewDataManagerServiceClient(l.conn)
+	// A client re-sends a call that was Unavailable, and does so again
+	// while the network still settles after the restart (a restarted
+	// peer answers before it has caught up and rejoined gossip).
 	resend := func(k string) error {
-		_, err := dms.RegisterDataManager(callAs(ctx, l.msp, l.ch), chaincodetest.NewDataManager(k, &protos.NewPermissions{Public: true}))
-		return err
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			_, err := dms.RegisterDataManager(callAs(ctx, l.msp, l.ch), chaincodetest.NewDataManager(k, &protos.NewPermissions{Public: true}))
+			if status.Code(err) != codes.Unavailable || time.Now().After(deadline) {
+				return err
+			}
+			time.Sleep(200 * time.Millisecond) // the client's back-off
+		}
 	}
 	written := 0
 	for _, k := range l.unknown {
