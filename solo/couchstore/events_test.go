@@ -163,6 +163,13 @@ func TestReadEventsWithoutFind(t *testing.T) {
 	commit(t, s, bigBatch("a", 2, 1000, true))
 	commit(t, s, bigBatch("b", 2, 1000, false))
 	commit(t, s, bigBatch("c", 2, 1000, true))
+	// The stores opened below must read the events from the server: once
+	// a, b and c are applied, a last entry without event carries that
+	// watermark, so that their Open learns no entry that holds an event
+	// (else they would serve the events from memory, and whether they do
+	// would depend on the applier's timing).
+	waitApplied(t, s)
+	commit(t, s, bigBatch("d", 2, 10, false))
 
 	open := func(rt http.RoundTripper) *Store {
 		o, err := NewOpener(serverURL(t), WithDBPrefix(prefix), WithHTTPClient(&http.Client{Transport: rt}))
