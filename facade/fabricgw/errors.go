@@ -91,9 +91,9 @@ func gatewayError(ctx context.Context, tx string, err error) error {
 // because the peers that the endorsement policy needs are not reachable:
 // FailedPrecondition "no combination of peers can be derived which
 // satisfy the endorsement policy" (the gateway knows the peer is gone), or
-// an endorsement error whose every detail (one per peer asked) is an
-// Unavailable status (the peer went away while it was asked). Nothing was
-// ordered then.
+// an endorsement error whose every detail (one per peer asked) says that
+// the peer could not be talked to (peerUnreachable: it went away while it
+// was asked). Nothing was ordered then.
 func noEndorsers(st *status.Status) bool {
 	if st.Code() == codes.FailedPrecondition && strings.Contains(st.Message(), "satisfy the endorsement policy") {
 		return true
@@ -104,12 +104,22 @@ func noEndorsers(st *status.Status) bool {
 		if !ok {
 			continue
 		}
-		if !strings.Contains(ed.GetMessage(), "code = Unavailable") {
+		if !peerUnreachable(ed.GetMessage()) {
 			return false
 		}
 		n++
 	}
 	return n > 0
+}
+
+// peerUnreachable reports whether the message of an endorsement detail
+// says that the peer could not be talked to: its connection failed
+// (Unavailable) or was being closed as the peer went away (Canceled with
+// "connection is closing", which the gateway reports for a peer killed
+// while it was asked).
+func peerUnreachable(msg string) bool {
+	return strings.Contains(msg, "code = Unavailable") ||
+		strings.Contains(msg, "code = Canceled") && strings.Contains(msg, "connection is closing")
 }
 
 // submitError is gatewayError for a submit of tx on channel, telling a

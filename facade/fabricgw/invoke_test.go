@@ -128,6 +128,12 @@ func TestSubmitAndEvaluateErrors(t *testing.T) {
 			wantCalls: 1, wantCode: codes.Unavailable, wantMsg: facade.ErrUnavailable.Error(), wantIs: facade.ErrUnavailable,
 		},
 		{
+			name: "the connection to the other organization's peer closed during endorsement",
+			results: []result{{err: endorseErrorFrom(t, "Org2MSP", "failed to collect enough transaction endorsements, see attached details for more info",
+				`rpc error: code = Canceled desc = grpc: the client connection is closing`)}},
+			wantCalls: 1, wantCode: codes.Unavailable, wantMsg: facade.ErrUnavailable.Error(), wantIs: facade.ErrUnavailable,
+		},
+		{
 			name:      "hand-over to the orderer failed",
 			results:   []result{{err: &client.SubmitError{TransactionError: &client.TransactionError{TransactionID: "tx9"}}}},
 			wantCalls: 1, wantCode: codes.Unavailable, wantMsg: facade.ErrOutcomeUnknown.Error(), wantIs: facade.ErrOutcomeUnknown,
