@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fedchain/orchestrator/cmd/orchestrator/internal/loadtest"
 	"github.com/fedchain/orchestrator/cmd/orchestrator/internal/server"
-	"github.com/fedchain/orchestrator/loadtest"
 )
 
 const benchSynopsis = `Drive a realistic workload over gRPC against a running orchestrator (any

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fedchain/orchestrator/loadtest"
+	"github.com/fedchain/orchestrator/cmd/orchestrator/internal/loadtest"
 )
 
 // smallBench is a workload of a few seconds on solo.

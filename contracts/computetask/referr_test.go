@@ -11,7 +11,7 @@ import (
 // 1.0.0) for the same condition: its clients look for them in messages, so
 // that wording is part of the API; only the words are taken from it. The
 // full table, run through the API in solo and on Fabric, is
-// e2e/reference_errors_test.go.
+// cmd/orchestrator/e2e/reference_errors_test.go.
 func refErr(err error, kind orcerr.Kind, words string) bool {
 	return orcerr.KindOf(err) == kind && strings.Contains(err.Error(), words)
 }

@@ -67,11 +67,11 @@ suite_default() {
 	# run id per process) on the shared ledger. TestWorkflow goes first: it
 	# works every task waiting for its organizations on the whole ledger, so
 	# the tasks that other tests leave waiting would be its too.
-	tests=$(go test -list '.*' ./e2e/ | grep '^Test' | awk '$0 == "TestWorkflow" {print; next} {rest = rest $0 "\n"} END {printf "%s", rest}' || true)
+	tests=$(go test -list '.*' ./cmd/orchestrator/e2e/ | grep '^Test' | awk '$0 == "TestWorkflow" {print; next} {rest = rest $0 "\n"} END {printf "%s", rest}' || true)
 	[ -n "$tests" ] || { echo "e2e: cannot list the tests"; status=1; }
 	for name in $tests; do
 		E2E_ADDR=$(facade_addr 1) E2E_ADDR2=$(facade_addr 2) E2E_CHANNEL=$CHANNEL \
-			go test -count=1 -timeout 20m -run "^$name\$" -v ./e2e/ >"$logs/e2e-$name.log" 2>&1 || status=1
+			go test -count=1 -timeout 20m -run "^$name\$" -v ./cmd/orchestrator/e2e/ >"$logs/e2e-$name.log" 2>&1 || status=1
 		result=$(grep -E "^--- (PASS|FAIL|SKIP): $name " "$logs/e2e-$name.log" | head -1 | cut -d' ' -f2 | tr -d :)
 		echo "e2e $name: ${result:-FAIL (see $logs/e2e-$name.log)}"
 		[ "$result" = PASS ] && passed=$((passed + 1))

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedchain/orchestrator/loadtest"
+	"github.com/fedchain/orchestrator/cmd/orchestrator/internal/loadtest"
 )
 
 // pki is a throwaway certificate authority.

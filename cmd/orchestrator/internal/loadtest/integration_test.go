@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedchain/orchestrator/loadtest"
+	"github.com/fedchain/orchestrator/cmd/orchestrator/internal/loadtest"
 )
 
 // serverPackage is the server the integration test builds and runs.
