@@ -6,13 +6,14 @@ import (
 
 	cct "github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 // BenchmarkTransactions measures whole transactions of this module's
 // contracts on solo over the memory store: proposal, contract API, ledger
 // view, and for submits validation and commit.
 func BenchmarkTransactions(b *testing.B) {
-	n := cct.New(b, cct.Once())
+	n := cct.New(b, solotest.Start, cct.Once())
 	n.RegisterOrgs("Org1MSP", "Org2MSP")
 	fn := n.RegisterFunction("Org1MSP", cct.Key(1))
 	n.RegisterDataManager("Org1MSP", cct.Key(2))

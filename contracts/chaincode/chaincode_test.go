@@ -14,6 +14,7 @@ import (
 	"github.com/fedchain/orchestrator/contracts/txserializer"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/txoption"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 // services returns the orchestrator services of the protocol.
@@ -38,7 +39,7 @@ func services(t *testing.T) []protoreflect.ServiceDescriptor {
 // transaction of the right contract, tagged EVALUATE exactly when the rpc
 // is an evaluate one, and that the chaincode has no other transaction.
 func TestTransactionsMatchProtocol(t *testing.T) {
-	n := chaincodetest.New(t)
+	n := chaincodetest.New(t, solotest.Start)
 	md := getMetadata(t, n)
 	want := map[string]bool{}
 	for _, sd := range services(t) {

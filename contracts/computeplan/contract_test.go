@@ -9,6 +9,7 @@ import (
 	"github.com/fedchain/orchestrator/contracts/computetask/tasktest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 const (
@@ -28,7 +29,7 @@ func getPlan(t *testing.T, n *tasktest.Net, key string) (*protos.ComputePlan, er
 }
 
 func TestRegisterPlan(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	n.Org("org1", "org2")
 	existing := tasktest.Key(1, 1)
 	n.MustSubmit("org1", register, &protos.NewComputePlan{Key: existing, Name: "first"}, nil)
@@ -88,7 +89,7 @@ func TestRegisterPlan(t *testing.T) {
 }
 
 func TestUpdateAndCancelPlan(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	n.Org("org1", "org2")
 	key := tasktest.Key(1, 1)
 	n.MustSubmit("org1", register, &protos.NewComputePlan{Key: key, Name: "first"}, nil)
@@ -147,7 +148,7 @@ func TestUpdateAndCancelPlan(t *testing.T) {
 }
 
 func TestQueryPlans(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	n.Org("org1", "org2")
 	for i := range 7 {
 		org := []string{"org1", "org2"}[i%2]

@@ -3,8 +3,10 @@ package computetask_test
 import (
 	"testing"
 
+	"github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/contracts/computetask/tasktest"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 // registerPlan registers a 1,000-task plan in batches of 100: train tasks
@@ -35,7 +37,7 @@ func registerPlan(b *testing.B, n *tasktest.Net, basic *tasktest.Basic, plan str
 // BenchmarkRegisterTasks registers 1,000-task plans in batches of 100
 // through solo on the memory store, contract API included.
 func BenchmarkRegisterTasks(b *testing.B) {
-	n := tasktest.New(b)
+	n := tasktest.New(b, solotest.Start, chaincodetest.Once())
 	basic := n.NewBasic()
 	plans := 0
 	for b.Loop() {
@@ -48,7 +50,7 @@ func BenchmarkRegisterTasks(b *testing.B) {
 // BenchmarkQueryTasksPages walks a 1,000-task plan page by page (pages of
 // 50) with the plan filter, and with plan and status filters.
 func BenchmarkQueryTasksPages(b *testing.B) {
-	n := tasktest.New(b)
+	n := tasktest.New(b, solotest.Start, chaincodetest.Once())
 	basic := n.NewBasic()
 	plan := tasktest.Key(0x41, 1)
 	registerPlan(b, n, basic, plan, 1000)
@@ -77,7 +79,7 @@ func BenchmarkQueryTasksPages(b *testing.B) {
 // calls each, the second starting a child) through solo on the memory
 // store.
 func BenchmarkTaskLifecycle(b *testing.B) {
-	n := tasktest.New(b)
+	n := tasktest.New(b, solotest.Start, chaincodetest.Once())
 	basic := n.NewBasic()
 	var ready []string
 	calls, plans := 0, 0

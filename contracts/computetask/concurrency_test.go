@@ -6,6 +6,7 @@ import (
 
 	"github.com/fedchain/orchestrator/contracts/computetask/tasktest"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 // TestConcurrentParentsFinish finishes the parents of aggregate tasks from
@@ -13,7 +14,7 @@ import (
 // once, after its last parent, thanks to the conflict check of the
 // transactions that read each other's parents.
 func TestConcurrentParentsFinish(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	b := n.NewBasic()
 	const pairs = 20
 	var tasks []*protos.NewComputeTask

@@ -8,6 +8,7 @@ import (
 	"github.com/fedchain/orchestrator/contracts/computetask/tasktest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 const (
@@ -16,7 +17,7 @@ const (
 )
 
 func TestRegisterTasksThroughChaincode(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	b := n.NewBasic()
 	train, agg := tasktest.Key(0x30, 1), tasktest.Key(0x30, 2)
 	cases := []struct {
@@ -81,7 +82,7 @@ func TestRegisterTasksThroughChaincode(t *testing.T) {
 }
 
 func TestApplyTaskActionThroughChaincode(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	b := n.NewBasic()
 	train, agg := tasktest.Key(0x30, 1), tasktest.Key(0x30, 2)
 	n.Register(b.TrainTask(train, "org2"), b.AggTask(agg, "org1", train))
@@ -148,7 +149,7 @@ func TestApplyTaskActionThroughChaincode(t *testing.T) {
 }
 
 func TestFunctionBuildDrivesTasks(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	b := n.NewBasic()
 	fn := tasktest.Key(0x11, 9)
 	n.Function("org1", fn, false, map[string]*protos.FunctionInput{"models": tasktest.Input(protos.AssetKind_ASSET_MODEL, true, true)},

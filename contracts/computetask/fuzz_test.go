@@ -12,6 +12,7 @@ import (
 
 	"github.com/fedchain/orchestrator/contracts/computetask/tasktest"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 // fuzzer turns bytes into a sequence of requests against a Basic
@@ -176,7 +177,7 @@ func runSequence(t *testing.T, data []byte) sequenceStats {
 	if len(data) > 200 {
 		data = data[:200]
 	}
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	fz := &fuzzer{n: n, b: n.NewBasic(), data: data}
 	n.NewEvents() // the federation's own
 	st := sequenceStats{accepted: map[string]int{}}

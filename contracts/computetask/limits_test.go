@@ -1,17 +1,18 @@
 package computetask_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/contracts/computetask/tasktest"
 	"github.com/fedchain/orchestrator/contracts/validation"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 // couchMaxDocumentSize is CouchDB's default max_document_size: the journal
@@ -19,25 +20,11 @@ import (
 const couchMaxDocumentSize = 8 << 20
 
 // stateBytes returns the keys and value bytes of the committed state.
-func stateBytes(t *testing.T, n *tasktest.Net) map[string]int {
-	t.Helper()
-	ctx := context.Background()
-	st, err := n.Peer.Store(ctx, tasktest.Channel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := st.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	kvs, err := r.Scan(ctx, "", "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(map[string]int, len(kvs))
-	for _, kv := range kvs {
-		out[kv.Key] = len(kv.Value)
+func stateBytes(n *tasktest.Net) map[string]int {
+	st := n.State()
+	out := make(map[string]int, len(st))
+	for k, v := range st {
+		out[k] = len(v)
 	}
 	return out
 }
@@ -48,16 +35,20 @@ func stateBytes(t *testing.T, n *tasktest.Net) map[string]int {
 func journalEstimate(t *testing.T, n *tasktest.Net, before map[string]int) int {
 	t.Helper()
 	size := 0
-	for k, v := range stateBytes(t, n) {
+	for k, v := range stateBytes(n) {
 		if before[k] != v {
 			size += len(k) + (v+2)/3*4 + 20
 		}
 	}
-	evs, err := n.Peer.ReadEvents(context.Background(), tasktest.Channel, 0, 0)
-	if err != nil || len(evs) == 0 {
-		t.Fatalf("events: %v", err)
+	// The event payload: each event length-delimited.
+	if len(n.LastEvents) == 0 {
+		t.Fatal("the last commit has no events")
 	}
-	return size + (len(evs[len(evs)-1].Payload)+2)/3*4 + 200
+	payload := 0
+	for _, ev := range n.LastEvents {
+		payload += protowire.SizeBytes(proto.Size(ev))
+	}
+	return size + (payload+2)/3*4 + 200
 }
 
 // bigTask is a train task whose metadata makes its encoding about size
@@ -99,7 +90,7 @@ func TestBatchCapsFitOneDocument(t *testing.T) {
 		{"most bytes, one task", 1, validation.MaxBatchRequestBytes - 1024, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			n := tasktest.New(t)
+			n := tasktest.New(t, solotest.Start)
 			b := n.NewBasic()
 			var tasks []*protos.NewComputeTask
 			req := func() int { return proto.Size(&protos.RegisterTasksParam{Tasks: tasks}) }
@@ -120,7 +111,7 @@ func TestBatchCapsFitOneDocument(t *testing.T) {
 			if req() > validation.MaxBatchRequestBytes {
 				t.Fatalf("test batch of %d bytes is above the cap", req())
 			}
-			before := stateBytes(t, n)
+			before := stateBytes(n)
 			if err := registerBatch(n, tasks); err != nil {
 				t.Fatalf("%d tasks, %d bytes: %v", len(tasks), req(), err)
 			}
@@ -134,7 +125,7 @@ func TestBatchCapsFitOneDocument(t *testing.T) {
 }
 
 func TestBatchCapsRefuse(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	b := n.NewBasic()
 	var many []*protos.NewComputeTask
 	for i := range validation.MaxTasksPerCall + 1 {

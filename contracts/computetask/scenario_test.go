@@ -10,6 +10,7 @@ import (
 	"github.com/fedchain/orchestrator/contracts/computetask/tasktest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 // Function keys of the scenario.
@@ -23,7 +24,7 @@ var (
 // federation registers two organizations, the four functions (owned by
 // org1) and a data manager with samples at each organization.
 func federation(t testing.TB) (*tasktest.Net, map[string]string, map[string][]string) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	n.Org("org1", "org2")
 	dm := tasktest.Input(protos.AssetKind_ASSET_DATA_MANAGER, false, false)
 	ds := tasktest.Input(protos.AssetKind_ASSET_DATA_SAMPLE, true, false)

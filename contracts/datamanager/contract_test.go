@@ -8,6 +8,7 @@ import (
 	cct "github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 const (
@@ -50,7 +51,7 @@ func TestRegisterDataManager(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := cct.New(t)
+			n := cct.New(t, solotest.Start)
 			n.RegisterOrgs("Org1MSP", "Org2MSP")
 			n.RegisterDataManager("Org1MSP", cct.Key(100))
 			req := cct.NewDataManager(k, &protos.NewPermissions{Public: true})
@@ -85,7 +86,7 @@ func TestRegisterDataManager(t *testing.T) {
 }
 
 func TestGetDataManagerNotFound(t *testing.T) {
-	n := cct.New(t)
+	n := cct.New(t, solotest.Start)
 	err := n.Evaluate("Org1MSP", get, &protos.GetDataManagerParam{Key: cct.Key(7)}, nil)
 	if cct.KindOf(err) != orcerr.NotFound {
 		t.Fatalf("error %v, want not found", err)
@@ -96,7 +97,7 @@ func TestGetDataManagerNotFound(t *testing.T) {
 }
 
 func TestQueryDataManagers(t *testing.T) {
-	n := cct.New(t)
+	n := cct.New(t, solotest.Start)
 	n.RegisterOrgs("Org1MSP")
 	order := []int{5, 3, 9, 1, 7}
 	for _, i := range order {
@@ -152,7 +153,7 @@ func TestUpdateDataManager(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := cct.New(t)
+			n := cct.New(t, solotest.Start)
 			n.RegisterOrgs("Org1MSP", "Org2MSP")
 			before := n.RegisterDataManager("Org1MSP", k)
 			n.Expect(tt.want, func() error { return n.Submit(tt.caller, update, tt.req, new(protos.UpdateDataManagerResponse)) })

@@ -9,6 +9,7 @@ import (
 	cct "github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 const (
@@ -26,7 +27,7 @@ var (
 )
 
 func setup(t *testing.T) *cct.Net {
-	n := cct.New(t)
+	n := cct.New(t, solotest.Start)
 	n.RegisterOrgs("Org1MSP", "Org2MSP")
 	n.RegisterDataManager("Org1MSP", dm1)
 	n.RegisterDataManager("Org1MSP", dm2)

@@ -7,12 +7,13 @@ import (
 	cct "github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 const getDataset = "orchestrator.dataset:GetDataset"
 
 func TestGetDataset(t *testing.T) {
-	n := cct.New(t)
+	n := cct.New(t, solotest.Start)
 	n.RegisterOrgs("Org1MSP", "Org2MSP")
 	dm1, dm2 := cct.Key(901), cct.Key(902)
 	n.RegisterDataManager("Org1MSP", dm1)

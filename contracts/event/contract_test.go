@@ -11,6 +11,7 @@ import (
 	cct "github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 const queryEvents = "orchestrator.event:QueryEvents"
@@ -18,7 +19,7 @@ const queryEvents = "orchestrator.event:QueryEvents"
 // scenario runs a few transactions and returns every event they emitted,
 // in emission order.
 func scenario(t *testing.T) (*cct.Net, []*protos.Event) {
-	n := cct.New(t)
+	n := cct.New(t, solotest.Start)
 	var all []*protos.Event
 	step := func(fn func()) {
 		fn()

@@ -8,6 +8,7 @@ import (
 	cct "github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 const (
@@ -54,7 +55,7 @@ func TestFunctionFailureReport(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := cct.New(t)
+			n := cct.New(t, solotest.Start)
 			n.RegisterOrgs("Org1MSP", "Org2MSP")
 			n.RegisterFunction("Org1MSP", k)
 			if tt.building {
@@ -93,7 +94,7 @@ func TestFunctionFailureReport(t *testing.T) {
 }
 
 func TestGetFailureReportNotFound(t *testing.T) {
-	n := cct.New(t)
+	n := cct.New(t, solotest.Start)
 	err := n.Evaluate("Org1MSP", get, &protos.GetFailureReportParam{AssetKey: cct.Key(4)}, nil)
 	if cct.KindOf(err) != orcerr.NotFound {
 		t.Fatalf("error %v, want not found", err)

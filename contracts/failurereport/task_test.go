@@ -1,37 +1,14 @@
 package failurereport_test
 
 import (
-	"context"
 	"maps"
 	"testing"
 
 	"github.com/fedchain/orchestrator/contracts/computetask/tasktest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
-
-func state(t *testing.T, n *tasktest.Net) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	st, err := n.Peer.Store(ctx, "mychannel")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := st.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	kvs, err := r.Scan(ctx, "", "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, kv := range kvs {
-		out[kv.Key] = string(kv.Value)
-	}
-	return out
-}
 
 func TestComputeTaskFailureReport(t *testing.T) {
 	tests := []struct {
@@ -46,7 +23,7 @@ func TestComputeTaskFailureReport(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := tasktest.New(t)
+			n := tasktest.New(t, solotest.Start)
 			b := n.NewBasic()
 			task := tasktest.Key(0x20, 1)
 			n.Register(b.TrainTask(task, "org1"))
@@ -57,14 +34,14 @@ func TestComputeTaskFailureReport(t *testing.T) {
 			}
 			req := &protos.NewFailureReport{AssetKey: task, AssetType: protos.FailedAssetKind_FAILED_ASSET_COMPUTE_TASK,
 				ErrorType: protos.ErrorType_ERROR_TYPE_EXECUTION, LogsAddress: tasktest.Addr("logs")}
-			before := state(t, n)
+			before := n.State()
 			got := new(protos.FailureReport)
 			err := n.Submit(tt.caller, register, req, got)
 			if k := orcerr.KindOf(err); k != tt.want {
 				t.Fatalf("error %v, want kind %q", err, tt.want)
 			}
 			if tt.want != "" {
-				if !maps.Equal(before, state(t, n)) {
+				if !maps.Equal(before, n.State()) {
 					t.Error("a rejected report changed the state")
 				}
 				return
@@ -85,7 +62,7 @@ func TestComputeTaskFailureReport(t *testing.T) {
 }
 
 func TestFunctionFailureFailsBuildingTasks(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	b := n.NewBasic()
 	fn := tasktest.Key(0x11, 9)
 	n.Function("org1", fn, false, map[string]*protos.FunctionInput{

@@ -10,6 +10,7 @@ import (
 	"github.com/fedchain/orchestrator/contracts/computetask/tasktest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 const (
@@ -68,7 +69,7 @@ func TestRegisterFunction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := cct.New(t)
+			n := cct.New(t, solotest.Start)
 			n.RegisterOrgs("Org1MSP", "Org2MSP")
 			n.RegisterFunction("Org1MSP", cct.Key(100))
 			req := cct.NewFunction(k, &protos.NewPermissions{Public: true})
@@ -101,7 +102,7 @@ func TestRegisterFunction(t *testing.T) {
 }
 
 func TestGetFunctionNotFound(t *testing.T) {
-	n := cct.New(t)
+	n := cct.New(t, solotest.Start)
 	err := n.Evaluate("Org1MSP", get, &protos.GetFunctionParam{Key: cct.Key(3)}, nil)
 	if want := `OE0002: function with key "` + cct.Key(3) + `" not found`; err == nil || err.Error() != want {
 		t.Fatalf("error %v, want %s", err, want)
@@ -144,7 +145,7 @@ func TestApplyFunctionAction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := cct.New(t)
+			n := cct.New(t, solotest.Start)
 			n.RegisterOrgs("Org1MSP", "Org2MSP")
 			k := cct.Key(1)
 			n.RegisterFunction("Org1MSP", k)
@@ -175,7 +176,7 @@ func TestApplyFunctionAction(t *testing.T) {
 			}
 		})
 	}
-	n := cct.New(t)
+	n := cct.New(t, solotest.Start)
 	if err := n.Submit("Org1MSP", apply, &protos.ApplyFunctionActionParam{FunctionKey: cct.Key(5), Action: toBuild}, nil); cct.KindOf(err) != orcerr.NotFound {
 		t.Errorf("unknown function: %v", err)
 	}
@@ -206,7 +207,7 @@ func TestUpdateFunction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := cct.New(t)
+			n := cct.New(t, solotest.Start)
 			n.RegisterOrgs("Org1MSP", "Org2MSP")
 			n.RegisterFunction("Org1MSP", k)
 			if tt.ready {
@@ -230,7 +231,7 @@ func TestUpdateFunction(t *testing.T) {
 }
 
 func TestQueryFunctions(t *testing.T) {
-	n := cct.New(t)
+	n := cct.New(t, solotest.Start)
 	n.RegisterOrgs("Org1MSP")
 	order := []int{4, 2, 8, 6}
 	for _, i := range order {
@@ -262,7 +263,7 @@ func TestQueryFunctions(t *testing.T) {
 }
 
 func TestQueryFunctionsByPlan(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	b := n.NewBasic()
 	n.Register(b.TrainTask(tasktest.Key(0x20, 1), "org1"), b.TrainTask(tasktest.Key(0x20, 2), "org2"))
 	n.Register(b.AggTask(tasktest.Key(0x20, 3), "org1", tasktest.Key(0x20, 1), tasktest.Key(0x20, 2)))

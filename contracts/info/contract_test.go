@@ -7,10 +7,11 @@ import (
 	cct "github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/contracts/info"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 func TestQueryVersion(t *testing.T) {
-	n := cct.New(t)
+	n := cct.New(t, solotest.Start)
 	for _, msp := range []string{"Org1MSP", "Unregistered"} {
 		res := new(protos.QueryVersionResponse)
 		n.MustEvaluate(msp, "orchestrator.info:QueryVersion", &protos.QueryVersionParam{}, res)
@@ -25,7 +26,7 @@ func TestQueryVersion(t *testing.T) {
 // endorsements.
 func TestQueryVersionOfBuild(t *testing.T) {
 	const v = "v1.2.3 (commit 0123456789ab)"
-	n := cct.New(t, cct.Version(v))
+	n := cct.New(t, solotest.Start, cct.Version(v))
 	res := new(protos.QueryVersionResponse)
 	n.MustEvaluate("Org1MSP", "orchestrator.info:QueryVersion", &protos.QueryVersionParam{}, res)
 	if res.GetOrchestrator() != v {

@@ -8,6 +8,7 @@ import (
 	"github.com/fedchain/orchestrator/contracts/computetask/tasktest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 const (
@@ -29,7 +30,7 @@ func taskModels(t *testing.T, n *tasktest.Net, task string) []*protos.Model {
 }
 
 func TestRegisterModels(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	b := n.NewBasic()
 	train, multi, waiting := tasktest.Key(0x20, 1), tasktest.Key(0x20, 2), tasktest.Key(0x20, 3)
 	n.Register(b.TrainTask(train, "org2"), b.MultiTask(multi, "org1"), b.AggTask(waiting, "org1", train))
@@ -115,7 +116,7 @@ func TestRegisterModels(t *testing.T) {
 }
 
 func TestDisableTransientModels(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	b := n.NewBasic()
 	multi, child := tasktest.Key(0x20, 1), tasktest.Key(0x20, 2)
 	agg := b.AggTask(child, "org1")

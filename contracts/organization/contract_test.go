@@ -9,6 +9,7 @@ import (
 	"github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 const (
@@ -33,7 +34,7 @@ func TestRegisterOrganization(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := chaincodetest.New(t)
+			n := chaincodetest.New(t, solotest.Start)
 			n.RegisterOrgs(tt.before...)
 			got := new(protos.Organization)
 			n.Expect(tt.want, func() error {
@@ -47,7 +48,7 @@ func TestRegisterOrganization(t *testing.T) {
 }
 
 func TestRegisterOrganizationSuccess(t *testing.T) {
-	n := chaincodetest.New(t)
+	n := chaincodetest.New(t, solotest.Start)
 	got := new(protos.Organization)
 	n.MustSubmit("Org1MSP", register, &protos.RegisterOrganizationParam{Address: "https://org1.example.org"}, got)
 	want := &protos.Organization{Id: "Org1MSP", Address: "https://org1.example.org", CreationDate: timestamppb.New(n.Now())}
@@ -66,7 +67,7 @@ func TestRegisterOrganizationSuccess(t *testing.T) {
 }
 
 func TestGetAllOrganizations(t *testing.T) {
-	n := chaincodetest.New(t)
+	n := chaincodetest.New(t, solotest.Start)
 	res := new(protos.GetAllOrganizationsResponse)
 	n.MustEvaluate("Org1MSP", getAll, &protos.GetAllOrganizationsParam{}, res)
 	if len(res.GetOrganizations()) != 0 {
@@ -84,7 +85,7 @@ func TestGetAllOrganizations(t *testing.T) {
 }
 
 func TestBadRequestBytes(t *testing.T) {
-	n := chaincodetest.New(t)
+	n := chaincodetest.New(t, solotest.Start)
 	_, err := n.EvaluateRaw("Org1MSP", getAll, []byte{0xff, 0xff})
 	if k := chaincodetest.KindOf(err); k != orcerr.ByteArray {
 		t.Fatalf("error %v, want kind OE0001", err)

@@ -8,6 +8,7 @@ import (
 	"github.com/fedchain/orchestrator/contracts/computetask/tasktest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 const (
@@ -30,7 +31,7 @@ func queryAll(t *testing.T, n *tasktest.Net, f *protos.PerformanceQueryFilter, s
 }
 
 func TestRegisterPerformance(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	b := n.NewBasic()
 	multi, train, idle := tasktest.Key(0x20, 1), tasktest.Key(0x20, 2), tasktest.Key(0x20, 3)
 	n.Register(b.MultiTask(multi, "org2"), b.TrainTask(train, "org1"), b.MultiTask(idle, "org1"))
@@ -88,7 +89,7 @@ func TestRegisterPerformance(t *testing.T) {
 }
 
 func TestQueryPerformances(t *testing.T) {
-	n := tasktest.New(t)
+	n := tasktest.New(t, solotest.Start)
 	b := n.NewBasic()
 	var keys []string
 	for i := range 6 {

@@ -9,6 +9,7 @@ import (
 	cct "github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 const register = "orchestrator.profiling:RegisterProfilingStep"
@@ -26,7 +27,7 @@ func TestRegisterProfilingStep(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := cct.New(t)
+			n := cct.New(t, solotest.Start)
 			n.Expect(tt.want, func() error { return n.Submit("Org1MSP", register, tt.step, new(emptypb.Empty)) })
 			if tt.want != "" {
 				return

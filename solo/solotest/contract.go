@@ -6,6 +6,12 @@
 //	func TestChaincode(t *testing.T) {
 //		solotest.Run(t, func(t *testing.T) store.Opener { return memstore.Opener() })
 //	}
+//
+// It also runs any chaincode for that chaincode's own tests: Start puts it
+// on a memory store and returns a Peer called by MSP id and arguments,
+// whose methods use only standard and Fabric types, so that a harness
+// can declare them as its own interface without importing solo (as
+// contracts/chaincode/chaincodetest does).
 package solotest
 
 import (

@@ -1,6 +1,10 @@
-// Package chaincodetest runs the orchestrator chaincode in-process, on solo
-// over a memory store, for the contract tests. It is test support: no
-// production code imports it.
+// Package chaincodetest runs the orchestrator chaincode for the contract
+// tests, on a peer that the tests hand it (Peer): solo over a memory store
+// (solotest.Start), or any runtime with the same three methods. It is test
+// support: no production code imports it, and it imports no runtime.
+//
+//	n := chaincodetest.New(t, solotest.Start)
+//	n.RegisterOrgs("Org1MSP")
 package chaincodetest
 
 import (
@@ -11,14 +15,13 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/contracts/chaincode"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/protos/orcerr"
-	"github.com/fedchain/orchestrator/solo"
-	"github.com/fedchain/orchestrator/solo/memstore"
 )
 
 // Channel is the channel the transactions run on.
@@ -28,13 +31,33 @@ const Channel = "mychannel"
 // second later than the previous one.
 var Start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// Net is the chaincode running on a solo peer.
+// Peer is what the harness runs the chaincode on: a peer that endorses and
+// commits its transactions, called as a member of an organization (msp)
+// on a channel with the transaction's arguments (the function name, then
+// the request). A chaincode that refuses a transaction answers a response
+// with status 400 or more, and nothing is committed; an error means the
+// peer could not run it.
+type Peer interface {
+	// Submit runs a transaction and commits it; the event is the one the
+	// transaction set, nil if none.
+	Submit(ctx context.Context, channel, msp string, args [][]byte) (*peer.Response, *peer.ChaincodeEvent, error)
+	// Evaluate runs a transaction without committing it.
+	Evaluate(ctx context.Context, channel, msp string, args [][]byte) (*peer.Response, error)
+	// State returns every key and value of the channel's committed state.
+	State(ctx context.Context, channel string) (map[string][]byte, error)
+}
+
+// Net is the chaincode running on a Peer.
 type Net struct {
 	t    testing.TB
-	Peer *solo.Peer
+	peer Peer
 
 	mu  sync.Mutex
 	now time.Time
+	// events are the events of every successful Submit, in the order
+	// their calls returned; read counts those NewEvents returned.
+	events []*protos.Event
+	read   int
 	// LastEvents are the events of the last successful Submit.
 	LastEvents []*protos.Event
 }
@@ -54,10 +77,12 @@ func Once() Option { return func(o *options) { o.once = true } }
 // Version builds the chaincode with chaincode.WithVersion(v).
 func Version(v string) Option { return func(o *options) { o.version = v } }
 
-// New starts the chaincode on a fresh memory store; it is closed when the
-// test ends. Every invocation runs twice and must give the same result
+// New builds the orchestrator chaincode and runs it on the peer that start
+// returns (for instance solotest.Start), which timestamps transactions
+// with the harness's clock (Start, then one second per transaction).
+// Every invocation runs twice and must give the same result
 // (EndorseTwice) unless Once is given.
-func New(t testing.TB, opts ...Option) *Net {
+func New[P Peer](t testing.TB, start func(tb testing.TB, cc shim.Chaincode, clock func() time.Time) P, opts ...Option) *Net {
 	t.Helper()
 	var o options
 	for _, opt := range opts {
@@ -72,8 +97,7 @@ func New(t testing.TB, opts ...Option) *Net {
 	if !o.once {
 		run = EndorseTwice(cc)
 	}
-	n.Peer = solo.New(run, memstore.Opener(), solo.WithClock(n.tick))
-	t.Cleanup(func() { n.Peer.Close() })
+	n.peer = start(t, run, n.tick)
 	return n
 }
 
@@ -91,40 +115,69 @@ func (n *Net) Now() time.Time {
 	return n.now
 }
 
+// invoke runs args on the peer; a refusal is returned as *Error.
+func (n *Net) invoke(submit bool, msp string, args [][]byte) ([]byte, error) {
+	ctx := context.Background()
+	var r *peer.Response
+	var ev *peer.ChaincodeEvent
+	var err error
+	if submit {
+		r, ev, err = n.peer.Submit(ctx, Channel, msp, args)
+	} else {
+		r, err = n.peer.Evaluate(ctx, Channel, msp, args)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.GetStatus() >= shim.ERRORTHRESHOLD {
+		return nil, &Error{Message: r.GetMessage()}
+	}
+	if submit {
+		var evs []*protos.Event
+		if ev != nil {
+			if ev.GetEventName() != eventwire.ChaincodeEventName {
+				n.t.Errorf("%s: chaincode event name %q, want %s", args[0], ev.GetEventName(), eventwire.ChaincodeEventName)
+			}
+			evs = DecodeEvents(n.t, ev.GetPayload())
+		}
+		n.mu.Lock()
+		n.LastEvents = evs
+		n.events = append(n.events, evs...)
+		n.mu.Unlock()
+	}
+	return r.GetPayload(), nil
+}
+
 func (n *Net) call(submit bool, msp, tx string, req, res proto.Message) error {
 	n.t.Helper()
 	b, err := proto.Marshal(req)
 	if err != nil {
 		n.t.Fatalf("marshal %s request: %v", tx, err)
 	}
-	prop := solo.Proposal{Channel: Channel, Creator: solo.Identity{MSPID: msp}, Args: [][]byte{[]byte(tx), b}}
-	run := n.Peer.Evaluate
-	if submit {
-		run = n.Peer.Submit
-	}
-	r, err := run(context.Background(), prop)
-	if err != nil {
-		var ce *solo.ChaincodeError
-		if errors.As(err, &ce) {
-			return &Error{Message: ce.Message}
-		}
+	payload, err := n.invoke(submit, msp, [][]byte{[]byte(tx), b})
+	var ce *Error
+	switch {
+	case errors.As(err, &ce):
+		return err
+	case err != nil:
 		n.t.Fatalf("%s: %v", tx, err)
 	}
-	if submit {
-		n.LastEvents = nil
-		if r.Event != nil {
-			n.LastEvents = DecodeEvents(n.t, r.Event.Payload)
-			if r.Event.Name != "orchestrator" {
-				n.t.Errorf("%s: chaincode event name %q, want orchestrator", tx, r.Event.Name)
-			}
-		}
-	}
 	if res != nil {
-		if err := proto.Unmarshal(r.Payload, res); err != nil {
+		if err := proto.Unmarshal(payload, res); err != nil {
 			n.t.Fatalf("%s: decode response: %v", tx, err)
 		}
 	}
 	return nil
+}
+
+// NewEvents returns the events of the transactions committed through
+// Submit since the previous call, in the order the calls returned.
+func (n *Net) NewEvents() []*protos.Event {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := n.events[n.read:]
+	n.read = len(n.events)
+	return out
 }
 
 // Submit runs tx as msp and commits it; res (if not nil) receives the
@@ -187,23 +240,13 @@ func DecodeEvents(t testing.TB, payload []byte) []*protos.Event {
 // State returns every key and value of the channel's committed state.
 func (n *Net) State() map[string]string {
 	n.t.Helper()
-	ctx := context.Background()
-	st, err := n.Peer.Store(ctx, Channel)
+	st, err := n.peer.State(context.Background(), Channel)
 	if err != nil {
-		n.t.Fatalf("store: %v", err)
+		n.t.Fatalf("state: %v", err)
 	}
-	r, err := st.Begin(ctx)
-	if err != nil {
-		n.t.Fatalf("begin: %v", err)
-	}
-	defer r.Close()
-	kvs, err := r.Scan(ctx, "", "", 0)
-	if err != nil {
-		n.t.Fatalf("scan: %v", err)
-	}
-	out := make(map[string]string, len(kvs))
-	for _, kv := range kvs {
-		out[kv.Key] = string(kv.Value)
+	out := make(map[string]string, len(st))
+	for k, v := range st {
+		out[k] = string(v)
 	}
 	return out
 }
@@ -227,19 +270,19 @@ func (n *Net) Unchanged(fn func()) {
 	}
 }
 
-// EvaluateRaw evaluates tx with raw arguments and returns the raw payload.
+// EvaluateRaw evaluates tx with raw arguments and returns the raw payload;
+// a refusal is returned as *Error.
 func (n *Net) EvaluateRaw(msp, tx string, args ...[]byte) ([]byte, error) {
 	n.t.Helper()
-	prop := solo.Proposal{Channel: Channel, Creator: solo.Identity{MSPID: msp}, Args: append([][]byte{[]byte(tx)}, args...)}
-	r, err := n.Peer.Evaluate(context.Background(), prop)
-	if err != nil {
-		var ce *solo.ChaincodeError
-		if errors.As(err, &ce) {
-			return nil, &Error{Message: ce.Message}
-		}
-		return nil, err
-	}
-	return r.Payload, nil
+	return n.invoke(false, msp, append([][]byte{[]byte(tx)}, args...))
+}
+
+// SubmitRaw submits tx with raw arguments (for malformed requests); a
+// refusal is returned as *Error.
+func (n *Net) SubmitRaw(msp, tx string, args ...[]byte) error {
+	n.t.Helper()
+	_, err := n.invoke(true, msp, append([][]byte{[]byte(tx)}, args...))
+	return err
 }
 
 // Expect runs fn (typically a Submit) and fails the test unless its error

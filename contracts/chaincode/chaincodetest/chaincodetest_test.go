@@ -1,16 +1,18 @@
 package chaincodetest_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
+	"github.com/fedchain/orchestrator/solo/solotest"
 )
 
 func TestNet(t *testing.T) {
 	for _, opts := range [][]chaincodetest.Option{nil, {chaincodetest.Once()}} {
-		n := chaincodetest.New(t, opts...)
+		n := chaincodetest.New(t, solotest.Start, opts...)
 		n.RegisterOrgs("Org1MSP", "Org2MSP")
 		if !n.Now().Equal(chaincodetest.Start.Add(1e9)) {
 			t.Errorf("clock at %v after two transactions", n.Now())
@@ -36,10 +38,7 @@ func TestNet(t *testing.T) {
 		})
 		err := n.Evaluate("Org1MSP", "orchestrator.function:GetFunction", &protos.GetFunctionParam{Key: chaincodetest.Key(9)}, nil)
 		var ce *chaincodetest.Error
-		if e, ok := err.(*chaincodetest.Error); ok {
-			ce = e
-		}
-		if ce == nil || ce.Kind() != orcerr.NotFound || chaincodetest.KindOf(nil) != "" {
+		if !errors.As(err, &ce) || ce.Kind() != orcerr.NotFound || chaincodetest.KindOf(nil) != "" {
 			t.Errorf("error %v", err)
 		}
 		if _, err := n.EvaluateRaw("Org1MSP", "orchestrator.nope:X"); err == nil {

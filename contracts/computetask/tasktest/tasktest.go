@@ -1,170 +1,54 @@
-// Package tasktest runs the real orchestrator chaincode in solo on the
-// memory store for the tests of the task-side contracts (compute plans,
-// compute tasks, models, performances): it calls transactions as a given
-// organization, registers the fixtures those contracts need (organizations,
-// functions, data managers, data samples) and reads back the events.
+// Package tasktest runs the real orchestrator chaincode for the tests of
+// the task-side contracts (compute plans, compute tasks, models,
+// performances), on the peer the tests hand it (chaincodetest.Peer, e.g.
+// solotest.Start): it calls transactions as a given organization through
+// chaincodetest.Net, registers the fixtures those contracts need
+// (organizations, functions, data managers, data samples) and builds
+// their task requests.
 package tasktest
 
 import (
-	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
-	"google.golang.org/protobuf/encoding/protodelim"
-	"google.golang.org/protobuf/proto"
 
-	"github.com/fedchain/orchestrator/contracts/chaincode"
 	"github.com/fedchain/orchestrator/contracts/chaincode/chaincodetest"
 	"github.com/fedchain/orchestrator/protos"
-	"github.com/fedchain/orchestrator/protos/orcerr"
-	"github.com/fedchain/orchestrator/solo"
-	"github.com/fedchain/orchestrator/solo/memstore"
 )
 
-// Channel is the channel the tests run on.
-const Channel = "tasktest"
-
-// Net is one solo peer running the orchestrator chaincode.
+// Net is the orchestrator chaincode on a peer, with the task-side
+// fixtures: Submit, Evaluate, NewEvents and the rest are
+// chaincodetest.Net's.
 type Net struct {
-	tb   testing.TB
-	Peer *solo.Peer
-	seq  uint64 // events already returned by NewEvents
+	*chaincodetest.Net
+	tb testing.TB
 }
 
-// New starts a peer on a fresh memory store; it is closed with the test.
-// In tests (not benchmarks) every transaction is endorsed twice and must
-// give the same response, writes and event both times, as endorsing peers
-// must: nondeterminism fails the call.
-func New(tb testing.TB) *Net {
+// New starts the chaincode on the peer that start returns (see
+// chaincodetest.New). Every transaction is endorsed twice and must give
+// the same response, writes and event both times, as endorsing peers
+// must: nondeterminism fails the call. Benchmarks pass chaincodetest.Once().
+func New[P chaincodetest.Peer](tb testing.TB, start func(tb testing.TB, cc shim.Chaincode, clock func() time.Time) P, opts ...chaincodetest.Option) *Net {
 	tb.Helper()
-	cc, err := chaincode.New()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var code shim.Chaincode = cc
-	if _, bench := tb.(*testing.B); !bench {
-		code = chaincodetest.EndorseTwice(cc)
-	}
-	p := solo.New(code, memstore.Opener())
-	tb.Cleanup(func() { p.Close() })
-	return &Net{tb: tb, Peer: p}
-}
-
-func (n *Net) run(submit bool, org, tx string, req, res proto.Message) error {
-	arg, err := proto.Marshal(req)
-	if err != nil {
-		return err
-	}
-	return n.runRaw(submit, org, tx, arg, res)
-}
-
-// SubmitRaw submits arg as is (for malformed requests).
-func (n *Net) SubmitRaw(org, tx string, arg []byte) error {
-	return n.runRaw(true, org, tx, arg, nil)
-}
-
-func (n *Net) runRaw(submit bool, org, tx string, arg []byte, res proto.Message) error {
-	var err error
-	prop := solo.Proposal{Channel: Channel, Creator: solo.Identity{MSPID: org}, Args: [][]byte{[]byte(tx), arg}}
-	var r *solo.Result
-	if submit {
-		r, err = n.Peer.Submit(context.Background(), prop)
-	} else {
-		r, err = n.Peer.Evaluate(context.Background(), prop)
-	}
-	if err != nil {
-		var ce *solo.ChaincodeError
-		if errors.As(err, &ce) {
-			if k, msg, ok := orcerr.Parse(ce.Message); ok {
-				return orcerr.New(k, "%s", msg)
-			}
-			return errors.New(ce.Message)
-		}
-		return err
-	}
-	if res == nil {
-		return nil
-	}
-	return proto.Unmarshal(r.Payload, res)
-}
-
-// Submit runs a ledger-changing transaction as org; res receives the
-// response (it may be nil). Chaincode errors come back as *orcerr.Error.
-func (n *Net) Submit(org, tx string, req, res proto.Message) error {
-	return n.run(true, org, tx, req, res)
-}
-
-// Evaluate runs a read-only transaction as org.
-func (n *Net) Evaluate(org, tx string, req, res proto.Message) error {
-	return n.run(false, org, tx, req, res)
-}
-
-// MustSubmit is Submit failing the test on error.
-func (n *Net) MustSubmit(org, tx string, req, res proto.Message) {
-	n.tb.Helper()
-	if err := n.Submit(org, tx, req, res); err != nil {
-		n.tb.Fatalf("%s as %s: %v", tx, org, err)
-	}
-}
-
-// MustEvaluate is Evaluate failing the test on error.
-func (n *Net) MustEvaluate(org, tx string, req, res proto.Message) {
-	n.tb.Helper()
-	if err := n.Evaluate(org, tx, req, res); err != nil {
-		n.tb.Fatalf("%s as %s: %v", tx, org, err)
-	}
-}
-
-// NewEvents returns the orchestrator events committed since the previous
-// call, in order.
-func (n *Net) NewEvents() []*protos.Event {
-	n.tb.Helper()
-	evs, err := n.Peer.ReadEvents(context.Background(), Channel, n.seq, 0)
-	if err != nil {
-		n.tb.Fatal(err)
-	}
-	var out []*protos.Event
-	for _, e := range evs {
-		n.seq = e.Seq
-		r := strings.NewReader(string(e.Payload))
-		for r.Len() > 0 {
-			ev := new(protos.Event)
-			if err := (protodelim.UnmarshalOptions{MaxSize: -1}).UnmarshalFrom(r, ev); err != nil {
-				n.tb.Fatalf("event payload of %s: %v", e.TxID, err)
-			}
-			out = append(out, ev)
-		}
-	}
-	return out
+	return &Net{Net: chaincodetest.New(tb, start, opts...), tb: tb}
 }
 
 // StateDigest hashes the whole state of the channel: equal digests before
 // and after a rejected call prove it left nothing behind.
 func (n *Net) StateDigest() [32]byte {
 	n.tb.Helper()
-	ctx := context.Background()
-	st, err := n.Peer.Store(ctx, Channel)
-	if err != nil {
-		n.tb.Fatal(err)
-	}
-	r, err := st.Begin(ctx)
-	if err != nil {
-		n.tb.Fatal(err)
-	}
-	defer r.Close()
-	kvs, err := r.Scan(ctx, "", "", 0)
-	if err != nil {
-		n.tb.Fatal(err)
-	}
+	st := n.State()
 	h := sha256.New()
-	for _, kv := range kvs {
-		h.Write([]byte(kv.Key))
+	for _, k := range slices.Sorted(maps.Keys(st)) {
+		h.Write([]byte(k))
 		h.Write([]byte{0})
-		h.Write(kv.Value)
+		h.Write([]byte(st[k]))
 		h.Write([]byte{0})
 	}
 	var d [32]byte
