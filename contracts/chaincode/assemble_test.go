@@ -27,7 +27,7 @@ func TestAssembleRejects(t *testing.T) {
 	if _, err := assemble([]contractapi.ContractInterface{noFunction}); err == nil {
 		t.Error("a contract without functions was accepted")
 	}
-	if got := len(Contracts()); got != 13 {
+	if got := len(newContractSet().list()); got != 13 {
 		t.Errorf("%d contracts, want 13", got)
 	}
 }
@@ -74,7 +74,7 @@ func TestCheckRPCs(t *testing.T) {
 			}
 		})
 	}
-	if err := checkRPCs(Contracts(), protoRPCs()); err != nil {
+	if err := checkRPCs(newContractSet().list(), protoRPCs()); err != nil {
 		t.Errorf("the orchestrator contracts disagree with the protos: %v", err)
 	}
 }

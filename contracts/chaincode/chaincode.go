@@ -1,64 +1,30 @@
-// Package chaincode assembles the orchestrator chaincode: the thirteen
-// contracts, one per service of the orchestrator API, with the raw []byte
-// transaction serializer.
+// Package chaincode assembles the orchestrator chaincode: the contracts,
+// one per service of the orchestrator API (listed, with their transactions
+// and kinds, in rpcs.gen.go, generated from the protos), with the raw
+// []byte transaction serializer.
 package chaincode
 
 import (
 	"fmt"
-	"reflect"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
-	"github.com/fedchain/orchestrator/contracts/computeplan"
-	"github.com/fedchain/orchestrator/contracts/computetask"
-	"github.com/fedchain/orchestrator/contracts/datamanager"
-	"github.com/fedchain/orchestrator/contracts/datasample"
-	"github.com/fedchain/orchestrator/contracts/dataset"
-	"github.com/fedchain/orchestrator/contracts/event"
-	"github.com/fedchain/orchestrator/contracts/failurereport"
-	"github.com/fedchain/orchestrator/contracts/function"
 	"github.com/fedchain/orchestrator/contracts/info"
-	"github.com/fedchain/orchestrator/contracts/model"
 	"github.com/fedchain/orchestrator/contracts/organization"
-	"github.com/fedchain/orchestrator/contracts/performance"
-	"github.com/fedchain/orchestrator/contracts/profiling"
 	"github.com/fedchain/orchestrator/contracts/txserializer"
 	"github.com/fedchain/orchestrator/ledger"
 )
-
-// Contracts returns a new instance of every orchestrator contract, with
-// an unversioned info contract.
-func Contracts() []contractapi.ContractInterface { return contracts("") }
-
-// contracts returns a new instance of every orchestrator contract; the
-// info contract reports version.
-func contracts(version string) []contractapi.ContractInterface {
-	return []contractapi.ContractInterface{
-		organization.New(),
-		function.New(),
-		datamanager.New(),
-		datasample.New(),
-		dataset.New(),
-		computeplan.New(),
-		computetask.New(),
-		model.New(),
-		performance.New(),
-		failurereport.New(),
-		profiling.New(),
-		info.NewVersioned(version),
-		event.New(),
-	}
-}
 
 // Chaincode is the orchestrator chaincode: the contract API's chaincode
 // (metadata, serializer, every transaction) with a direct path for the
 // orchestrator transactions.
 //
-// Every orchestrator transaction is a contract method taking the context
-// and the binary request and returning the binary response. Chaincode
-// calls those methods directly, as the contract API would with the raw
+// Every orchestrator transaction is a generated contract method taking the
+// context and the binary request and returning the binary response.
+// Chaincode calls those methods directly, through the table generated from
+// the protos (rpcs.gen.go), as the contract API would with the raw
 // serializer, but without its per-call reflection and without parsing the
 // creator's certificate into a client identity up front (the contracts
 // read the caller's MSP id through the ledger view; ledger.Context derives
@@ -73,9 +39,6 @@ type Chaincode struct {
 // txFunc is the signature of an orchestrator transaction.
 type txFunc = func(contractapi.TransactionContextInterface, []byte) ([]byte, error)
 
-// afterFunc is the signature of ledger.AfterTransaction.
-type afterFunc = func(contractapi.TransactionContextInterface) error
-
 // Option configures the chaincode that New returns.
 type Option func(*options)
 
@@ -87,15 +50,18 @@ type options struct{ version string }
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }
 
 // New returns the orchestrator chaincode. It fails if the contracts'
-// transactions are not exactly the rpcs of the protos with their kinds, if
-// a contract is not set up for the ledger (see ledger.Configure) or if the
+// transactions are not exactly the rpcs of the protos with their kinds
+// (a hand-written exported method would be one more transaction), if a
+// contract is not set up for the ledger (see ledger.Configure) or if the
 // contract API rejects one of them.
 func New(opts ...Option) (*Chaincode, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
-	cs := contracts(o.version)
+	set := newContractSet()
+	info.SetVersion(set.info, o.version)
+	cs := set.list()
 	if err := checkRPCs(cs, protoRPCs()); err != nil {
 		return nil, fmt.Errorf("chaincode: %w", err)
 	}
@@ -103,34 +69,14 @@ func New(opts ...Option) (*Chaincode, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The contract API's default contract serves function names without a
+	// contract and is flagged in the metadata: the organization contract,
+	// as when the contracts were listed by hand.
+	cc.DefaultContract = organization.ContractName
 	if o.version != "" {
 		cc.Info.Version = o.version
 	}
-	return &Chaincode{ContractChaincode: cc, direct: directFuncs(cs)}, nil
-}
-
-// directFuncs maps "<contract>:<Method>" to the transactions of cs that
-// may be called directly: methods with the orchestrator signature of
-// contracts whose context is ledger.Context and whose after-transaction
-// hook is ledger's.
-func directFuncs(cs []contractapi.ContractInterface) map[string]txFunc {
-	out := map[string]txFunc{}
-	ft := reflect.TypeFor[txFunc]()
-	for _, c := range cs {
-		if _, ok := c.GetTransactionContextHandler().(*ledger.Context); !ok {
-			continue
-		}
-		if _, ok := c.GetAfterTransaction().(afterFunc); !ok || c.GetBeforeTransaction() != nil {
-			continue
-		}
-		v := reflect.ValueOf(c)
-		for i := range v.NumMethod() {
-			if m := v.Method(i); m.Type() == ft {
-				out[c.GetName()+":"+v.Type().Method(i).Name] = m.Interface().(txFunc)
-			}
-		}
-	}
-	return out
+	return &Chaincode{ContractChaincode: cc, direct: set.direct()}, nil
 }
 
 // Invoke runs a transaction: an orchestrator transaction directly, then

@@ -2,6 +2,126 @@
 
 package chaincode
 
+import (
+	computeplan "github.com/fedchain/orchestrator/contracts/computeplan"
+	computetask "github.com/fedchain/orchestrator/contracts/computetask"
+	datamanager "github.com/fedchain/orchestrator/contracts/datamanager"
+	datasample "github.com/fedchain/orchestrator/contracts/datasample"
+	dataset "github.com/fedchain/orchestrator/contracts/dataset"
+	event "github.com/fedchain/orchestrator/contracts/event"
+	failurereport "github.com/fedchain/orchestrator/contracts/failurereport"
+	function "github.com/fedchain/orchestrator/contracts/function"
+	info "github.com/fedchain/orchestrator/contracts/info"
+	model "github.com/fedchain/orchestrator/contracts/model"
+	organization "github.com/fedchain/orchestrator/contracts/organization"
+	performance "github.com/fedchain/orchestrator/contracts/performance"
+	profiling "github.com/fedchain/orchestrator/contracts/profiling"
+	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+)
+
+// contractSet holds one instance of the contract of every service of the
+// protos.
+type contractSet struct {
+	computeplan   *computeplan.Contract
+	computetask   *computetask.Contract
+	datamanager   *datamanager.Contract
+	datasample    *datasample.Contract
+	dataset       *dataset.Contract
+	event         *event.Contract
+	failurereport *failurereport.Contract
+	function      *function.Contract
+	info          *info.Contract
+	model         *model.Contract
+	organization  *organization.Contract
+	performance   *performance.Contract
+	profiling     *profiling.Contract
+}
+
+// newContractSet returns a new instance of every contract.
+func newContractSet() *contractSet {
+	return &contractSet{
+		computeplan:   computeplan.New(),
+		computetask:   computetask.New(),
+		datamanager:   datamanager.New(),
+		datasample:    datasample.New(),
+		dataset:       dataset.New(),
+		event:         event.New(),
+		failurereport: failurereport.New(),
+		function:      function.New(),
+		info:          info.New(),
+		model:         model.New(),
+		organization:  organization.New(),
+		performance:   performance.New(),
+		profiling:     profiling.New(),
+	}
+}
+
+// list returns the contracts, by contract name.
+func (s *contractSet) list() []contractapi.ContractInterface {
+	return []contractapi.ContractInterface{
+		s.computeplan,
+		s.computetask,
+		s.datamanager,
+		s.datasample,
+		s.dataset,
+		s.event,
+		s.failurereport,
+		s.function,
+		s.info,
+		s.model,
+		s.organization,
+		s.performance,
+		s.profiling,
+	}
+}
+
+// direct returns every transaction of the contracts by its name
+// ("<contract>:<rpc>"), for the chaincode to call it without the
+// contract API.
+func (s *contractSet) direct() map[string]txFunc {
+	return map[string]txFunc{
+		"orchestrator.computeplan:RegisterPlan":            s.computeplan.RegisterPlan,
+		"orchestrator.computeplan:GetPlan":                 s.computeplan.GetPlan,
+		"orchestrator.computeplan:ApplyPlanAction":         s.computeplan.ApplyPlanAction,
+		"orchestrator.computeplan:QueryPlans":              s.computeplan.QueryPlans,
+		"orchestrator.computeplan:UpdatePlan":              s.computeplan.UpdatePlan,
+		"orchestrator.computeplan:IsPlanRunning":           s.computeplan.IsPlanRunning,
+		"orchestrator.computetask:RegisterTasks":           s.computetask.RegisterTasks,
+		"orchestrator.computetask:QueryTasks":              s.computetask.QueryTasks,
+		"orchestrator.computetask:GetTask":                 s.computetask.GetTask,
+		"orchestrator.computetask:ApplyTaskAction":         s.computetask.ApplyTaskAction,
+		"orchestrator.computetask:GetTaskInputAssets":      s.computetask.GetTaskInputAssets,
+		"orchestrator.computetask:DisableOutput":           s.computetask.DisableOutput,
+		"orchestrator.datamanager:RegisterDataManager":     s.datamanager.RegisterDataManager,
+		"orchestrator.datamanager:GetDataManager":          s.datamanager.GetDataManager,
+		"orchestrator.datamanager:QueryDataManagers":       s.datamanager.QueryDataManagers,
+		"orchestrator.datamanager:UpdateDataManager":       s.datamanager.UpdateDataManager,
+		"orchestrator.datasample:RegisterDataSamples":      s.datasample.RegisterDataSamples,
+		"orchestrator.datasample:UpdateDataSamples":        s.datasample.UpdateDataSamples,
+		"orchestrator.datasample:QueryDataSamples":         s.datasample.QueryDataSamples,
+		"orchestrator.datasample:GetDataSample":            s.datasample.GetDataSample,
+		"orchestrator.dataset:GetDataset":                  s.dataset.GetDataset,
+		"orchestrator.event:QueryEvents":                   s.event.QueryEvents,
+		"orchestrator.failurereport:RegisterFailureReport": s.failurereport.RegisterFailureReport,
+		"orchestrator.failurereport:GetFailureReport":      s.failurereport.GetFailureReport,
+		"orchestrator.function:RegisterFunction":           s.function.RegisterFunction,
+		"orchestrator.function:GetFunction":                s.function.GetFunction,
+		"orchestrator.function:QueryFunctions":             s.function.QueryFunctions,
+		"orchestrator.function:UpdateFunction":             s.function.UpdateFunction,
+		"orchestrator.function:ApplyFunctionAction":        s.function.ApplyFunctionAction,
+		"orchestrator.info:QueryVersion":                   s.info.QueryVersion,
+		"orchestrator.model:RegisterModel":                 s.model.RegisterModel,
+		"orchestrator.model:RegisterModels":                s.model.RegisterModels,
+		"orchestrator.model:GetModel":                      s.model.GetModel,
+		"orchestrator.model:GetComputeTaskOutputModels":    s.model.GetComputeTaskOutputModels,
+		"orchestrator.organization:RegisterOrganization":   s.organization.RegisterOrganization,
+		"orchestrator.organization:GetAllOrganizations":    s.organization.GetAllOrganizations,
+		"orchestrator.performance:RegisterPerformance":     s.performance.RegisterPerformance,
+		"orchestrator.performance:QueryPerformances":       s.performance.QueryPerformances,
+		"orchestrator.profiling:RegisterProfilingStep":     s.profiling.RegisterProfilingStep,
+	}
+}
+
 // protoRPCs returns, per contract name, the transactions that its proto
 // service declares, in declaration order, with their kinds.
 func protoRPCs() map[string][]rpc {

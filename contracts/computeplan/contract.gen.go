@@ -4,15 +4,19 @@
 package computeplan
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // ContractName is the name the contract serving orchestrator.ComputePlanService is deployed under.
 const ContractName = "orchestrator.computeplan"
 
-// Contract serves orchestrator.ComputePlanService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.ComputePlanService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,21 +34,114 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"GetPlan", "QueryPlans", "IsPlanRunning"}
 }
 
-// rpcs is the method set that the rpcs of orchestrator.ComputePlanService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// RegisterPlan is SUBMIT: orchestrator.NewComputePlan -> orchestrator.ComputePlan.
-	RegisterPlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// GetPlan is EVALUATE: orchestrator.GetComputePlanParam -> orchestrator.ComputePlan.
-	GetPlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// ApplyPlanAction is SUBMIT: orchestrator.ApplyPlanActionParam -> orchestrator.ApplyPlanActionResponse.
-	ApplyPlanAction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// QueryPlans is EVALUATE: orchestrator.QueryPlansParam -> orchestrator.QueryPlansResponse.
-	QueryPlans(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// UpdatePlan is SUBMIT: orchestrator.UpdateComputePlanParam -> orchestrator.UpdateComputePlanResponse.
-	UpdatePlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// IsPlanRunning is EVALUATE: orchestrator.IsPlanRunningParam -> orchestrator.IsPlanRunningResponse.
-	IsPlanRunning(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.ComputePlanService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// registerPlan is SUBMIT: orchestrator.NewComputePlan -> orchestrator.ComputePlan.
+	registerPlan(l *ledger.Tx, req *protos.NewComputePlan) (rpc.Response[*protos.ComputePlan], error)
+	// getPlan is EVALUATE: orchestrator.GetComputePlanParam -> orchestrator.ComputePlan.
+	getPlan(l *ledger.Tx, req *protos.GetComputePlanParam) (rpc.Response[*protos.ComputePlan], error)
+	// applyPlanAction is SUBMIT: orchestrator.ApplyPlanActionParam -> orchestrator.ApplyPlanActionResponse.
+	applyPlanAction(l *ledger.Tx, req *protos.ApplyPlanActionParam) (rpc.Response[*protos.ApplyPlanActionResponse], error)
+	// queryPlans is EVALUATE: orchestrator.QueryPlansParam -> orchestrator.QueryPlansResponse.
+	queryPlans(l *ledger.Tx, req *protos.QueryPlansParam) (rpc.Response[*protos.QueryPlansResponse], error)
+	// updatePlan is SUBMIT: orchestrator.UpdateComputePlanParam -> orchestrator.UpdateComputePlanResponse.
+	updatePlan(l *ledger.Tx, req *protos.UpdateComputePlanParam) (rpc.Response[*protos.UpdateComputePlanResponse], error)
+	// isPlanRunning is EVALUATE: orchestrator.IsPlanRunningParam -> orchestrator.IsPlanRunningResponse.
+	isPlanRunning(l *ledger.Tx, req *protos.IsPlanRunningParam) (rpc.Response[*protos.IsPlanRunningResponse], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// RegisterPlan is the SUBMIT transaction orchestrator.computeplan:RegisterPlan:
+// it decodes the request (orchestrator.NewComputePlan), runs registerPlan
+// and encodes its response (orchestrator.ComputePlan).
+func (c *Contract) RegisterPlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.NewComputePlan)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.registerPlan(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// GetPlan is the EVALUATE transaction orchestrator.computeplan:GetPlan:
+// it decodes the request (orchestrator.GetComputePlanParam), runs getPlan
+// and encodes its response (orchestrator.ComputePlan).
+func (c *Contract) GetPlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.GetComputePlanParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.getPlan(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// ApplyPlanAction is the SUBMIT transaction orchestrator.computeplan:ApplyPlanAction:
+// it decodes the request (orchestrator.ApplyPlanActionParam), runs applyPlanAction
+// and encodes its response (orchestrator.ApplyPlanActionResponse).
+func (c *Contract) ApplyPlanAction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.ApplyPlanActionParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.applyPlanAction(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// QueryPlans is the EVALUATE transaction orchestrator.computeplan:QueryPlans:
+// it decodes the request (orchestrator.QueryPlansParam), runs queryPlans
+// and encodes its response (orchestrator.QueryPlansResponse).
+func (c *Contract) QueryPlans(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.QueryPlansParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.queryPlans(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// UpdatePlan is the SUBMIT transaction orchestrator.computeplan:UpdatePlan:
+// it decodes the request (orchestrator.UpdateComputePlanParam), runs updatePlan
+// and encodes its response (orchestrator.UpdateComputePlanResponse).
+func (c *Contract) UpdatePlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.UpdateComputePlanParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.updatePlan(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// IsPlanRunning is the EVALUATE transaction orchestrator.computeplan:IsPlanRunning:
+// it decodes the request (orchestrator.IsPlanRunningParam), runs isPlanRunning
+// and encodes its response (orchestrator.IsPlanRunningResponse).
+func (c *Contract) IsPlanRunning(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.IsPlanRunningParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.isPlanRunning(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

@@ -5,8 +5,6 @@
 package computeplan
 
 import (
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
-
 	"github.com/fedchain/orchestrator/contracts/computetask"
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/contracts/validation"
@@ -15,10 +13,9 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// RegisterPlan registers a new plan owned by the caller.
-func (c *Contract) RegisterPlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.NewComputePlan)
-	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.ComputePlan, error) {
+// registerPlan registers a new plan owned by the caller.
+func (c *Contract) registerPlan(l *ledger.Tx, in *protos.NewComputePlan) (rpc.Response[*protos.ComputePlan], error) {
+	return computetask.Run(l, func(s *computetask.Session, caller string) (*protos.ComputePlan, error) {
 		if err := validateNewPlan(in); err != nil {
 			return nil, validation.Asset("computeplan", err)
 		}
@@ -48,18 +45,15 @@ func (c *Contract) RegisterPlan(ctx contractapi.TransactionContextInterface, req
 	})
 }
 
-// GetPlan returns one plan: its stored bytes, which are the response.
-func (c *Contract) GetPlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeRaw(ctx, req, func(l *ledger.Tx, in *protos.GetComputePlanParam) ([]byte, error) {
-		return ledger.GetRaw(l, ledger.ComputePlanKind, in.GetKey())
-	})
+// getPlan returns one plan: its stored bytes, which are the response.
+func (c *Contract) getPlan(l *ledger.Tx, in *protos.GetComputePlanParam) (rpc.Response[*protos.ComputePlan], error) {
+	return rpc.Encoded[*protos.ComputePlan](ledger.GetRaw(l, ledger.ComputePlanKind, in.GetKey()))
 }
 
-// ApplyPlanAction applies an action of the plan owner; only cancelation
+// applyPlanAction applies an action of the plan owner; only cancelation
 // exists.
-func (c *Contract) ApplyPlanAction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.ApplyPlanActionParam)
-	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.ApplyPlanActionResponse, error) {
+func (c *Contract) applyPlanAction(l *ledger.Tx, in *protos.ApplyPlanActionParam) (rpc.Response[*protos.ApplyPlanActionResponse], error) {
+	return computetask.Run(l, func(s *computetask.Session, caller string) (*protos.ApplyPlanActionResponse, error) {
 		p, err := s.Plan(in.GetKey())
 		if err != nil {
 			return nil, err
@@ -77,11 +71,10 @@ func (c *Contract) ApplyPlanAction(ctx contractapi.TransactionContextInterface, 
 	})
 }
 
-// QueryPlans lists plans in creation order, a page at a time, optionally
+// queryPlans lists plans in creation order, a page at a time, optionally
 // those of one owner.
-func (c *Contract) QueryPlans(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.QueryPlansParam)
-	return computetask.Run(ctx, req, in, func(s *computetask.Session, _ string) (*protos.QueryPlansResponse, error) {
+func (c *Contract) queryPlans(l *ledger.Tx, in *protos.QueryPlansParam) (rpc.Response[*protos.QueryPlansResponse], error) {
+	return computetask.Run(l, func(s *computetask.Session, _ string) (*protos.QueryPlansResponse, error) {
 		plans, next, err := ledger.QueryComputePlans(s.Env().Stub(), in.GetFilter().GetOwner(), in.GetPageToken(), in.GetPageSize())
 		if err != nil {
 			return nil, err
@@ -90,10 +83,9 @@ func (c *Contract) QueryPlans(ctx contractapi.TransactionContextInterface, req [
 	})
 }
 
-// UpdatePlan renames a plan; only its owner may.
-func (c *Contract) UpdatePlan(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.UpdateComputePlanParam)
-	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.UpdateComputePlanResponse, error) {
+// updatePlan renames a plan; only its owner may.
+func (c *Contract) updatePlan(l *ledger.Tx, in *protos.UpdateComputePlanParam) (rpc.Response[*protos.UpdateComputePlanResponse], error) {
+	return computetask.Run(l, func(s *computetask.Session, caller string) (*protos.UpdateComputePlanResponse, error) {
 		if err := validateUpdate(in); err != nil {
 			return nil, validation.Asset("computeplan", err)
 		}
@@ -115,10 +107,9 @@ func (c *Contract) UpdatePlan(ctx contractapi.TransactionContextInterface, req [
 	})
 }
 
-// IsPlanRunning says whether a plan still has work going on.
-func (c *Contract) IsPlanRunning(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.IsPlanRunningParam)
-	return computetask.Run(ctx, req, in, func(s *computetask.Session, _ string) (*protos.IsPlanRunningResponse, error) {
+// isPlanRunning says whether a plan still has work going on.
+func (c *Contract) isPlanRunning(l *ledger.Tx, in *protos.IsPlanRunningParam) (rpc.Response[*protos.IsPlanRunningResponse], error) {
+	return computetask.Run(l, func(s *computetask.Session, _ string) (*protos.IsPlanRunningResponse, error) {
 		running, err := s.PlanRunning(in.GetKey())
 		if err != nil {
 			return nil, err

@@ -4,15 +4,19 @@
 package computetask
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // ContractName is the name the contract serving orchestrator.ComputeTaskService is deployed under.
 const ContractName = "orchestrator.computetask"
 
-// Contract serves orchestrator.ComputeTaskService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.ComputeTaskService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,21 +34,114 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"QueryTasks", "GetTask", "GetTaskInputAssets"}
 }
 
-// rpcs is the method set that the rpcs of orchestrator.ComputeTaskService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// RegisterTasks is SUBMIT: orchestrator.RegisterTasksParam -> orchestrator.RegisterTasksResponse.
-	RegisterTasks(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// QueryTasks is EVALUATE: orchestrator.QueryTasksParam -> orchestrator.QueryTasksResponse.
-	QueryTasks(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// GetTask is EVALUATE: orchestrator.GetTaskParam -> orchestrator.ComputeTask.
-	GetTask(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// ApplyTaskAction is SUBMIT: orchestrator.ApplyTaskActionParam -> orchestrator.ApplyTaskActionResponse.
-	ApplyTaskAction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// GetTaskInputAssets is EVALUATE: orchestrator.GetTaskInputAssetsParam -> orchestrator.GetTaskInputAssetsResponse.
-	GetTaskInputAssets(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// DisableOutput is SUBMIT: orchestrator.DisableOutputParam -> orchestrator.DisableOutputResponse.
-	DisableOutput(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.ComputeTaskService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// registerTasks is SUBMIT: orchestrator.RegisterTasksParam -> orchestrator.RegisterTasksResponse.
+	registerTasks(l *ledger.Tx, req *protos.RegisterTasksParam) (rpc.Response[*protos.RegisterTasksResponse], error)
+	// queryTasks is EVALUATE: orchestrator.QueryTasksParam -> orchestrator.QueryTasksResponse.
+	queryTasks(l *ledger.Tx, req *protos.QueryTasksParam) (rpc.Response[*protos.QueryTasksResponse], error)
+	// getTask is EVALUATE: orchestrator.GetTaskParam -> orchestrator.ComputeTask.
+	getTask(l *ledger.Tx, req *protos.GetTaskParam) (rpc.Response[*protos.ComputeTask], error)
+	// applyTaskAction is SUBMIT: orchestrator.ApplyTaskActionParam -> orchestrator.ApplyTaskActionResponse.
+	applyTaskAction(l *ledger.Tx, req *protos.ApplyTaskActionParam) (rpc.Response[*protos.ApplyTaskActionResponse], error)
+	// getTaskInputAssets is EVALUATE: orchestrator.GetTaskInputAssetsParam -> orchestrator.GetTaskInputAssetsResponse.
+	getTaskInputAssets(l *ledger.Tx, req *protos.GetTaskInputAssetsParam) (rpc.Response[*protos.GetTaskInputAssetsResponse], error)
+	// disableOutput is SUBMIT: orchestrator.DisableOutputParam -> orchestrator.DisableOutputResponse.
+	disableOutput(l *ledger.Tx, req *protos.DisableOutputParam) (rpc.Response[*protos.DisableOutputResponse], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// RegisterTasks is the SUBMIT transaction orchestrator.computetask:RegisterTasks:
+// it decodes the request (orchestrator.RegisterTasksParam), runs registerTasks
+// and encodes its response (orchestrator.RegisterTasksResponse).
+func (c *Contract) RegisterTasks(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.RegisterTasksParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.registerTasks(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// QueryTasks is the EVALUATE transaction orchestrator.computetask:QueryTasks:
+// it decodes the request (orchestrator.QueryTasksParam), runs queryTasks
+// and encodes its response (orchestrator.QueryTasksResponse).
+func (c *Contract) QueryTasks(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.QueryTasksParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.queryTasks(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// GetTask is the EVALUATE transaction orchestrator.computetask:GetTask:
+// it decodes the request (orchestrator.GetTaskParam), runs getTask
+// and encodes its response (orchestrator.ComputeTask).
+func (c *Contract) GetTask(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.GetTaskParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.getTask(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// ApplyTaskAction is the SUBMIT transaction orchestrator.computetask:ApplyTaskAction:
+// it decodes the request (orchestrator.ApplyTaskActionParam), runs applyTaskAction
+// and encodes its response (orchestrator.ApplyTaskActionResponse).
+func (c *Contract) ApplyTaskAction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.ApplyTaskActionParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.applyTaskAction(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// GetTaskInputAssets is the EVALUATE transaction orchestrator.computetask:GetTaskInputAssets:
+// it decodes the request (orchestrator.GetTaskInputAssetsParam), runs getTaskInputAssets
+// and encodes its response (orchestrator.GetTaskInputAssetsResponse).
+func (c *Contract) GetTaskInputAssets(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.GetTaskInputAssetsParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.getTaskInputAssets(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// DisableOutput is the SUBMIT transaction orchestrator.computetask:DisableOutput:
+// it decodes the request (orchestrator.DisableOutputParam), runs disableOutput
+// and encodes its response (orchestrator.DisableOutputResponse).
+func (c *Contract) DisableOutput(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.DisableOutputParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.disableOutput(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

@@ -1,7 +1,7 @@
 package computetask
 
 import (
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/contracts/validation"
@@ -9,32 +9,32 @@ import (
 	"github.com/fedchain/orchestrator/protos"
 )
 
-// RegisterTasks registers a batch of tasks, all or none.
-func (c *Contract) RegisterTasks(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	if err := validation.BatchRequest("RegisterTasks", len(req)); err != nil {
-		return nil, err
+// registerTasks registers a batch of tasks, all or none.
+func (c *Contract) registerTasks(l *ledger.Tx, in *protos.RegisterTasksParam) (rpc.Response[*protos.RegisterTasksResponse], error) {
+	var none rpc.Response[*protos.RegisterTasksResponse]
+	if err := validation.BatchRequest("RegisterTasks", proto.Size(in)); err != nil {
+		return none, err
 	}
-	in := new(protos.RegisterTasksParam)
-	return runRaw(ctx, req, in, func(s *Session, caller string) ([]byte, error) {
-		if err := validation.BatchLen("tasks", len(in.GetTasks()), validation.MaxTasksPerCall); err != nil {
-			return nil, err
-		}
-		_, records, err := s.register(in.GetTasks(), caller)
-		if err != nil {
-			return nil, err
-		}
-		// The response lists the tasks, whose records are their
-		// encodings: it need not encode them a third time (after their
-		// records and events).
-		return rpc.EncodeRecords(new(protos.RegisterTasksResponse), "tasks", records)
-	})
+	s, caller, err := open(l)
+	if err != nil {
+		return none, err
+	}
+	if err := validation.BatchLen("tasks", len(in.GetTasks()), validation.MaxTasksPerCall); err != nil {
+		return none, err
+	}
+	_, records, err := s.register(in.GetTasks(), caller)
+	if err != nil {
+		return none, err
+	}
+	// The response lists the tasks, whose records are their encodings: it
+	// need not encode them a third time (after their records and events).
+	return rpc.Records[*protos.RegisterTasksResponse]("tasks", records)
 }
 
-// QueryTasks lists tasks matching a filter, a page at a time, in creation
+// queryTasks lists tasks matching a filter, a page at a time, in creation
 // order.
-func (c *Contract) QueryTasks(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.QueryTasksParam)
-	return Run(ctx, req, in, func(s *Session, _ string) (*protos.QueryTasksResponse, error) {
+func (c *Contract) queryTasks(l *ledger.Tx, in *protos.QueryTasksParam) (rpc.Response[*protos.QueryTasksResponse], error) {
+	return Run(l, func(s *Session, _ string) (*protos.QueryTasksResponse, error) {
 		tasks, next, err := ledger.QueryComputeTasks(s.stub, in.GetFilter(), in.GetPageToken(), in.GetPageSize())
 		if err != nil {
 			return nil, err
@@ -43,18 +43,15 @@ func (c *Contract) QueryTasks(ctx contractapi.TransactionContextInterface, req [
 	})
 }
 
-// GetTask returns one task: its stored bytes, which are the response.
-func (c *Contract) GetTask(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeRaw(ctx, req, func(l *ledger.Tx, in *protos.GetTaskParam) ([]byte, error) {
-		return ledger.GetComputeTaskRaw(l, in.GetKey())
-	})
+// getTask returns one task: its stored bytes, which are the response.
+func (c *Contract) getTask(l *ledger.Tx, in *protos.GetTaskParam) (rpc.Response[*protos.ComputeTask], error) {
+	return rpc.Encoded[*protos.ComputeTask](ledger.GetComputeTaskRaw(l, in.GetKey()))
 }
 
-// ApplyTaskAction moves a task through its lifecycle on behalf of its owner
-// or worker.
-func (c *Contract) ApplyTaskAction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.ApplyTaskActionParam)
-	return Run(ctx, req, in, func(s *Session, caller string) (*protos.ApplyTaskActionResponse, error) {
+// applyTaskAction moves a task through its lifecycle on behalf of its
+// owner or worker.
+func (c *Contract) applyTaskAction(l *ledger.Tx, in *protos.ApplyTaskActionParam) (rpc.Response[*protos.ApplyTaskActionResponse], error) {
+	return Run(l, func(s *Session, caller string) (*protos.ApplyTaskActionResponse, error) {
 		if err := s.ApplyAction(in.GetComputeTaskKey(), in.GetAction(), in.GetLog(), caller); err != nil {
 			return nil, err
 		}
@@ -62,10 +59,9 @@ func (c *Contract) ApplyTaskAction(ctx contractapi.TransactionContextInterface, 
 	})
 }
 
-// GetTaskInputAssets resolves the inputs of a task into assets.
-func (c *Contract) GetTaskInputAssets(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.GetTaskInputAssetsParam)
-	return Run(ctx, req, in, func(s *Session, _ string) (*protos.GetTaskInputAssetsResponse, error) {
+// getTaskInputAssets resolves the inputs of a task into assets.
+func (c *Contract) getTaskInputAssets(l *ledger.Tx, in *protos.GetTaskInputAssetsParam) (rpc.Response[*protos.GetTaskInputAssetsResponse], error) {
+	return Run(l, func(s *Session, _ string) (*protos.GetTaskInputAssetsResponse, error) {
 		assets, err := s.InputAssets(in.GetComputeTaskKey())
 		if err != nil {
 			return nil, err
@@ -74,10 +70,9 @@ func (c *Contract) GetTaskInputAssets(ctx contractapi.TransactionContextInterfac
 	})
 }
 
-// DisableOutput disables the assets of a transient task output.
-func (c *Contract) DisableOutput(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.DisableOutputParam)
-	return Run(ctx, req, in, func(s *Session, caller string) (*protos.DisableOutputResponse, error) {
+// disableOutput disables the assets of a transient task output.
+func (c *Contract) disableOutput(l *ledger.Tx, in *protos.DisableOutputParam) (rpc.Response[*protos.DisableOutputResponse], error) {
+	return Run(l, func(s *Session, caller string) (*protos.DisableOutputResponse, error) {
 		if err := s.DisableOutput(in.GetComputeTaskKey(), in.GetIdentifier(), caller); err != nil {
 			return nil, err
 		}

@@ -42,7 +42,11 @@ func TestRegisterTasksResponse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := rpc.EncodeRecords(new(protos.RegisterTasksResponse), "tasks", records[:n])
+		res, err := rpc.Records[*protos.RegisterTasksResponse]("tasks", records[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := res.Encode()
 		if err != nil {
 			t.Fatal(err)
 		}

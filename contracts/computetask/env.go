@@ -2,7 +2,6 @@ package computetask
 
 import (
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/fedchain/orchestrator/ledger"
@@ -28,8 +27,8 @@ func NewEnv(l *ledger.Tx) (Env, error) {
 	return &txEnv{l: l, now: now}, nil
 }
 
-func openEnv(ctx contractapi.TransactionContextInterface) (Env, string, error) {
-	l := ledger.From(ctx)
+// openEnv returns the Env of the transaction l and its caller.
+func openEnv(l *ledger.Tx) (Env, string, error) {
 	caller, err := l.Caller()
 	if err != nil {
 		return nil, "", err

@@ -4,15 +4,19 @@
 package datamanager
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // ContractName is the name the contract serving orchestrator.DataManagerService is deployed under.
 const ContractName = "orchestrator.datamanager"
 
-// Contract serves orchestrator.DataManagerService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.DataManagerService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,17 +34,80 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"GetDataManager", "QueryDataManagers"}
 }
 
-// rpcs is the method set that the rpcs of orchestrator.DataManagerService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// RegisterDataManager is SUBMIT: orchestrator.NewDataManager -> orchestrator.DataManager.
-	RegisterDataManager(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// GetDataManager is EVALUATE: orchestrator.GetDataManagerParam -> orchestrator.DataManager.
-	GetDataManager(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// QueryDataManagers is EVALUATE: orchestrator.QueryDataManagersParam -> orchestrator.QueryDataManagersResponse.
-	QueryDataManagers(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// UpdateDataManager is SUBMIT: orchestrator.UpdateDataManagerParam -> orchestrator.UpdateDataManagerResponse.
-	UpdateDataManager(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.DataManagerService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// registerDataManager is SUBMIT: orchestrator.NewDataManager -> orchestrator.DataManager.
+	registerDataManager(l *ledger.Tx, req *protos.NewDataManager) (rpc.Response[*protos.DataManager], error)
+	// getDataManager is EVALUATE: orchestrator.GetDataManagerParam -> orchestrator.DataManager.
+	getDataManager(l *ledger.Tx, req *protos.GetDataManagerParam) (rpc.Response[*protos.DataManager], error)
+	// queryDataManagers is EVALUATE: orchestrator.QueryDataManagersParam -> orchestrator.QueryDataManagersResponse.
+	queryDataManagers(l *ledger.Tx, req *protos.QueryDataManagersParam) (rpc.Response[*protos.QueryDataManagersResponse], error)
+	// updateDataManager is SUBMIT: orchestrator.UpdateDataManagerParam -> orchestrator.UpdateDataManagerResponse.
+	updateDataManager(l *ledger.Tx, req *protos.UpdateDataManagerParam) (rpc.Response[*protos.UpdateDataManagerResponse], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// RegisterDataManager is the SUBMIT transaction orchestrator.datamanager:RegisterDataManager:
+// it decodes the request (orchestrator.NewDataManager), runs registerDataManager
+// and encodes its response (orchestrator.DataManager).
+func (c *Contract) RegisterDataManager(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.NewDataManager)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.registerDataManager(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// GetDataManager is the EVALUATE transaction orchestrator.datamanager:GetDataManager:
+// it decodes the request (orchestrator.GetDataManagerParam), runs getDataManager
+// and encodes its response (orchestrator.DataManager).
+func (c *Contract) GetDataManager(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.GetDataManagerParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.getDataManager(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// QueryDataManagers is the EVALUATE transaction orchestrator.datamanager:QueryDataManagers:
+// it decodes the request (orchestrator.QueryDataManagersParam), runs queryDataManagers
+// and encodes its response (orchestrator.QueryDataManagersResponse).
+func (c *Contract) QueryDataManagers(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.QueryDataManagersParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.queryDataManagers(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// UpdateDataManager is the SUBMIT transaction orchestrator.datamanager:UpdateDataManager:
+// it decodes the request (orchestrator.UpdateDataManagerParam), runs updateDataManager
+// and encodes its response (orchestrator.UpdateDataManagerResponse).
+func (c *Contract) UpdateDataManager(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.UpdateDataManagerParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.updateDataManager(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

@@ -5,8 +5,6 @@
 package datamanager
 
 import (
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
-
 	"github.com/fedchain/orchestrator/contracts/permission"
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/contracts/validation"
@@ -15,10 +13,10 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// RegisterDataManager registers a data manager owned by the caller
+// registerDataManager registers a data manager owned by the caller
 // (NewDataManager -> DataManager).
-func (c *Contract) RegisterDataManager(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeCaller(ctx, req, register)
+func (c *Contract) registerDataManager(l *ledger.Tx, in *protos.NewDataManager) (rpc.Response[*protos.DataManager], error) {
+	return rpc.AsCaller(l, in, register)
 }
 
 func validateNew(d *protos.NewDataManager) error {
@@ -85,30 +83,23 @@ func register(l *ledger.Tx, owner string, d *protos.NewDataManager) (*protos.Dat
 	return dm, err
 }
 
-// GetDataManager returns one data manager (GetDataManagerParam ->
+// getDataManager returns one data manager (GetDataManagerParam ->
 // DataManager).
-func (c *Contract) GetDataManager(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeRaw(ctx, req, func(l *ledger.Tx, p *protos.GetDataManagerParam) ([]byte, error) {
-		return ledger.GetRaw(l, ledger.DataManagerKind, p.GetKey())
-	})
+func (c *Contract) getDataManager(l *ledger.Tx, p *protos.GetDataManagerParam) (rpc.Response[*protos.DataManager], error) {
+	return rpc.Encoded[*protos.DataManager](ledger.GetRaw(l, ledger.DataManagerKind, p.GetKey()))
 }
 
-// QueryDataManagers returns a page of data managers by creation time
+// queryDataManagers returns a page of data managers by creation time
 // (QueryDataManagersParam -> QueryDataManagersResponse).
-func (c *Contract) QueryDataManagers(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.Serve(ctx, req, func(l *ledger.Tx, p *protos.QueryDataManagersParam) (*protos.QueryDataManagersResponse, error) {
-		dms, next, err := ledger.QueryDataManagers(l, p.GetPageToken(), int(p.GetPageSize()))
-		if err != nil {
-			return nil, err
-		}
-		return &protos.QueryDataManagersResponse{DataManagers: dms, NextPageToken: next}, nil
-	})
+func (c *Contract) queryDataManagers(l *ledger.Tx, p *protos.QueryDataManagersParam) (rpc.Response[*protos.QueryDataManagersResponse], error) {
+	dms, next, err := ledger.QueryDataManagers(l, p.GetPageToken(), int(p.GetPageSize()))
+	return rpc.Answer(&protos.QueryDataManagersResponse{DataManagers: dms, NextPageToken: next}, err)
 }
 
-// UpdateDataManager renames a data manager of the caller
+// updateDataManager renames a data manager of the caller
 // (UpdateDataManagerParam -> UpdateDataManagerResponse).
-func (c *Contract) UpdateDataManager(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeCaller(ctx, req, update)
+func (c *Contract) updateDataManager(l *ledger.Tx, in *protos.UpdateDataManagerParam) (rpc.Response[*protos.UpdateDataManagerResponse], error) {
+	return rpc.AsCaller(l, in, update)
 }
 
 func update(l *ledger.Tx, caller string, p *protos.UpdateDataManagerParam) (*protos.UpdateDataManagerResponse, error) {

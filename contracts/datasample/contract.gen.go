@@ -4,15 +4,19 @@
 package datasample
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // ContractName is the name the contract serving orchestrator.DataSampleService is deployed under.
 const ContractName = "orchestrator.datasample"
 
-// Contract serves orchestrator.DataSampleService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.DataSampleService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,17 +34,80 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"QueryDataSamples", "GetDataSample"}
 }
 
-// rpcs is the method set that the rpcs of orchestrator.DataSampleService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// RegisterDataSamples is SUBMIT: orchestrator.RegisterDataSamplesParam -> orchestrator.RegisterDataSamplesResponse.
-	RegisterDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// UpdateDataSamples is SUBMIT: orchestrator.UpdateDataSamplesParam -> orchestrator.UpdateDataSamplesResponse.
-	UpdateDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// QueryDataSamples is EVALUATE: orchestrator.QueryDataSamplesParam -> orchestrator.QueryDataSamplesResponse.
-	QueryDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// GetDataSample is EVALUATE: orchestrator.GetDataSampleParam -> orchestrator.DataSample.
-	GetDataSample(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.DataSampleService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// registerDataSamples is SUBMIT: orchestrator.RegisterDataSamplesParam -> orchestrator.RegisterDataSamplesResponse.
+	registerDataSamples(l *ledger.Tx, req *protos.RegisterDataSamplesParam) (rpc.Response[*protos.RegisterDataSamplesResponse], error)
+	// updateDataSamples is SUBMIT: orchestrator.UpdateDataSamplesParam -> orchestrator.UpdateDataSamplesResponse.
+	updateDataSamples(l *ledger.Tx, req *protos.UpdateDataSamplesParam) (rpc.Response[*protos.UpdateDataSamplesResponse], error)
+	// queryDataSamples is EVALUATE: orchestrator.QueryDataSamplesParam -> orchestrator.QueryDataSamplesResponse.
+	queryDataSamples(l *ledger.Tx, req *protos.QueryDataSamplesParam) (rpc.Response[*protos.QueryDataSamplesResponse], error)
+	// getDataSample is EVALUATE: orchestrator.GetDataSampleParam -> orchestrator.DataSample.
+	getDataSample(l *ledger.Tx, req *protos.GetDataSampleParam) (rpc.Response[*protos.DataSample], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// RegisterDataSamples is the SUBMIT transaction orchestrator.datasample:RegisterDataSamples:
+// it decodes the request (orchestrator.RegisterDataSamplesParam), runs registerDataSamples
+// and encodes its response (orchestrator.RegisterDataSamplesResponse).
+func (c *Contract) RegisterDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.RegisterDataSamplesParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.registerDataSamples(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// UpdateDataSamples is the SUBMIT transaction orchestrator.datasample:UpdateDataSamples:
+// it decodes the request (orchestrator.UpdateDataSamplesParam), runs updateDataSamples
+// and encodes its response (orchestrator.UpdateDataSamplesResponse).
+func (c *Contract) UpdateDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.UpdateDataSamplesParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.updateDataSamples(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// QueryDataSamples is the EVALUATE transaction orchestrator.datasample:QueryDataSamples:
+// it decodes the request (orchestrator.QueryDataSamplesParam), runs queryDataSamples
+// and encodes its response (orchestrator.QueryDataSamplesResponse).
+func (c *Contract) QueryDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.QueryDataSamplesParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.queryDataSamples(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// GetDataSample is the EVALUATE transaction orchestrator.datasample:GetDataSample:
+// it decodes the request (orchestrator.GetDataSampleParam), runs getDataSample
+// and encodes its response (orchestrator.DataSample).
+func (c *Contract) GetDataSample(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.GetDataSampleParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.getDataSample(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

@@ -5,9 +5,8 @@ package datasample
 
 import (
 	"fmt"
+	"google.golang.org/protobuf/proto"
 	"slices"
-
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/contracts/validation"
@@ -34,13 +33,24 @@ func checkOwner(l *ledger.Tx, keys []string, owner string) error {
 	return nil
 }
 
-// RegisterDataSamples registers a batch of data samples owned by the caller
-// (RegisterDataSamplesParam -> RegisterDataSamplesResponse); all or none.
-func (c *Contract) RegisterDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	if err := validation.BatchRequest("RegisterDataSamples", len(req)); err != nil {
-		return nil, err
+// registerDataSamples registers a batch of data samples owned by the
+// caller (RegisterDataSamplesParam -> RegisterDataSamplesResponse); all or
+// none.
+func (c *Contract) registerDataSamples(l *ledger.Tx, in *protos.RegisterDataSamplesParam) (rpc.Response[*protos.RegisterDataSamplesResponse], error) {
+	var none rpc.Response[*protos.RegisterDataSamplesResponse]
+	if err := validation.BatchRequest("RegisterDataSamples", proto.Size(in)); err != nil {
+		return none, err
 	}
-	return rpc.ServeCallerRaw(ctx, req, register)
+	caller, err := l.Caller()
+	if err != nil {
+		return none, err
+	}
+	records, err := register(l, caller, in)
+	if err != nil {
+		return none, err
+	}
+	// The response lists the samples, whose records are their encodings.
+	return rpc.Records[*protos.RegisterDataSamplesResponse]("data_samples", records)
 }
 
 func validateNew(i int, s *protos.NewDataSample) error {
@@ -63,7 +73,8 @@ func validateFields(s *protos.NewDataSample, field func(name string) string) err
 	return validation.Checksum(field("checksum"), s.GetChecksum())
 }
 
-func register(l *ledger.Tx, owner string, p *protos.RegisterDataSamplesParam) ([]byte, error) {
+// register stores the samples of p for owner and returns their records.
+func register(l *ledger.Tx, owner string, p *protos.RegisterDataSamplesParam) ([][]byte, error) {
 	if len(p.GetSamples()) == 0 {
 		return nil, orcerr.New(orcerr.InvalidAsset, "invalid samples: cannot be blank")
 	}
@@ -129,7 +140,7 @@ func register(l *ledger.Tx, owner string, p *protos.RegisterDataSamplesParam) ([
 		}
 		records = append(records, b)
 	}
-	return rpc.EncodeRecords(new(protos.RegisterDataSamplesResponse), "data_samples", records)
+	return records, nil
 }
 
 func emit(l *ledger.Tx, kind protos.EventKind, ds *protos.DataSample) error {
@@ -141,13 +152,13 @@ func emit(l *ledger.Tx, kind protos.EventKind, ds *protos.DataSample) error {
 	})
 }
 
-// UpdateDataSamples links data samples of the caller to more data managers
+// updateDataSamples links data samples of the caller to more data managers
 // of the caller (UpdateDataSamplesParam -> UpdateDataSamplesResponse).
-func (c *Contract) UpdateDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	if err := validation.BatchRequest("UpdateDataSamples", len(req)); err != nil {
-		return nil, err
+func (c *Contract) updateDataSamples(l *ledger.Tx, in *protos.UpdateDataSamplesParam) (rpc.Response[*protos.UpdateDataSamplesResponse], error) {
+	if err := validation.BatchRequest("UpdateDataSamples", proto.Size(in)); err != nil {
+		return rpc.Response[*protos.UpdateDataSamplesResponse]{}, err
 	}
-	return rpc.ServeCaller(ctx, req, update)
+	return rpc.AsCaller(l, in, update)
 }
 
 func update(l *ledger.Tx, owner string, p *protos.UpdateDataSamplesParam) (*protos.UpdateDataSamplesResponse, error) {
@@ -197,22 +208,15 @@ func update(l *ledger.Tx, owner string, p *protos.UpdateDataSamplesParam) (*prot
 	return &protos.UpdateDataSamplesResponse{}, nil
 }
 
-// GetDataSample returns one data sample (GetDataSampleParam -> DataSample).
-func (c *Contract) GetDataSample(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeRaw(ctx, req, func(l *ledger.Tx, p *protos.GetDataSampleParam) ([]byte, error) {
-		return ledger.GetRaw(l, ledger.DataSampleKind, p.GetKey())
-	})
+// getDataSample returns one data sample (GetDataSampleParam -> DataSample).
+func (c *Contract) getDataSample(l *ledger.Tx, p *protos.GetDataSampleParam) (rpc.Response[*protos.DataSample], error) {
+	return rpc.Encoded[*protos.DataSample](ledger.GetRaw(l, ledger.DataSampleKind, p.GetKey()))
 }
 
-// QueryDataSamples returns a page of data samples by creation time,
+// queryDataSamples returns a page of data samples by creation time,
 // optionally only those with given keys (QueryDataSamplesParam ->
 // QueryDataSamplesResponse).
-func (c *Contract) QueryDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.Serve(ctx, req, func(l *ledger.Tx, p *protos.QueryDataSamplesParam) (*protos.QueryDataSamplesResponse, error) {
-		dss, next, err := ledger.QueryDataSamples(l, p.GetFilter().GetKeys(), p.GetPageToken(), int(p.GetPageSize()))
-		if err != nil {
-			return nil, err
-		}
-		return &protos.QueryDataSamplesResponse{DataSamples: dss, NextPageToken: next}, nil
-	})
+func (c *Contract) queryDataSamples(l *ledger.Tx, p *protos.QueryDataSamplesParam) (rpc.Response[*protos.QueryDataSamplesResponse], error) {
+	dss, next, err := ledger.QueryDataSamples(l, p.GetFilter().GetKeys(), p.GetPageToken(), int(p.GetPageSize()))
+	return rpc.Answer(&protos.QueryDataSamplesResponse{DataSamples: dss, NextPageToken: next}, err)
 }

@@ -4,15 +4,19 @@
 package dataset
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // ContractName is the name the contract serving orchestrator.DatasetService is deployed under.
 const ContractName = "orchestrator.dataset"
 
-// Contract serves orchestrator.DatasetService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.DatasetService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,11 +34,29 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"GetDataset"}
 }
 
-// rpcs is the method set that the rpcs of orchestrator.DatasetService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// GetDataset is EVALUATE: orchestrator.GetDatasetParam -> orchestrator.Dataset.
-	GetDataset(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.DatasetService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// getDataset is EVALUATE: orchestrator.GetDatasetParam -> orchestrator.Dataset.
+	getDataset(l *ledger.Tx, req *protos.GetDatasetParam) (rpc.Response[*protos.Dataset], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// GetDataset is the EVALUATE transaction orchestrator.dataset:GetDataset:
+// it decodes the request (orchestrator.GetDatasetParam), runs getDataset
+// and encodes its response (orchestrator.Dataset).
+func (c *Contract) GetDataset(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.GetDatasetParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.getDataset(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

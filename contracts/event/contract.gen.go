@@ -4,15 +4,19 @@
 package event
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // ContractName is the name the contract serving orchestrator.EventService is deployed under.
 const ContractName = "orchestrator.event"
 
-// Contract serves orchestrator.EventService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.EventService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,11 +34,29 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"QueryEvents"}
 }
 
-// rpcs is the method set that the rpcs of orchestrator.EventService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// QueryEvents is EVALUATE: orchestrator.QueryEventsParam -> orchestrator.QueryEventsResponse.
-	QueryEvents(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.EventService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// queryEvents is EVALUATE: orchestrator.QueryEventsParam -> orchestrator.QueryEventsResponse.
+	queryEvents(l *ledger.Tx, req *protos.QueryEventsParam) (rpc.Response[*protos.QueryEventsResponse], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// QueryEvents is the EVALUATE transaction orchestrator.event:QueryEvents:
+// it decodes the request (orchestrator.QueryEventsParam), runs queryEvents
+// and encodes its response (orchestrator.QueryEventsResponse).
+func (c *Contract) QueryEvents(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.QueryEventsParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.queryEvents(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

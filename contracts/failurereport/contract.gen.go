@@ -4,15 +4,19 @@
 package failurereport
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // ContractName is the name the contract serving orchestrator.FailureReportService is deployed under.
 const ContractName = "orchestrator.failurereport"
 
-// Contract serves orchestrator.FailureReportService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.FailureReportService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,13 +34,46 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"GetFailureReport"}
 }
 
-// rpcs is the method set that the rpcs of orchestrator.FailureReportService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// RegisterFailureReport is SUBMIT: orchestrator.NewFailureReport -> orchestrator.FailureReport.
-	RegisterFailureReport(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// GetFailureReport is EVALUATE: orchestrator.GetFailureReportParam -> orchestrator.FailureReport.
-	GetFailureReport(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.FailureReportService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// registerFailureReport is SUBMIT: orchestrator.NewFailureReport -> orchestrator.FailureReport.
+	registerFailureReport(l *ledger.Tx, req *protos.NewFailureReport) (rpc.Response[*protos.FailureReport], error)
+	// getFailureReport is EVALUATE: orchestrator.GetFailureReportParam -> orchestrator.FailureReport.
+	getFailureReport(l *ledger.Tx, req *protos.GetFailureReportParam) (rpc.Response[*protos.FailureReport], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// RegisterFailureReport is the SUBMIT transaction orchestrator.failurereport:RegisterFailureReport:
+// it decodes the request (orchestrator.NewFailureReport), runs registerFailureReport
+// and encodes its response (orchestrator.FailureReport).
+func (c *Contract) RegisterFailureReport(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.NewFailureReport)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.registerFailureReport(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// GetFailureReport is the EVALUATE transaction orchestrator.failurereport:GetFailureReport:
+// it decodes the request (orchestrator.GetFailureReportParam), runs getFailureReport
+// and encodes its response (orchestrator.FailureReport).
+func (c *Contract) GetFailureReport(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.GetFailureReportParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.getFailureReport(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

@@ -5,8 +5,6 @@
 package failurereport
 
 import (
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
-
 	"github.com/fedchain/orchestrator/contracts/function"
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/contracts/validation"
@@ -45,11 +43,11 @@ func validateNew(r *protos.NewFailureReport) error {
 	return nil
 }
 
-// RegisterFailureReport records the failure of a compute task (by its
+// registerFailureReport records the failure of a compute task (by its
 // worker) or of a function build (by its owner) and moves the asset to
 // FAILED (NewFailureReport -> FailureReport).
-func (c *Contract) RegisterFailureReport(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeCaller(ctx, req, register)
+func (c *Contract) registerFailureReport(l *ledger.Tx, in *protos.NewFailureReport) (rpc.Response[*protos.FailureReport], error) {
+	return rpc.AsCaller(l, in, register)
 }
 
 func register(l *ledger.Tx, caller string, r *protos.NewFailureReport) (*protos.FailureReport, error) {
@@ -105,10 +103,8 @@ func failFunction(l *ledger.Tx, key, caller string) error {
 	return function.ApplyAction(l, key, protos.FunctionAction_FUNCTION_ACTION_FAILED, reason, caller)
 }
 
-// GetFailureReport returns the failure report of an asset
+// getFailureReport returns the failure report of an asset
 // (GetFailureReportParam -> FailureReport).
-func (c *Contract) GetFailureReport(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeRaw(ctx, req, func(l *ledger.Tx, p *protos.GetFailureReportParam) ([]byte, error) {
-		return ledger.GetRaw(l, ledger.FailureReportKind, p.GetAssetKey())
-	})
+func (c *Contract) getFailureReport(l *ledger.Tx, p *protos.GetFailureReportParam) (rpc.Response[*protos.FailureReport], error) {
+	return rpc.Encoded[*protos.FailureReport](ledger.GetRaw(l, ledger.FailureReportKind, p.GetAssetKey()))
 }

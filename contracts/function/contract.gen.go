@@ -4,15 +4,19 @@
 package function
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // ContractName is the name the contract serving orchestrator.FunctionService is deployed under.
 const ContractName = "orchestrator.function"
 
-// Contract serves orchestrator.FunctionService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.FunctionService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,19 +34,97 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"GetFunction", "QueryFunctions"}
 }
 
-// rpcs is the method set that the rpcs of orchestrator.FunctionService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// RegisterFunction is SUBMIT: orchestrator.NewFunction -> orchestrator.Function.
-	RegisterFunction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// GetFunction is EVALUATE: orchestrator.GetFunctionParam -> orchestrator.Function.
-	GetFunction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// QueryFunctions is EVALUATE: orchestrator.QueryFunctionsParam -> orchestrator.QueryFunctionsResponse.
-	QueryFunctions(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// UpdateFunction is SUBMIT: orchestrator.UpdateFunctionParam -> orchestrator.UpdateFunctionResponse.
-	UpdateFunction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// ApplyFunctionAction is SUBMIT: orchestrator.ApplyFunctionActionParam -> orchestrator.ApplyFunctionActionResponse.
-	ApplyFunctionAction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.FunctionService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// registerFunction is SUBMIT: orchestrator.NewFunction -> orchestrator.Function.
+	registerFunction(l *ledger.Tx, req *protos.NewFunction) (rpc.Response[*protos.Function], error)
+	// getFunction is EVALUATE: orchestrator.GetFunctionParam -> orchestrator.Function.
+	getFunction(l *ledger.Tx, req *protos.GetFunctionParam) (rpc.Response[*protos.Function], error)
+	// queryFunctions is EVALUATE: orchestrator.QueryFunctionsParam -> orchestrator.QueryFunctionsResponse.
+	queryFunctions(l *ledger.Tx, req *protos.QueryFunctionsParam) (rpc.Response[*protos.QueryFunctionsResponse], error)
+	// updateFunction is SUBMIT: orchestrator.UpdateFunctionParam -> orchestrator.UpdateFunctionResponse.
+	updateFunction(l *ledger.Tx, req *protos.UpdateFunctionParam) (rpc.Response[*protos.UpdateFunctionResponse], error)
+	// applyFunctionAction is SUBMIT: orchestrator.ApplyFunctionActionParam -> orchestrator.ApplyFunctionActionResponse.
+	applyFunctionAction(l *ledger.Tx, req *protos.ApplyFunctionActionParam) (rpc.Response[*protos.ApplyFunctionActionResponse], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// RegisterFunction is the SUBMIT transaction orchestrator.function:RegisterFunction:
+// it decodes the request (orchestrator.NewFunction), runs registerFunction
+// and encodes its response (orchestrator.Function).
+func (c *Contract) RegisterFunction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.NewFunction)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.registerFunction(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// GetFunction is the EVALUATE transaction orchestrator.function:GetFunction:
+// it decodes the request (orchestrator.GetFunctionParam), runs getFunction
+// and encodes its response (orchestrator.Function).
+func (c *Contract) GetFunction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.GetFunctionParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.getFunction(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// QueryFunctions is the EVALUATE transaction orchestrator.function:QueryFunctions:
+// it decodes the request (orchestrator.QueryFunctionsParam), runs queryFunctions
+// and encodes its response (orchestrator.QueryFunctionsResponse).
+func (c *Contract) QueryFunctions(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.QueryFunctionsParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.queryFunctions(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// UpdateFunction is the SUBMIT transaction orchestrator.function:UpdateFunction:
+// it decodes the request (orchestrator.UpdateFunctionParam), runs updateFunction
+// and encodes its response (orchestrator.UpdateFunctionResponse).
+func (c *Contract) UpdateFunction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.UpdateFunctionParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.updateFunction(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// ApplyFunctionAction is the SUBMIT transaction orchestrator.function:ApplyFunctionAction:
+// it decodes the request (orchestrator.ApplyFunctionActionParam), runs applyFunctionAction
+// and encodes its response (orchestrator.ApplyFunctionActionResponse).
+func (c *Contract) ApplyFunctionAction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.ApplyFunctionActionParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.applyFunctionAction(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

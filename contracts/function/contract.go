@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
-
 	"github.com/fedchain/orchestrator/contracts/permission"
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/contracts/validation"
@@ -19,10 +17,10 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// RegisterFunction registers a function owned by the caller (NewFunction
+// registerFunction registers a function owned by the caller (NewFunction
 // -> Function). Its status starts WAITING (for its image build).
-func (c *Contract) RegisterFunction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeCaller(ctx, req, register)
+func (c *Contract) registerFunction(l *ledger.Tx, in *protos.NewFunction) (rpc.Response[*protos.Function], error) {
+	return rpc.AsCaller(l, in, register)
 }
 
 func invalid(format string, args ...any) error {
@@ -156,30 +154,23 @@ func emit(l *ledger.Tx, kind protos.EventKind, f *protos.Function, metadata map[
 	})
 }
 
-// GetFunction returns one function (GetFunctionParam -> Function).
-func (c *Contract) GetFunction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeRaw(ctx, req, func(l *ledger.Tx, p *protos.GetFunctionParam) ([]byte, error) {
-		return ledger.GetRaw(l, ledger.FunctionKind, p.GetKey())
-	})
+// getFunction returns one function (GetFunctionParam -> Function).
+func (c *Contract) getFunction(l *ledger.Tx, p *protos.GetFunctionParam) (rpc.Response[*protos.Function], error) {
+	return rpc.Encoded[*protos.Function](ledger.GetRaw(l, ledger.FunctionKind, p.GetKey()))
 }
 
-// QueryFunctions returns a page of functions by creation time, optionally
+// queryFunctions returns a page of functions by creation time, optionally
 // only those used in a compute plan (QueryFunctionsParam ->
 // QueryFunctionsResponse).
-func (c *Contract) QueryFunctions(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.Serve(ctx, req, func(l *ledger.Tx, p *protos.QueryFunctionsParam) (*protos.QueryFunctionsResponse, error) {
-		fs, next, err := ledger.QueryFunctions(l, p.GetFilter().GetComputePlanKey(), p.GetPageToken(), int(p.GetPageSize()))
-		if err != nil {
-			return nil, err
-		}
-		return &protos.QueryFunctionsResponse{Functions: fs, NextPageToken: next}, nil
-	})
+func (c *Contract) queryFunctions(l *ledger.Tx, p *protos.QueryFunctionsParam) (rpc.Response[*protos.QueryFunctionsResponse], error) {
+	fs, next, err := ledger.QueryFunctions(l, p.GetFilter().GetComputePlanKey(), p.GetPageToken(), int(p.GetPageSize()))
+	return rpc.Answer(&protos.QueryFunctionsResponse{Functions: fs, NextPageToken: next}, err)
 }
 
-// UpdateFunction renames a function of the caller and sets its image
+// updateFunction renames a function of the caller and sets its image
 // (UpdateFunctionParam -> UpdateFunctionResponse).
-func (c *Contract) UpdateFunction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeCaller(ctx, req, update)
+func (c *Contract) updateFunction(l *ledger.Tx, in *protos.UpdateFunctionParam) (rpc.Response[*protos.UpdateFunctionResponse], error) {
+	return rpc.AsCaller(l, in, update)
 }
 
 func update(l *ledger.Tx, caller string, p *protos.UpdateFunctionParam) (*protos.UpdateFunctionResponse, error) {
@@ -233,15 +224,17 @@ var transitions = map[protos.FunctionAction]struct {
 	},
 }
 
-// ApplyFunctionAction moves the build status of a function of the caller
+// applyFunctionAction moves the build status of a function of the caller
 // (ApplyFunctionActionParam -> ApplyFunctionActionResponse) and propagates
 // it to the tasks that use the function. As in the reference, the request
 // is not validated as such: an unknown action is OE0003, an unknown (or
 // malformed) key OE0002.
-func (c *Contract) ApplyFunctionAction(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeCaller(ctx, req, func(l *ledger.Tx, caller string, p *protos.ApplyFunctionActionParam) (*protos.ApplyFunctionActionResponse, error) {
-		return &protos.ApplyFunctionActionResponse{}, ApplyAction(l, p.GetFunctionKey(), p.GetAction(), "User action", caller)
-	})
+func (c *Contract) applyFunctionAction(l *ledger.Tx, p *protos.ApplyFunctionActionParam) (rpc.Response[*protos.ApplyFunctionActionResponse], error) {
+	caller, err := l.Caller()
+	if err != nil {
+		return rpc.Response[*protos.ApplyFunctionActionResponse]{}, err
+	}
+	return rpc.Answer(&protos.ApplyFunctionActionResponse{}, ApplyAction(l, p.GetFunctionKey(), p.GetAction(), "User action", caller))
 }
 
 // ApplyAction applies a build action to function key on behalf of

@@ -4,15 +4,19 @@
 package info
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // ContractName is the name the contract serving orchestrator.InfoService is deployed under.
 const ContractName = "orchestrator.info"
 
-// Contract serves orchestrator.InfoService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.InfoService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,11 +34,29 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"QueryVersion"}
 }
 
-// rpcs is the method set that the rpcs of orchestrator.InfoService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// QueryVersion is EVALUATE: orchestrator.QueryVersionParam -> orchestrator.QueryVersionResponse.
-	QueryVersion(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.InfoService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// queryVersion is EVALUATE: orchestrator.QueryVersionParam -> orchestrator.QueryVersionResponse.
+	queryVersion(l *ledger.Tx, req *protos.QueryVersionParam) (rpc.Response[*protos.QueryVersionResponse], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// QueryVersion is the EVALUATE transaction orchestrator.info:QueryVersion:
+// it decodes the request (orchestrator.QueryVersionParam), runs queryVersion
+// and encodes its response (orchestrator.QueryVersionResponse).
+func (c *Contract) QueryVersion(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.QueryVersionParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.queryVersion(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

@@ -4,15 +4,19 @@
 package model
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // ContractName is the name the contract serving orchestrator.ModelService is deployed under.
 const ContractName = "orchestrator.model"
 
-// Contract serves orchestrator.ModelService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.ModelService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,17 +34,80 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"GetModel", "GetComputeTaskOutputModels"}
 }
 
-// rpcs is the method set that the rpcs of orchestrator.ModelService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// RegisterModel is SUBMIT: orchestrator.NewModel -> orchestrator.Model.
-	RegisterModel(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// RegisterModels is SUBMIT: orchestrator.RegisterModelsParam -> orchestrator.RegisterModelsResponse.
-	RegisterModels(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// GetModel is EVALUATE: orchestrator.GetModelParam -> orchestrator.Model.
-	GetModel(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// GetComputeTaskOutputModels is EVALUATE: orchestrator.GetComputeTaskModelsParam -> orchestrator.GetComputeTaskModelsResponse.
-	GetComputeTaskOutputModels(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.ModelService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// registerModel is SUBMIT: orchestrator.NewModel -> orchestrator.Model.
+	registerModel(l *ledger.Tx, req *protos.NewModel) (rpc.Response[*protos.Model], error)
+	// registerModels is SUBMIT: orchestrator.RegisterModelsParam -> orchestrator.RegisterModelsResponse.
+	registerModels(l *ledger.Tx, req *protos.RegisterModelsParam) (rpc.Response[*protos.RegisterModelsResponse], error)
+	// getModel is EVALUATE: orchestrator.GetModelParam -> orchestrator.Model.
+	getModel(l *ledger.Tx, req *protos.GetModelParam) (rpc.Response[*protos.Model], error)
+	// getComputeTaskOutputModels is EVALUATE: orchestrator.GetComputeTaskModelsParam -> orchestrator.GetComputeTaskModelsResponse.
+	getComputeTaskOutputModels(l *ledger.Tx, req *protos.GetComputeTaskModelsParam) (rpc.Response[*protos.GetComputeTaskModelsResponse], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// RegisterModel is the SUBMIT transaction orchestrator.model:RegisterModel:
+// it decodes the request (orchestrator.NewModel), runs registerModel
+// and encodes its response (orchestrator.Model).
+func (c *Contract) RegisterModel(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.NewModel)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.registerModel(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// RegisterModels is the SUBMIT transaction orchestrator.model:RegisterModels:
+// it decodes the request (orchestrator.RegisterModelsParam), runs registerModels
+// and encodes its response (orchestrator.RegisterModelsResponse).
+func (c *Contract) RegisterModels(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.RegisterModelsParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.registerModels(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// GetModel is the EVALUATE transaction orchestrator.model:GetModel:
+// it decodes the request (orchestrator.GetModelParam), runs getModel
+// and encodes its response (orchestrator.Model).
+func (c *Contract) GetModel(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.GetModelParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.getModel(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// GetComputeTaskOutputModels is the EVALUATE transaction orchestrator.model:GetComputeTaskOutputModels:
+// it decodes the request (orchestrator.GetComputeTaskModelsParam), runs getComputeTaskOutputModels
+// and encodes its response (orchestrator.GetComputeTaskModelsResponse).
+func (c *Contract) GetComputeTaskOutputModels(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.GetComputeTaskModelsParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.getComputeTaskOutputModels(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

@@ -4,7 +4,7 @@
 package model
 
 import (
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/contracts/computetask"
 	"github.com/fedchain/orchestrator/contracts/rpc"
@@ -14,10 +14,9 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// RegisterModel registers one model (deprecated form of RegisterModels).
-func (c *Contract) RegisterModel(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.NewModel)
-	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.Model, error) {
+// registerModel registers one model (deprecated form of RegisterModels).
+func (c *Contract) registerModel(l *ledger.Tx, in *protos.NewModel) (rpc.Response[*protos.Model], error) {
+	return computetask.Run(l, func(s *computetask.Session, caller string) (*protos.Model, error) {
 		models, err := register(s, []*protos.NewModel{in}, caller)
 		if err != nil {
 			return nil, err
@@ -26,13 +25,12 @@ func (c *Contract) RegisterModel(ctx contractapi.TransactionContextInterface, re
 	})
 }
 
-// RegisterModels registers models of one task, all or none.
-func (c *Contract) RegisterModels(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	if err := validation.BatchRequest("RegisterModels", len(req)); err != nil {
-		return nil, err
+// registerModels registers models of one task, all or none.
+func (c *Contract) registerModels(l *ledger.Tx, in *protos.RegisterModelsParam) (rpc.Response[*protos.RegisterModelsResponse], error) {
+	if err := validation.BatchRequest("RegisterModels", proto.Size(in)); err != nil {
+		return rpc.Response[*protos.RegisterModelsResponse]{}, err
 	}
-	in := new(protos.RegisterModelsParam)
-	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.RegisterModelsResponse, error) {
+	return computetask.Run(l, func(s *computetask.Session, caller string) (*protos.RegisterModelsResponse, error) {
 		if err := validation.BatchLen("models", len(in.GetModels()), validation.MaxModelsPerCall); err != nil {
 			return nil, err
 		}
@@ -44,17 +42,14 @@ func (c *Contract) RegisterModels(ctx contractapi.TransactionContextInterface, r
 	})
 }
 
-// GetModel returns one model: its stored bytes, which are the response.
-func (c *Contract) GetModel(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeRaw(ctx, req, func(l *ledger.Tx, in *protos.GetModelParam) ([]byte, error) {
-		return ledger.GetRaw(l, ledger.ModelKind, in.GetKey())
-	})
+// getModel returns one model: its stored bytes, which are the response.
+func (c *Contract) getModel(l *ledger.Tx, in *protos.GetModelParam) (rpc.Response[*protos.Model], error) {
+	return rpc.Encoded[*protos.Model](ledger.GetRaw(l, ledger.ModelKind, in.GetKey()))
 }
 
-// GetComputeTaskOutputModels returns the models a task registered.
-func (c *Contract) GetComputeTaskOutputModels(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.GetComputeTaskModelsParam)
-	return computetask.Run(ctx, req, in, func(s *computetask.Session, _ string) (*protos.GetComputeTaskModelsResponse, error) {
+// getComputeTaskOutputModels returns the models a task registered.
+func (c *Contract) getComputeTaskOutputModels(l *ledger.Tx, in *protos.GetComputeTaskModelsParam) (rpc.Response[*protos.GetComputeTaskModelsResponse], error) {
+	return computetask.Run(l, func(s *computetask.Session, _ string) (*protos.GetComputeTaskModelsResponse, error) {
 		models, err := ledger.ComputeTaskOutputModels(s.Env().Stub(), in.GetComputeTaskKey())
 		if err != nil {
 			return nil, err

@@ -4,15 +4,19 @@
 package organization
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // ContractName is the name the contract serving orchestrator.OrganizationService is deployed under.
 const ContractName = "orchestrator.organization"
 
-// Contract serves orchestrator.OrganizationService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.OrganizationService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,13 +34,46 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"GetAllOrganizations"}
 }
 
-// rpcs is the method set that the rpcs of orchestrator.OrganizationService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// RegisterOrganization is SUBMIT: orchestrator.RegisterOrganizationParam -> orchestrator.Organization.
-	RegisterOrganization(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// GetAllOrganizations is EVALUATE: orchestrator.GetAllOrganizationsParam -> orchestrator.GetAllOrganizationsResponse.
-	GetAllOrganizations(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.OrganizationService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// registerOrganization is SUBMIT: orchestrator.RegisterOrganizationParam -> orchestrator.Organization.
+	registerOrganization(l *ledger.Tx, req *protos.RegisterOrganizationParam) (rpc.Response[*protos.Organization], error)
+	// getAllOrganizations is EVALUATE: orchestrator.GetAllOrganizationsParam -> orchestrator.GetAllOrganizationsResponse.
+	getAllOrganizations(l *ledger.Tx, req *protos.GetAllOrganizationsParam) (rpc.Response[*protos.GetAllOrganizationsResponse], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// RegisterOrganization is the SUBMIT transaction orchestrator.organization:RegisterOrganization:
+// it decodes the request (orchestrator.RegisterOrganizationParam), runs registerOrganization
+// and encodes its response (orchestrator.Organization).
+func (c *Contract) RegisterOrganization(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.RegisterOrganizationParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.registerOrganization(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// GetAllOrganizations is the EVALUATE transaction orchestrator.organization:GetAllOrganizations:
+// it decodes the request (orchestrator.GetAllOrganizationsParam), runs getAllOrganizations
+// and encodes its response (orchestrator.GetAllOrganizationsResponse).
+func (c *Contract) GetAllOrganizations(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.GetAllOrganizationsParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.getAllOrganizations(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

@@ -4,8 +4,6 @@
 package organization
 
 import (
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
-
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/contracts/validation"
 	"github.com/fedchain/orchestrator/ledger"
@@ -13,11 +11,11 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// RegisterOrganization registers the caller's organization
+// registerOrganization registers the caller's organization
 // (RegisterOrganizationParam -> Organization). OE0006 when it is already
 // registered.
-func (c *Contract) RegisterOrganization(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.ServeCaller(ctx, req, register)
+func (c *Contract) registerOrganization(l *ledger.Tx, in *protos.RegisterOrganizationParam) (rpc.Response[*protos.Organization], error) {
+	return rpc.AsCaller(l, in, register)
 }
 
 func register(l *ledger.Tx, caller string, p *protos.RegisterOrganizationParam) (*protos.Organization, error) {
@@ -48,14 +46,9 @@ func register(l *ledger.Tx, caller string, p *protos.RegisterOrganizationParam) 
 	return o, err
 }
 
-// GetAllOrganizations lists the registered organizations by registration
+// getAllOrganizations lists the registered organizations by registration
 // time (GetAllOrganizationsParam -> GetAllOrganizationsResponse).
-func (c *Contract) GetAllOrganizations(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.Serve(ctx, req, func(l *ledger.Tx, _ *protos.GetAllOrganizationsParam) (*protos.GetAllOrganizationsResponse, error) {
-		orgs, err := ledger.AllOrganizations(l)
-		if err != nil {
-			return nil, err
-		}
-		return &protos.GetAllOrganizationsResponse{Organizations: orgs}, nil
-	})
+func (c *Contract) getAllOrganizations(l *ledger.Tx, _ *protos.GetAllOrganizationsParam) (rpc.Response[*protos.GetAllOrganizationsResponse], error) {
+	orgs, err := ledger.AllOrganizations(l)
+	return rpc.Answer(&protos.GetAllOrganizationsResponse{Organizations: orgs}, err)
 }

@@ -4,15 +4,19 @@
 package performance
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // ContractName is the name the contract serving orchestrator.PerformanceService is deployed under.
 const ContractName = "orchestrator.performance"
 
-// Contract serves orchestrator.PerformanceService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.PerformanceService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,13 +34,46 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"QueryPerformances"}
 }
 
-// rpcs is the method set that the rpcs of orchestrator.PerformanceService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// RegisterPerformance is SUBMIT: orchestrator.NewPerformance -> orchestrator.Performance.
-	RegisterPerformance(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
-	// QueryPerformances is EVALUATE: orchestrator.QueryPerformancesParam -> orchestrator.QueryPerformancesResponse.
-	QueryPerformances(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.PerformanceService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// registerPerformance is SUBMIT: orchestrator.NewPerformance -> orchestrator.Performance.
+	registerPerformance(l *ledger.Tx, req *protos.NewPerformance) (rpc.Response[*protos.Performance], error)
+	// queryPerformances is EVALUATE: orchestrator.QueryPerformancesParam -> orchestrator.QueryPerformancesResponse.
+	queryPerformances(l *ledger.Tx, req *protos.QueryPerformancesParam) (rpc.Response[*protos.QueryPerformancesResponse], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// RegisterPerformance is the SUBMIT transaction orchestrator.performance:RegisterPerformance:
+// it decodes the request (orchestrator.NewPerformance), runs registerPerformance
+// and encodes its response (orchestrator.Performance).
+func (c *Contract) RegisterPerformance(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.NewPerformance)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.registerPerformance(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}
+
+// QueryPerformances is the EVALUATE transaction orchestrator.performance:QueryPerformances:
+// it decodes the request (orchestrator.QueryPerformancesParam), runs queryPerformances
+// and encodes its response (orchestrator.QueryPerformancesResponse).
+func (c *Contract) QueryPerformances(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.QueryPerformancesParam)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.queryPerformances(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

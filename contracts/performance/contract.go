@@ -4,27 +4,24 @@
 package performance
 
 import (
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
-
 	"github.com/fedchain/orchestrator/contracts/computetask"
+	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/contracts/validation"
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// RegisterPerformance registers the performance of a task output.
-func (c *Contract) RegisterPerformance(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.NewPerformance)
-	return computetask.Run(ctx, req, in, func(s *computetask.Session, caller string) (*protos.Performance, error) {
+// registerPerformance registers the performance of a task output.
+func (c *Contract) registerPerformance(l *ledger.Tx, in *protos.NewPerformance) (rpc.Response[*protos.Performance], error) {
+	return computetask.Run(l, func(s *computetask.Session, caller string) (*protos.Performance, error) {
 		return register(s, in, caller)
 	})
 }
 
-// QueryPerformances lists performances in creation order, a page at a time.
-func (c *Contract) QueryPerformances(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	in := new(protos.QueryPerformancesParam)
-	return computetask.Run(ctx, req, in, func(s *computetask.Session, _ string) (*protos.QueryPerformancesResponse, error) {
+// queryPerformances lists performances in creation order, a page at a time.
+func (c *Contract) queryPerformances(l *ledger.Tx, in *protos.QueryPerformancesParam) (rpc.Response[*protos.QueryPerformancesResponse], error) {
+	return computetask.Run(l, func(s *computetask.Session, _ string) (*protos.QueryPerformancesResponse, error) {
 		perfs, next, err := ledger.QueryPerformances(s.Env().Stub(), in.GetFilter(), in.GetPageToken(), in.GetPageSize())
 		if err != nil {
 			return nil, err

@@ -4,15 +4,20 @@
 package profiling
 
 import (
+	rpc "github.com/fedchain/orchestrator/contracts/rpc"
 	ledger "github.com/fedchain/orchestrator/ledger"
+	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 )
 
 // ContractName is the name the contract serving orchestrator.ProfilingService is deployed under.
 const ContractName = "orchestrator.profiling"
 
-// Contract serves orchestrator.ProfilingService. Each transaction takes the binary request
-// message and returns the binary response message.
+// Contract serves orchestrator.ProfilingService.
+// Its transactions are generated: each takes the binary request
+// message, runs the rule of its rpc (rpcRules) on the transaction's
+// ledger view and returns the binary response message.
 type Contract struct {
 	contractapi.Contract
 }
@@ -30,11 +35,29 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return nil
 }
 
-// rpcs is the method set that the rpcs of orchestrator.ProfilingService
-// require of Contract: a missing or misspelt transaction does not compile.
-type rpcs interface {
-	// RegisterProfilingStep is SUBMIT: orchestrator.ProfilingStep -> google.protobuf.Empty.
-	RegisterProfilingStep(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error)
+// rpcRules is what the rpcs of orchestrator.ProfilingService require of the
+// hand-written part of Contract: per rpc, a method that takes the
+// transaction's ledger view and the request message the proto names,
+// and answers the response message it names (or its encoding). A
+// missing rule, or one with other types, does not compile.
+type rpcRules interface {
+	// registerProfilingStep is SUBMIT: orchestrator.ProfilingStep -> google.protobuf.Empty.
+	registerProfilingStep(l *ledger.Tx, req *protos.ProfilingStep) (rpc.Response[*emptypb.Empty], error)
 }
 
-var _ rpcs = (*Contract)(nil)
+var _ rpcRules = (*Contract)(nil)
+
+// RegisterProfilingStep is the SUBMIT transaction orchestrator.profiling:RegisterProfilingStep:
+// it decodes the request (orchestrator.ProfilingStep), runs registerProfilingStep
+// and encodes its response (google.protobuf.Empty).
+func (c *Contract) RegisterProfilingStep(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	in := new(protos.ProfilingStep)
+	if err := rpc.Decode(req, in); err != nil {
+		return nil, err
+	}
+	res, err := c.registerProfilingStep(ledger.From(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return res.Encode()
+}

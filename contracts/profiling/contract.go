@@ -4,7 +4,6 @@
 package profiling
 
 import (
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/fedchain/orchestrator/contracts/rpc"
@@ -14,10 +13,10 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// RegisterProfilingStep records one step of an asset's processing
+// registerProfilingStep records one step of an asset's processing
 // (ProfilingStep -> google.protobuf.Empty).
-func (c *Contract) RegisterProfilingStep(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
-	return rpc.Serve(ctx, req, registerStep)
+func (c *Contract) registerProfilingStep(l *ledger.Tx, s *protos.ProfilingStep) (rpc.Response[*emptypb.Empty], error) {
+	return rpc.Answer(registerStep(l, s))
 }
 
 func registerStep(l *ledger.Tx, s *protos.ProfilingStep) (*emptypb.Empty, error) {

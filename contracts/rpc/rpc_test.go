@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -42,50 +41,76 @@ type creatorStub struct {
 
 func (s *creatorStub) GetCreator() ([]byte, error) { return s.creator, nil }
 
-func TestServe(t *testing.T) {
+func TestAsCaller(t *testing.T) {
 	cr, _ := proto.Marshal(&msp.SerializedIdentity{Mspid: "Org1MSP"})
-	ctx := new(contractapi.TransactionContext)
-	ctx.SetStub(&creatorStub{creator: cr})
-	req, _ := proto.Marshal(&protos.GetFunctionParam{Key: "k"})
-	out, err := rpc.ServeCaller(ctx, req, func(l *ledger.Tx, caller string, p *protos.GetFunctionParam) (*protos.Function, error) {
+	l := ledger.New(&creatorStub{creator: cr}, "")
+	p := &protos.GetFunctionParam{Key: "k"}
+	res, err := rpc.AsCaller(l, p, func(l *ledger.Tx, caller string, p *protos.GetFunctionParam) (*protos.Function, error) {
 		return &protos.Function{Key: p.GetKey(), Owner: caller}, nil
 	})
+	out, _ := res.Encode()
 	var f protos.Function
 	if err != nil || proto.Unmarshal(out, &f) != nil || f.GetOwner() != "Org1MSP" || f.GetKey() != "k" {
-		t.Fatalf("ServeCaller = %v, %v", &f, err)
+		t.Fatalf("AsCaller = %v, %v", &f, err)
 	}
 	boom := orcerr.New(orcerr.NotFound, "nope")
-	_, err = rpc.Serve(ctx, req, func(*ledger.Tx, *protos.GetFunctionParam) (*protos.Function, error) { return nil, boom })
-	if err != boom {
-		t.Errorf("Serve error %v", err)
+	if _, err := rpc.AsCaller(l, p, func(*ledger.Tx, string, *protos.GetFunctionParam) (*protos.Function, error) { return nil, boom }); err != boom {
+		t.Errorf("AsCaller error %v", err)
 	}
-	_, err = rpc.Serve(ctx, []byte{0xff}, func(*ledger.Tx, *protos.GetFunctionParam) (*protos.Function, error) { return nil, nil })
-	if !errors.Is(err, orcerr.ByteArray) {
-		t.Errorf("Serve bad request: %v", err)
-	}
-	ctx.SetStub(&creatorStub{creator: []byte{0xff}})
-	_, err = rpc.ServeCaller(ctx, req, func(*ledger.Tx, string, *protos.GetFunctionParam) (*protos.Function, error) { return nil, nil })
-	if !errors.Is(err, orcerr.Internal) {
-		t.Errorf("ServeCaller without creator: %v", err)
-	}
-}
-
-func TestServeRaw(t *testing.T) {
-	ctx := new(contractapi.TransactionContext)
-	ctx.SetStub(&creatorStub{})
-	req, _ := proto.Marshal(&protos.GetFunctionParam{Key: "k"})
-	out, err := rpc.ServeRaw(ctx, req, func(_ *ledger.Tx, p *protos.GetFunctionParam) ([]byte, error) { return []byte(p.GetKey()), nil })
-	if err != nil || string(out) != "k" {
-		t.Errorf("ServeRaw = %q, %v", out, err)
-	}
-	if _, err := rpc.ServeRaw(ctx, []byte{0xff}, func(*ledger.Tx, *protos.GetFunctionParam) ([]byte, error) { return nil, nil }); !errors.Is(err, orcerr.ByteArray) {
-		t.Errorf("ServeRaw bad request: %v", err)
+	called := false
+	l = ledger.New(&creatorStub{creator: []byte{0xff}}, "")
+	_, err = rpc.AsCaller(l, p, func(*ledger.Tx, string, *protos.GetFunctionParam) (*protos.Function, error) {
+		called = true
+		return nil, nil
+	})
+	if !errors.Is(err, orcerr.Internal) || called {
+		t.Errorf("AsCaller without a creator: %v (rule called: %v)", err, called)
 	}
 }
 
-// TestEncodeRecords checks EncodeRecords against Encode of the response
-// messages it builds.
-func TestEncodeRecords(t *testing.T) {
+func TestResponse(t *testing.T) {
+	f := &protos.Function{Key: "k", Owner: "o"}
+	enc, err := rpc.Encode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	tests := []struct {
+		name    string
+		res     rpc.Response[*protos.Function]
+		err     error
+		want    []byte
+		wantErr error
+	}{
+		{"message", must(rpc.Answer(f, nil)), nil, enc, nil},
+		{"no message", must(rpc.Answer[*protos.Function](nil, nil)), nil, nil, nil},
+		{"encoded", must(rpc.Encoded[*protos.Function](enc, nil)), nil, enc, nil},
+		{"encoded as is", must(rpc.Encoded[*protos.Function]([]byte("raw"), nil)), nil, []byte("raw"), nil},
+	}
+	for _, tt := range tests {
+		got, err := tt.res.Encode()
+		if string(got) != string(tt.want) || err != tt.wantErr {
+			t.Errorf("%s: Encode = %x, %v; want %x, %v", tt.name, got, err, tt.want, tt.wantErr)
+		}
+	}
+	if _, err := rpc.Answer(f, boom); err != boom {
+		t.Errorf("Answer error %v", err)
+	}
+	if _, err := rpc.Encoded[*protos.Function](enc, boom); err != boom {
+		t.Errorf("Encoded error %v", err)
+	}
+}
+
+func must[M proto.Message](r rpc.Response[M], err error) rpc.Response[M] {
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// TestRecords checks Records against Encode of the response messages it
+// builds.
+func TestRecords(t *testing.T) {
 	var samples []*protos.DataSample
 	var records [][]byte
 	for i := range 4 {
@@ -104,20 +129,21 @@ func TestEncodeRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := rpc.EncodeRecords(new(protos.RegisterDataSamplesResponse), "data_samples", records[:n])
+		res, err := rpc.Records[*protos.RegisterDataSamplesResponse]("data_samples", records[:n])
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(got) != string(want) {
-			t.Errorf("%d samples: EncodeRecords = %x, want %x", n, got, want)
+		got, err := res.Encode()
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%d samples: Records = %x, %v; want %x", n, got, err, want)
 		}
 	}
 }
 
-func TestEncodeRecordsRejectsField(t *testing.T) {
+func TestRecordsRejectsField(t *testing.T) {
 	for _, field := range []protoreflect.Name{"nope", "next_page_token"} {
-		if _, err := rpc.EncodeRecords(new(protos.QueryDataSamplesResponse), field, nil); err == nil {
-			t.Errorf("field %s accepted", field)
+		if _, err := rpc.Records[*protos.QueryDataSamplesResponse](field, nil); !errors.Is(err, orcerr.Internal) {
+			t.Errorf("field %s: %v", field, err)
 		}
 	}
 }

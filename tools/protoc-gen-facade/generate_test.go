@@ -250,6 +250,14 @@ func TestErrors(t *testing.T) {
 			wantErr: []string{"facadetest.WidgetService.GetWidget", "unknown kind"},
 		},
 		{
+			name: "rule named by a keyword",
+			files: mutate(t, files, "WidgetService", "Ping", func(m *descriptorpb.MethodDescriptorProto) {
+				m.Name = proto.String("Range")
+			}),
+			param:   testContracts,
+			wantErr: []string{"facadetest.WidgetService.Range", `"range", a Go keyword`},
+		},
+		{
 			name:    "no package parameter",
 			files:   files,
 			param:   "",

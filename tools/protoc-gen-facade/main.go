@@ -41,17 +41,32 @@
 // plugin writes the contract side of the same services (protoc's output
 // folder being that contracts folder). For FooService it writes
 // foo/contract.gen.go in package foo (the last element of the contract name
-// "orchestrator.foo"): the constant ContractName, the type Contract and its
-// constructor New, GetEvaluateTransactions listing the EVALUATE methods, and
-// an interface of every unary method that *Contract must implement (a
-// missing one does not compile). Once per run it writes chaincode/rpcs.gen.go
-// with protoRPCs, every contract's transactions and kinds, against which the
-// chaincode package checks the contracts it assembles.
+// "orchestrator.foo"):
+//
+//   - the constant ContractName, the type Contract and its constructor New
+//     (set up for the ledger), and GetEvaluateTransactions listing the
+//     EVALUATE methods;
+//   - rpcRules, the interface of the hand-written rules: for each unary
+//     method M(Req) returns (Res), a method m (M with a lower-case first
+//     letter, so that the contract API does not export it) of signature
+//     m(l *ledger.Tx, req *Req) (rpc.Response[*Res], error), where rpc is
+//     the package <contracts>/rpc; a missing rule, or one with other types,
+//     does not compile;
+//   - for each unary method M, the transaction itself: the exported method
+//     M(ctx, req []byte) ([]byte, error), which decodes the request
+//     (rpc.Decode), runs m on ledger.From(ctx) and encodes its response.
+//
+// Once per run it writes chaincode/rpcs.gen.go: contractSet, one instance
+// of every contract with their list and the table of their transactions
+// by name ("orchestrator.foo:M"), which the chaincode calls directly; and
+// protoRPCs, every contract's transactions and kinds, against which the
+// chaincode checks the contracts it assembles.
 //
 // The output depends only on the descriptors (not on comments, protoc version
 // or time): the same input gives the same bytes. The plugin fails, naming the
 // method, when a method has no kind, a unary method is marked STREAM, or a
-// streaming method is not a server stream marked STREAM.
+// streaming method is not a server stream marked STREAM, and, for the
+// contract side, when a rule's name would be a Go keyword.
 package main
 
 import (
