@@ -1526,9 +1526,9 @@ const file_computetask_proto_rawDesc = "" +
 	"\x12TASK_ACTION_FAILED\x10\x03\x12\x14\n" +
 	"\x10TASK_ACTION_DONE\x10\x04\x12\x1d\n" +
 	"\x19TASK_ACTION_BUILD_STARTED\x10\x05\x12\x1e\n" +
-	"\x1aTASK_ACTION_BUILD_FINISHED\x10\x062\xbe\x04\n" +
-	"\x12ComputeTaskService\x12\\\n" +
-	"\rRegisterTasks\x12 .orchestrator.RegisterTasksParam\x1a#.orchestrator.RegisterTasksResponse\"\x04\xa8\xfd\x1b\x01\x12S\n" +
+	"\x1aTASK_ACTION_BUILD_FINISHED\x10\x062\xc2\x04\n" +
+	"\x12ComputeTaskService\x12`\n" +
+	"\rRegisterTasks\x12 .orchestrator.RegisterTasksParam\x1a#.orchestrator.RegisterTasksResponse\"\b\xa8\xfd\x1b\x01\xb0\xfd\x1b\x01\x12S\n" +
 	"\n" +
 	"QueryTasks\x12\x1d.orchestrator.QueryTasksParam\x1a .orchestrator.QueryTasksResponse\"\x04\xa8\xfd\x1b\x02\x12F\n" +
 	"\aGetTask\x12\x1a.orchestrator.GetTaskParam\x1a\x19.orchestrator.ComputeTask\"\x04\xa8\xfd\x1b\x02\x12b\n" +

@@ -601,10 +601,10 @@ const file_datasample_proto_rawDesc = "" +
 	"\fdata_samples\x18\x01 \x03(\v2\x18.orchestrator.DataSampleR\vdataSamples\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"&\n" +
 	"\x12GetDataSampleParam\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key2\xa7\x03\n" +
-	"\x11DataSampleService\x12n\n" +
-	"\x13RegisterDataSamples\x12&.orchestrator.RegisterDataSamplesParam\x1a).orchestrator.RegisterDataSamplesResponse\"\x04\xa8\xfd\x1b\x01\x12h\n" +
-	"\x11UpdateDataSamples\x12$.orchestrator.UpdateDataSamplesParam\x1a'.orchestrator.UpdateDataSamplesResponse\"\x04\xa8\xfd\x1b\x01\x12e\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key2\xaf\x03\n" +
+	"\x11DataSampleService\x12r\n" +
+	"\x13RegisterDataSamples\x12&.orchestrator.RegisterDataSamplesParam\x1a).orchestrator.RegisterDataSamplesResponse\"\b\xa8\xfd\x1b\x01\xb0\xfd\x1b\x01\x12l\n" +
+	"\x11UpdateDataSamples\x12$.orchestrator.UpdateDataSamplesParam\x1a'.orchestrator.UpdateDataSamplesResponse\"\b\xa8\xfd\x1b\x01\xb0\xfd\x1b\x01\x12e\n" +
 	"\x10QueryDataSamples\x12#.orchestrator.QueryDataSamplesParam\x1a&.orchestrator.QueryDataSamplesResponse\"\x04\xa8\xfd\x1b\x02\x12Q\n" +
 	"\rGetDataSample\x12 .orchestrator.GetDataSampleParam\x1a\x18.orchestrator.DataSample\"\x04\xa8\xfd\x1b\x02B0Z.github.com/fedchain/orchestrator/protos;protosb\x06proto3"
 

@@ -430,10 +430,10 @@ const file_model_proto_rawDesc = "" +
 	"\x1cGetComputeTaskModelsResponse\x12+\n" +
 	"\x06models\x18\x01 \x03(\v2\x13.orchestrator.ModelR\x06models\"!\n" +
 	"\rGetModelParam\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key2\xf3\x02\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key2\xf7\x02\n" +
 	"\fModelService\x12E\n" +
-	"\rRegisterModel\x12\x16.orchestrator.NewModel\x1a\x13.orchestrator.Model\"\a\xa8\xfd\x1b\x01\x88\x02\x01\x12_\n" +
-	"\x0eRegisterModels\x12!.orchestrator.RegisterModelsParam\x1a$.orchestrator.RegisterModelsResponse\"\x04\xa8\xfd\x1b\x01\x12B\n" +
+	"\rRegisterModel\x12\x16.orchestrator.NewModel\x1a\x13.orchestrator.Model\"\a\xa8\xfd\x1b\x01\x88\x02\x01\x12c\n" +
+	"\x0eRegisterModels\x12!.orchestrator.RegisterModelsParam\x1a$.orchestrator.RegisterModelsResponse\"\b\xa8\xfd\x1b\x01\xb0\xfd\x1b\x01\x12B\n" +
 	"\bGetModel\x12\x1b.orchestrator.GetModelParam\x1a\x13.orchestrator.Model\"\x04\xa8\xfd\x1b\x02\x12w\n" +
 	"\x1aGetComputeTaskOutputModels\x12'.orchestrator.GetComputeTaskModelsParam\x1a*.orchestrator.GetComputeTaskModelsResponse\"\x04\xa8\xfd\x1b\x02B0Z.github.com/fedchain/orchestrator/protos;protosb\x06proto3"
 

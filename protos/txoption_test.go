@@ -27,6 +27,15 @@ var readOnly = map[string][]string{
 	"FailureReportService": {"GetFailureReport"},
 }
 
+// batch lists the batch calls: their requests are bounded before they are
+// decoded (validation.MaxBatchRequestBytes).
+var batch = map[string]bool{
+	"ComputeTaskService/RegisterTasks":      true,
+	"DataSampleService/RegisterDataSamples": true,
+	"DataSampleService/UpdateDataSamples":   true,
+	"ModelService/RegisterModels":           true,
+}
+
 func TestEveryMethodHasTxKind(t *testing.T) {
 	want := map[string]txoption.Kind{}
 	for svc, methods := range readOnly {
@@ -52,6 +61,9 @@ func TestEveryMethodHasTxKind(t *testing.T) {
 				counts[got]++
 				if got != exp {
 					t.Errorf("%s: kind %v, want %v", name, got, exp)
+				}
+				if txoption.IsBatch(m) != batch[name] {
+					t.Errorf("%s: batch %v, want %v", name, txoption.IsBatch(m), batch[name])
 				}
 				if streams := m.IsStreamingServer() || m.IsStreamingClient(); streams != (got == txoption.Kind_STREAM) {
 					t.Errorf("%s: kind %v but streaming=%v", name, got, streams)

@@ -5,6 +5,7 @@ package computetask
 
 import (
 	rpc "github.com/fedchain/orchestrator/contracts/rpc"
+	validation "github.com/fedchain/orchestrator/contracts/validation"
 	ledger "github.com/fedchain/orchestrator/ledger"
 	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -57,9 +58,13 @@ type rpcRules interface {
 var _ rpcRules = (*Contract)(nil)
 
 // RegisterTasks is the SUBMIT transaction orchestrator.computetask:RegisterTasks:
-// it decodes the request (orchestrator.RegisterTasksParam), runs registerTasks
+// a batch call, whose request is refused above the batch request cap
+// before it is decoded (orchestrator.RegisterTasksParam); it runs registerTasks
 // and encodes its response (orchestrator.RegisterTasksResponse).
 func (c *Contract) RegisterTasks(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	if err := validation.BatchRequest("RegisterTasks", len(req)); err != nil {
+		return nil, err
+	}
 	in := new(protos.RegisterTasksParam)
 	if err := rpc.Decode(req, in); err != nil {
 		return nil, err

@@ -1,8 +1,6 @@
 package computetask
 
 import (
-	"google.golang.org/protobuf/proto"
-
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/contracts/validation"
 	"github.com/fedchain/orchestrator/ledger"
@@ -12,9 +10,6 @@ import (
 // registerTasks registers a batch of tasks, all or none.
 func (c *Contract) registerTasks(l *ledger.Tx, in *protos.RegisterTasksParam) (rpc.Response[*protos.RegisterTasksResponse], error) {
 	var none rpc.Response[*protos.RegisterTasksResponse]
-	if err := validation.BatchRequest("RegisterTasks", proto.Size(in)); err != nil {
-		return none, err
-	}
 	s, caller, err := open(l)
 	if err != nil {
 		return none, err

@@ -5,6 +5,7 @@ package datasample
 
 import (
 	rpc "github.com/fedchain/orchestrator/contracts/rpc"
+	validation "github.com/fedchain/orchestrator/contracts/validation"
 	ledger "github.com/fedchain/orchestrator/ledger"
 	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -53,9 +54,13 @@ type rpcRules interface {
 var _ rpcRules = (*Contract)(nil)
 
 // RegisterDataSamples is the SUBMIT transaction orchestrator.datasample:RegisterDataSamples:
-// it decodes the request (orchestrator.RegisterDataSamplesParam), runs registerDataSamples
+// a batch call, whose request is refused above the batch request cap
+// before it is decoded (orchestrator.RegisterDataSamplesParam); it runs registerDataSamples
 // and encodes its response (orchestrator.RegisterDataSamplesResponse).
 func (c *Contract) RegisterDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	if err := validation.BatchRequest("RegisterDataSamples", len(req)); err != nil {
+		return nil, err
+	}
 	in := new(protos.RegisterDataSamplesParam)
 	if err := rpc.Decode(req, in); err != nil {
 		return nil, err
@@ -68,9 +73,13 @@ func (c *Contract) RegisterDataSamples(ctx contractapi.TransactionContextInterfa
 }
 
 // UpdateDataSamples is the SUBMIT transaction orchestrator.datasample:UpdateDataSamples:
-// it decodes the request (orchestrator.UpdateDataSamplesParam), runs updateDataSamples
+// a batch call, whose request is refused above the batch request cap
+// before it is decoded (orchestrator.UpdateDataSamplesParam); it runs updateDataSamples
 // and encodes its response (orchestrator.UpdateDataSamplesResponse).
 func (c *Contract) UpdateDataSamples(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	if err := validation.BatchRequest("UpdateDataSamples", len(req)); err != nil {
+		return nil, err
+	}
 	in := new(protos.UpdateDataSamplesParam)
 	if err := rpc.Decode(req, in); err != nil {
 		return nil, err

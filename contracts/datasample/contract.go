@@ -5,7 +5,6 @@ package datasample
 
 import (
 	"fmt"
-	"google.golang.org/protobuf/proto"
 	"slices"
 
 	"github.com/fedchain/orchestrator/contracts/rpc"
@@ -38,9 +37,6 @@ func checkOwner(l *ledger.Tx, keys []string, owner string) error {
 // none.
 func (c *Contract) registerDataSamples(l *ledger.Tx, in *protos.RegisterDataSamplesParam) (rpc.Response[*protos.RegisterDataSamplesResponse], error) {
 	var none rpc.Response[*protos.RegisterDataSamplesResponse]
-	if err := validation.BatchRequest("RegisterDataSamples", proto.Size(in)); err != nil {
-		return none, err
-	}
 	caller, err := l.Caller()
 	if err != nil {
 		return none, err
@@ -155,9 +151,6 @@ func emit(l *ledger.Tx, kind protos.EventKind, ds *protos.DataSample) error {
 // updateDataSamples links data samples of the caller to more data managers
 // of the caller (UpdateDataSamplesParam -> UpdateDataSamplesResponse).
 func (c *Contract) updateDataSamples(l *ledger.Tx, in *protos.UpdateDataSamplesParam) (rpc.Response[*protos.UpdateDataSamplesResponse], error) {
-	if err := validation.BatchRequest("UpdateDataSamples", proto.Size(in)); err != nil {
-		return rpc.Response[*protos.UpdateDataSamplesResponse]{}, err
-	}
 	return rpc.AsCaller(l, in, update)
 }
 

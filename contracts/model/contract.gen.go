@@ -5,6 +5,7 @@ package model
 
 import (
 	rpc "github.com/fedchain/orchestrator/contracts/rpc"
+	validation "github.com/fedchain/orchestrator/contracts/validation"
 	ledger "github.com/fedchain/orchestrator/ledger"
 	protos "github.com/fedchain/orchestrator/protos"
 	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -68,9 +69,13 @@ func (c *Contract) RegisterModel(ctx contractapi.TransactionContextInterface, re
 }
 
 // RegisterModels is the SUBMIT transaction orchestrator.model:RegisterModels:
-// it decodes the request (orchestrator.RegisterModelsParam), runs registerModels
+// a batch call, whose request is refused above the batch request cap
+// before it is decoded (orchestrator.RegisterModelsParam); it runs registerModels
 // and encodes its response (orchestrator.RegisterModelsResponse).
 func (c *Contract) RegisterModels(ctx contractapi.TransactionContextInterface, req []byte) ([]byte, error) {
+	if err := validation.BatchRequest("RegisterModels", len(req)); err != nil {
+		return nil, err
+	}
 	in := new(protos.RegisterModelsParam)
 	if err := rpc.Decode(req, in); err != nil {
 		return nil, err

@@ -4,8 +4,6 @@
 package model
 
 import (
-	"google.golang.org/protobuf/proto"
-
 	"github.com/fedchain/orchestrator/contracts/computetask"
 	"github.com/fedchain/orchestrator/contracts/rpc"
 	"github.com/fedchain/orchestrator/contracts/validation"
@@ -27,9 +25,6 @@ func (c *Contract) registerModel(l *ledger.Tx, in *protos.NewModel) (rpc.Respons
 
 // registerModels registers models of one task, all or none.
 func (c *Contract) registerModels(l *ledger.Tx, in *protos.RegisterModelsParam) (rpc.Response[*protos.RegisterModelsResponse], error) {
-	if err := validation.BatchRequest("RegisterModels", proto.Size(in)); err != nil {
-		return rpc.Response[*protos.RegisterModelsResponse]{}, err
-	}
 	return computetask.Run(l, func(s *computetask.Session, caller string) (*protos.RegisterModelsResponse, error) {
 		if err := validation.BatchLen("models", len(in.GetModels()), validation.MaxModelsPerCall); err != nil {
 			return nil, err

@@ -18,6 +18,17 @@ func MethodKind(m protoreflect.MethodDescriptor) Kind {
 	return k
 }
 
+// IsBatch reports whether m carries the option (fedchain.txoption.batch):
+// a batch call, whose encoded request the contracts bound.
+func IsBatch(m protoreflect.MethodDescriptor) bool {
+	opts := m.Options()
+	if opts == nil {
+		return false
+	}
+	b, _ := proto.GetExtension(opts, E_Batch).(bool)
+	return b
+}
+
 // ContractName returns the name of the Fabric contract that serves s: its
 // proto package, a dot, and its name in lower case without the "Service"
 // suffix, e.g. "orchestrator.computetask" for orchestrator.ComputeTaskService.

@@ -18,16 +18,20 @@ func TestMethodKind(t *testing.T) {
 		proto.SetExtension(o, txoption.E_Kind, k)
 		return o
 	}
+	batch := withKind(txoption.Kind_SUBMIT)
+	proto.SetExtension(batch, txoption.E_Batch, true)
 	tests := []struct {
-		name string
-		opts *descriptorpb.MethodOptions
-		want txoption.Kind
+		name      string
+		opts      *descriptorpb.MethodOptions
+		want      txoption.Kind
+		wantBatch bool
 	}{
-		{"no options", nil, txoption.Kind_KIND_UNSPECIFIED},
-		{"other options only", &descriptorpb.MethodOptions{Deprecated: proto.Bool(true)}, txoption.Kind_KIND_UNSPECIFIED},
-		{"submit", withKind(txoption.Kind_SUBMIT), txoption.Kind_SUBMIT},
-		{"evaluate", withKind(txoption.Kind_EVALUATE), txoption.Kind_EVALUATE},
-		{"stream", withKind(txoption.Kind_STREAM), txoption.Kind_STREAM},
+		{"no options", nil, txoption.Kind_KIND_UNSPECIFIED, false},
+		{"other options only", &descriptorpb.MethodOptions{Deprecated: proto.Bool(true)}, txoption.Kind_KIND_UNSPECIFIED, false},
+		{"submit", withKind(txoption.Kind_SUBMIT), txoption.Kind_SUBMIT, false},
+		{"evaluate", withKind(txoption.Kind_EVALUATE), txoption.Kind_EVALUATE, false},
+		{"stream", withKind(txoption.Kind_STREAM), txoption.Kind_STREAM, false},
+		{"batch", batch, txoption.Kind_SUBMIT, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,8 +54,12 @@ func TestMethodKind(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := txoption.MethodKind(fd.Services().Get(0).Methods().Get(0)); got != tt.want {
+			m := fd.Services().Get(0).Methods().Get(0)
+			if got := txoption.MethodKind(m); got != tt.want {
 				t.Errorf("MethodKind = %v, want %v", got, tt.want)
+			}
+			if got := txoption.IsBatch(m); got != tt.wantBatch {
+				t.Errorf("IsBatch = %v, want %v", got, tt.wantBatch)
 			}
 		})
 	}

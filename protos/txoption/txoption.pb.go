@@ -92,6 +92,14 @@ var file_txoption_txoption_proto_extTypes = []protoimpl.ExtensionInfo{
 		Tag:           "varint,57301,opt,name=kind,enum=fedchain.txoption.Kind",
 		Filename:      "txoption/txoption.proto",
 	},
+	{
+		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         57302,
+		Name:          "fedchain.txoption.batch",
+		Tag:           "varint,57302,opt,name=batch",
+		Filename:      "txoption/txoption.proto",
+	},
 }
 
 // Extension fields to descriptorpb.MethodOptions.
@@ -100,6 +108,12 @@ var (
 	//
 	// optional fedchain.txoption.Kind kind = 57301;
 	E_Kind = &file_txoption_txoption_proto_extTypes[0]
+	// batch marks a SUBMIT rpc whose request carries many assets: its encoded
+	// request is refused, before it is decoded, above the batch request cap
+	// that the contracts state (validation.MaxBatchRequestBytes).
+	//
+	// optional bool batch = 57302;
+	E_Batch = &file_txoption_txoption_proto_extTypes[1]
 )
 
 var File_txoption_txoption_proto protoreflect.FileDescriptor
@@ -114,7 +128,8 @@ const file_txoption_txoption_proto_rawDesc = "" +
 	"\bEVALUATE\x10\x02\x12\n" +
 	"\n" +
 	"\x06STREAM\x10\x03:M\n" +
-	"\x04kind\x12\x1e.google.protobuf.MethodOptions\x18տ\x03 \x01(\x0e2\x17.fedchain.txoption.KindR\x04kindB;Z9github.com/fedchain/orchestrator/protos/txoption;txoptionb\x06proto3"
+	"\x04kind\x12\x1e.google.protobuf.MethodOptions\x18տ\x03 \x01(\x0e2\x17.fedchain.txoption.KindR\x04kind:6\n" +
+	"\x05batch\x12\x1e.google.protobuf.MethodOptions\x18ֿ\x03 \x01(\bR\x05batchB;Z9github.com/fedchain/orchestrator/protos/txoption;txoptionb\x06proto3"
 
 var (
 	file_txoption_txoption_proto_rawDescOnce sync.Once
@@ -135,11 +150,12 @@ var file_txoption_txoption_proto_goTypes = []any{
 }
 var file_txoption_txoption_proto_depIdxs = []int32{
 	1, // 0: fedchain.txoption.kind:extendee -> google.protobuf.MethodOptions
-	0, // 1: fedchain.txoption.kind:type_name -> fedchain.txoption.Kind
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	1, // [1:2] is the sub-list for extension type_name
-	0, // [0:1] is the sub-list for extension extendee
+	1, // 1: fedchain.txoption.batch:extendee -> google.protobuf.MethodOptions
+	0, // 2: fedchain.txoption.kind:type_name -> fedchain.txoption.Kind
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	2, // [2:3] is the sub-list for extension type_name
+	0, // [0:2] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -155,7 +171,7 @@ func file_txoption_txoption_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_txoption_txoption_proto_rawDesc), len(file_txoption_txoption_proto_rawDesc)),
 			NumEnums:      1,
 			NumMessages:   0,
-			NumExtensions: 1,
+			NumExtensions: 2,
 			NumServices:   0,
 		},
 		GoTypes:           file_txoption_txoption_proto_goTypes,

@@ -46,7 +46,7 @@ func generateContracts(gen *protogen.Plugin, root protogen.GoImportPath, ledger 
 			}
 			pkg := contractPkg(s)
 			switch pkg {
-			case "chaincode", "rpc":
+			case "chaincode", "rpc", "validation":
 				return fmt.Errorf("service %s would generate its contract into the %s package", svc.Desc.FullName(), pkg)
 			}
 			if other, dup := pkgs[pkg]; dup {
@@ -94,6 +94,7 @@ func writeContract(g *protogen.GeneratedFile, imp, root, ledger protogen.GoImpor
 	packageClause(g, imp)
 	contract := g.QualifiedGoIdent(contractapiPkg.Ident("Contract"))
 	rpcPkg := protogen.GoImportPath(path.Join(string(root), "rpc"))
+	validationPkg := protogen.GoImportPath(path.Join(string(root), "validation"))
 
 	g.P("// ContractName is the name the contract serving ", full, " is deployed under.")
 	g.P("const ContractName = ", fmt.Sprintf("%q", txoption.ContractName(s.svc.Desc)))
@@ -151,9 +152,19 @@ func writeContract(g *protogen.GeneratedFile, imp, root, ledger protogen.GoImpor
 	for _, u := range s.unary {
 		g.P()
 		g.P("// ", u.m.GoName, " is the ", u.kind, " transaction ", u.tx, ":")
-		g.P("// it decodes the request (", u.m.Input.Desc.FullName(), "), runs ", ruleName(u.m))
+		if u.batch {
+			g.P("// a batch call, whose request is refused above the batch request cap")
+			g.P("// before it is decoded (", u.m.Input.Desc.FullName(), "); it runs ", ruleName(u.m))
+		} else {
+			g.P("// it decodes the request (", u.m.Input.Desc.FullName(), "), runs ", ruleName(u.m))
+		}
 		g.P("// and encodes its response (", u.m.Output.Desc.FullName(), ").")
 		g.P("func (c *Contract) ", u.m.GoName, "(ctx ", txctx, ", req []byte) ([]byte, error) {")
+		if u.batch {
+			g.P("if err := ", g.QualifiedGoIdent(validationPkg.Ident("BatchRequest")), "(", fmt.Sprintf("%q", u.m.GoName), ", len(req)); err != nil {")
+			g.P("return nil, err")
+			g.P("}")
+		}
 		g.P("in := new(", g.QualifiedGoIdent(u.m.Input.GoIdent), ")")
 		g.P("if err := ", g.QualifiedGoIdent(rpcPkg.Ident("Decode")), "(req, in); err != nil {")
 		g.P("return nil, err")

@@ -32,9 +32,10 @@ type service struct {
 
 // method is a unary method run as one transaction.
 type method struct {
-	m    *protogen.Method
-	kind txoption.Kind // SUBMIT or EVALUATE
-	tx   string        // transaction name
+	m     *protogen.Method
+	kind  txoption.Kind // SUBMIT or EVALUATE
+	tx    string        // transaction name
+	batch bool          // (fedchain.txoption.batch): its request is bounded
 }
 
 func (s *service) serverName() string  { return s.base + "Server" }
@@ -102,8 +103,10 @@ func newService(f *protogen.File, svc *protogen.Service) (*service, error) {
 			return nil, fmt.Errorf("%s has unknown kind %v", where, kind)
 		case streaming:
 			return nil, fmt.Errorf("%s is a streaming method marked %v: mark it STREAM", where, kind)
+		case txoption.IsBatch(m.Desc) && kind != txoption.Kind_SUBMIT:
+			return nil, fmt.Errorf("%s is marked batch but is %v: only a SUBMIT method is a batch call", where, kind)
 		default:
-			s.unary = append(s.unary, method{m: m, kind: kind, tx: txoption.TransactionName(m.Desc)})
+			s.unary = append(s.unary, method{m: m, kind: kind, tx: txoption.TransactionName(m.Desc), batch: txoption.IsBatch(m.Desc)})
 		}
 	}
 	return s, nil

@@ -250,6 +250,14 @@ func TestErrors(t *testing.T) {
 			wantErr: []string{"facadetest.WidgetService.GetWidget", "unknown kind"},
 		},
 		{
+			name: "evaluate marked batch",
+			files: mutate(t, files, "WidgetService", "GetWidget", func(m *descriptorpb.MethodDescriptorProto) {
+				proto.SetExtension(m.Options, txoption.E_Batch, true)
+			}),
+			param:   testContracts,
+			wantErr: []string{"facadetest.WidgetService.GetWidget", "marked batch but is EVALUATE"},
+		},
+		{
 			name: "rule named by a keyword",
 			files: mutate(t, files, "WidgetService", "Ping", func(m *descriptorpb.MethodDescriptorProto) {
 				m.Name = proto.String("Range")
