@@ -20,7 +20,9 @@ import (
 // ChaincodeEventName is the name of the one chaincode event of an
 // orchestrator transaction. Its payload is the transaction's
 // orchestrator.Event messages, in order, each prefixed with its length as a
-// varint (the protodelim framing).
+// varint (the protodelim framing). Every event has an id, so no length is
+// 0 and a payload never starts with a zero byte: protos/compactwire marks
+// its compact form of a payload with one.
 const ChaincodeEventName = "orchestrator"
 
 // ErrMalformed is wrapped by the errors of a payload whose framing is
