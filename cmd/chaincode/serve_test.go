@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -17,6 +18,13 @@ import (
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/compactwire"
+	"github.com/fedchain/orchestrator/solo"
+	"github.com/fedchain/orchestrator/solo/memstore"
 )
 
 func TestServerConfigFromEnv(t *testing.T) {
@@ -155,4 +163,45 @@ func writeKeyPair(t *testing.T, dir string) (keyFile, certFile string) {
 		t.Fatal(err)
 	}
 	return keyFile, certFile
+}
+
+// TestNewChaincodeServesCompact: the binary's chaincode answers a compact
+// request in compact form, and a plain one plainly.
+func TestNewChaincodeServesCompact(t *testing.T) {
+	cc, err := newChaincode("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := compactwire.NewCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := solo.New(cc, memstore.Opener())
+	t.Cleanup(func() { p.Close() })
+	tx := []byte("orchestrator.info:QueryVersion")
+	req, err := proto.Marshal(&protos.QueryVersionParam{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, compactForm := range []bool{false, true} {
+		arg := req
+		if compactForm {
+			arg = codec.Encode(req)
+		}
+		r, err := p.Evaluate(context.Background(), solo.Proposal{Channel: "mychannel", Creator: solo.Identity{MSPID: "Org1MSP"}, Args: [][]byte{tx, arg}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if compactwire.IsCompact(r.Payload) != compactForm {
+			t.Fatalf("compact request %v: answer % x", compactForm, r.Payload)
+		}
+		plain, err := codec.Decode(r.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v protos.QueryVersionResponse
+		if err := proto.Unmarshal(plain, &v); err != nil || !strings.Contains(prototext.Format(&v), "test") {
+			t.Fatalf("compact request %v: answer %v, %v; want the version", compactForm, &v, err)
+		}
+	}
 }
