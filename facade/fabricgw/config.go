@@ -50,6 +50,13 @@ type Config struct {
 	// because of an MVCC or phantom read conflict is run again; also one
 	// that only other organizations' peers refused to endorse.
 	ConflictRetries int
+	// PlainPayloads makes Submit send its requests plain, so that the
+	// chaincode answers and sets its events plain too. By default they go
+	// in compact form (protos/compactwire), which the chaincode then
+	// answers in and which shrinks what the blocks store of each
+	// transaction; a chaincode older than that form needs plain requests.
+	// Answers and events are read in either form whatever this says.
+	PlainPayloads bool
 }
 
 // Defaults of the Config fields.
@@ -77,6 +84,7 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	fs.DurationVar(&c.EvaluateTimeout, "evaluate-timeout", DefaultEvaluateTimeout, "deadline of a read (evaluate) call")
 	fs.DurationVar(&c.SubmitTimeout, "submit-timeout", DefaultSubmitTimeout, "deadline of a write (submit) call, retries included")
 	fs.IntVar(&c.ConflictRetries, "conflict-retries", DefaultConflictRetries, "how many times a transaction failing on a read conflict (or refused only by other organizations' peers) is run again")
+	fs.BoolVar(&c.PlainPayloads, "plain-payloads", false, "send transactions' requests plain instead of compact, for a chaincode that predates compact payloads (answers and events are read in either form)")
 	return c
 }
 

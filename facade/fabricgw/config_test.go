@@ -16,13 +16,13 @@ func TestRegisterFlags(t *testing.T) {
 	fs := flag.NewFlagSet("fabric", flag.ContinueOnError)
 	cfg := RegisterFlags(fs)
 	err := fs.Parse([]string{"--peer-endpoint", "127.0.0.1:9051", "--mspid", "Org2MSP", "--cert", "c.pem", "--key", "ks",
-		"--peer-tls-ca", "ca.pem", "--submit-timeout", "5s", "--conflict-retries", "2"})
+		"--peer-tls-ca", "ca.pem", "--submit-timeout", "5s", "--conflict-retries", "2", "--plain-payloads"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{PeerEndpoint: "127.0.0.1:9051", PeerTLSCA: "ca.pem", MSPID: "Org2MSP", Cert: "c.pem", Key: "ks",
 		Chaincode: DefaultChaincode, EvaluateTimeout: DefaultEvaluateTimeout,
-		SubmitTimeout: 5 * time.Second, ConflictRetries: 2}
+		SubmitTimeout: 5 * time.Second, ConflictRetries: 2, PlainPayloads: true}
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("config = %+v\nwant     %+v", *cfg, want)
 	}

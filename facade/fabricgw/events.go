@@ -12,6 +12,7 @@ import (
 
 	"github.com/fedchain/orchestrator/facade"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/compactwire"
 	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
@@ -138,7 +139,7 @@ func nextBlock(ctx context.Context, channel string, blocks <-chan *cb.Block) (*c
 // blockEvents returns the orchestrator events of b and remembers in which
 // block they are, in the checkpoint too.
 func (g *Gateway) blockEvents(channel string, b *cb.Block) ([]*protos.Event, error) {
-	events, err := blockEvents(b, g.cfg.Chaincode)
+	events, err := blockEvents(b, g.cfg.Chaincode, g.codec)
 	if err != nil {
 		return nil, err
 	}
@@ -296,8 +297,9 @@ func eventsAfter(events []*protos.Event, afterID string) []*protos.Event {
 }
 
 // blockEvents returns the orchestrator events of the valid transactions of
-// chaincode in b, in block order.
-func blockEvents(b *cb.Block, chaincode string) ([]*protos.Event, error) {
+// chaincode in b, in block order; codec decodes the chaincode events that
+// are in compact form (those of the transactions whose request was).
+func blockEvents(b *cb.Block, chaincode string, codec *compactwire.Codec) ([]*protos.Event, error) {
 	var flags []byte
 	if md := b.GetMetadata().GetMetadata(); len(md) > int(cb.BlockMetadataIndex_TRANSACTIONS_FILTER) {
 		flags = md[cb.BlockMetadataIndex_TRANSACTIONS_FILTER]
@@ -314,7 +316,11 @@ func blockEvents(b *cb.Block, chaincode string) ([]*protos.Event, error) {
 		if ce == nil || ce.GetChaincodeId() != chaincode || ce.GetEventName() != eventwire.ChaincodeEventName {
 			continue
 		}
-		evs, err := eventwire.Decode(ce.GetPayload())
+		payload, err := codec.Decode(ce.GetPayload())
+		if err != nil {
+			return nil, fmt.Errorf("block %d, transaction %s: %w", b.GetHeader().GetNumber(), ce.GetTxId(), err)
+		}
+		evs, err := eventwire.Decode(payload)
 		if err != nil {
 			return nil, fmt.Errorf("block %d, transaction %s: %w", b.GetHeader().GetNumber(), ce.GetTxId(), err)
 		}

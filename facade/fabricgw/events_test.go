@@ -17,6 +17,7 @@ import (
 
 	"github.com/fedchain/orchestrator/facade"
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/compactwire"
 	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
@@ -51,12 +52,20 @@ func valid(events ...*protos.Event) txSpec {
 	return txSpec{chaincode: "orchestrator", eventName: eventwire.ChaincodeEventName, events: events, code: peer.TxValidationCode_VALID}
 }
 
+// compact is valid(events...) with the event payload in compact form.
+func compact(events ...*protos.Event) txSpec {
+	tx := valid(events...)
+	tx.compact = true
+	return tx
+}
+
 // testChain is a channel's blocks: a genesis config block, then events
-// e1..e7 spread over transactions, some of which must be ignored.
+// e1..e7 spread over transactions, some of which must be ignored, their
+// payloads plain or compact.
 func testChain(t *testing.T) []*cb.Block {
 	return []*cb.Block{
 		makeBlock(t, 0, txSpec{config: true}),
-		makeBlock(t, 1, valid(ev("e1"), ev("e2")), valid(ev("e3"))),
+		makeBlock(t, 1, valid(ev("e1"), ev("e2")), compact(ev("e3"))),
 		makeBlock(t, 2,
 			txSpec{chaincode: "orchestrator", eventName: eventwire.ChaincodeEventName, events: []*protos.Event{ev("bad")}, code: peer.TxValidationCode_MVCC_READ_CONFLICT},
 			txSpec{chaincode: "other", eventName: eventwire.ChaincodeEventName, events: []*protos.Event{ev("alien")}},
@@ -64,7 +73,7 @@ func testChain(t *testing.T) []*cb.Block {
 			valid(ev("e4")),
 		),
 		makeBlock(t, 3, valid()),
-		makeBlock(t, 4, valid(ev("e5"), ev("e6"), ev("e7"))),
+		makeBlock(t, 4, compact(ev("e5"), ev("e6"), ev("e7"))),
 		makeBlock(t, 5, txSpec{config: true}),
 	}
 }
@@ -73,7 +82,7 @@ func TestBlockEvents(t *testing.T) {
 	chain := testChain(t)
 	var got []string
 	for _, b := range chain {
-		events, err := blockEvents(b, "orchestrator")
+		events, err := blockEvents(b, "orchestrator", mustCodec())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,8 +99,13 @@ func TestBlockEvents(t *testing.T) {
 func TestBlockEventsRejectsGarbage(t *testing.T) {
 	b := makeBlock(t, 7, valid(ev("e1")))
 	b.Data.Data[0] = []byte{0xff, 0xff, 0xff}
-	if _, err := blockEvents(b, "orchestrator"); err == nil {
+	if _, err := blockEvents(b, "orchestrator", mustCodec()); err == nil {
 		t.Fatal("no error for an undecodable envelope")
+	}
+	broken := valid()
+	broken.payload = []byte{0, 1, 0x28, 0xb5, 0x2f, 0xfd, 0xff}
+	if _, err := blockEvents(makeBlock(t, 8, broken), "orchestrator", mustCodec()); !errors.Is(err, compactwire.ErrMalformed) {
+		t.Fatalf("err = %v for an undecodable compact event, want ErrMalformed", err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/protos"
+	"github.com/fedchain/orchestrator/protos/compactwire"
 )
 
 // fakeChannel is a channel whose transactions return scripted results.
@@ -20,6 +21,7 @@ type fakeChannel struct {
 	mu       sync.Mutex
 	name     string
 	calls    []string // "submit <tx>" / "evaluate <tx>"
+	compact  []bool   // per call, whether its request was in compact form
 	results  []result // consumed one per call; the last one repeats
 	chain    []*cb.Block
 	live     chan *cb.Block // blocks appended after the chain, when not nil
@@ -27,6 +29,7 @@ type fakeChannel struct {
 	starts   []uint64       // start block of each blocks call
 	sent     int            // blocks sent by all block streams
 	heights  []uint64       // heights returned, one per call, before len(chain)
+	codec    *compactwire.Codec
 }
 
 type result struct {
@@ -34,18 +37,42 @@ type result struct {
 	err     error
 }
 
+// next returns the next scripted result; without one, it echoes the
+// request ("echo:" and the request), in compact form when the request
+// was, as the compact chaincode answers.
 func (f *fakeChannel) next(kind, name string, arg []byte) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	compact := compactwire.IsCompact(arg)
 	f.calls = append(f.calls, kind+" "+name)
+	f.compact = append(f.compact, compact)
 	r := f.results[0]
 	if len(f.results) > 1 {
 		f.results = f.results[1:]
 	}
 	if r.payload == nil && r.err == nil {
-		return append([]byte("echo:"), arg...), nil
+		if !compact {
+			return append([]byte("echo:"), arg...), nil
+		}
+		if f.codec == nil {
+			f.codec = mustCodec()
+		}
+		plain, err := f.codec.Decode(arg)
+		if err != nil {
+			return nil, err
+		}
+		return f.codec.Encode(append([]byte("echo:"), plain...)), nil
 	}
 	return r.payload, r.err
+}
+
+// mustCodec returns a new codec.
+func mustCodec() *compactwire.Codec {
+	c, err := compactwire.NewCodec()
+	if err != nil {
+		panic(err)
+	}
+	return c
 }
 
 func (f *fakeChannel) submit(_ context.Context, name string, arg []byte) ([]byte, error) {
@@ -157,7 +184,9 @@ type txSpec struct {
 	eventName string
 	events    []*protos.Event
 	code      peer.TxValidationCode
-	config    bool // a config transaction instead of an endorser one
+	config    bool   // a config transaction instead of an endorser one
+	compact   bool   // the event payload in compact form
+	payload   []byte // the event payload, instead of events'
 }
 
 // makeBlock builds block number num holding txs, marshalled as a peer
@@ -187,6 +216,12 @@ func envelope(t *testing.T, tx txSpec) []byte {
 		}
 	}
 	payload := buf.Bytes()
+	if tx.payload != nil {
+		payload = tx.payload
+	}
+	if tx.compact {
+		payload = mustCodec().Encode(payload)
+	}
 	ce := &peer.ChaincodeEvent{ChaincodeId: tx.chaincode, EventName: tx.eventName, TxId: "tx", Payload: payload}
 	ca := &peer.ChaincodeAction{Events: mustMarshal(t, ce)}
 	prp := &peer.ProposalResponsePayload{Extension: mustMarshal(t, ca)}

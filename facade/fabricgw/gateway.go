@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/fedchain/orchestrator/protos/compactwire"
 )
 
 // Gateway runs orchestrator transactions through one peer's Fabric Gateway,
@@ -32,6 +34,10 @@ type Gateway struct {
 	events eventIndex
 	chains map[string]*chainIndex // under mu; channels are the configured ones
 	ckpt   *checkpoint            // nil without Config.StateDir
+
+	// codec encodes requests and decodes answers and chaincode events in
+	// compact form.
+	codec *compactwire.Codec
 }
 
 // channel is what a Gateway uses of one channel: the orchestrator chaincode
@@ -103,7 +109,7 @@ func Open(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("fabric gateway: connect: %w", err)
 	}
 	g := &Gateway{cfg: cfg, conn: conn, gw: gw}
-	if err := g.openCheckpoint(); err != nil {
+	if err := g.init(); err != nil {
 		gw.Close()
 		conn.Close()
 		return nil, err
@@ -140,14 +146,20 @@ const dialTimeout = 30 * time.Second
 // newGateway returns a Gateway over channels that open returns, for tests.
 func newGateway(cfg Config, open func(name string) channel) (*Gateway, error) {
 	g := &Gateway{cfg: cfg.withDefaults(), openChannel: open}
-	if err := g.openCheckpoint(); err != nil {
+	if err := g.init(); err != nil {
 		return nil, err
 	}
 	return g, nil
 }
 
-// openCheckpoint loads the event checkpoint of Config.StateDir, if set.
-func (g *Gateway) openCheckpoint() error {
+// init makes the Gateway's codec and loads the event checkpoint of
+// Config.StateDir, if set.
+func (g *Gateway) init() error {
+	codec, err := compactwire.NewCodec()
+	if err != nil {
+		return fmt.Errorf("fabric gateway: %w", err)
+	}
+	g.codec = codec
 	if g.cfg.StateDir == "" {
 		return nil
 	}

@@ -27,17 +27,24 @@ type transactor interface {
 // lag behind this Gateway's peer by a block or two (with a majority policy,
 // a transaction that reads what the previous one wrote would otherwise fail
 // on a peer that has not committed the previous one yet).
+//
+// Unless Config.PlainPayloads, the request goes in compact form, so the
+// chaincode answers in compact form and sets its event so (what the
+// blocks store of the transaction shrinks): Submit decodes the answer.
 func (g *Gateway) Submit(ctx context.Context, tx string, arg []byte) ([]byte, error) {
 	name, ch, err := g.channelFor(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if !g.cfg.PlainPayloads {
+		arg = g.codec.Encode(arg)
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.SubmitTimeout)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
 		res, err := ch.submit(ctx, tx, arg)
 		if err == nil {
-			return res, nil
+			return g.answer(tx, res)
 		}
 		conflict := isReadConflict(err)
 		if !conflict && !refusedElsewhereOnly(err, g.cfg.MSPID) {
@@ -71,7 +78,18 @@ func (g *Gateway) Evaluate(ctx context.Context, tx string, arg []byte) ([]byte, 
 	if err != nil {
 		return nil, channelError(ctx, tx, name, err)
 	}
-	return res, nil
+	return g.answer(tx, res)
+}
+
+// answer returns the plain form of the answer res of transaction tx. An
+// answer that does not decode is an orcerr.Internal error: the chaincode
+// wrote it, and for a Submit the transaction is committed.
+func (g *Gateway) answer(tx string, res []byte) ([]byte, error) {
+	plain, err := g.codec.Decode(res)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "%s: the transaction's answer of %d bytes cannot be read (a submitted one is committed)", tx, len(res))
+	}
+	return plain, nil
 }
 
 // channelFor returns the name and the channel a call addresses, after

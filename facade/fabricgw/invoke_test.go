@@ -360,3 +360,48 @@ func TestCallsOnAChannelNotServed(t *testing.T) {
 		t.Errorf("evaluate on the default channel: %v", err)
 	}
 }
+
+// TestCompactPayloads: Submit sends its request in compact form (plain
+// with Config.PlainPayloads), Evaluate plain; both read answers in either
+// form; an answer that does not decode is Internal and says that the
+// transaction may be committed.
+func TestCompactPayloads(t *testing.T) {
+	codec := mustCodec()
+	broken := []byte{0, 1, 0x28, 0xb5, 0x2f, 0xfd, 0xff}
+	for _, tt := range []struct {
+		name        string
+		plain       bool
+		results     []result
+		submit      bool
+		wantCompact bool
+		want        string
+		wantErr     string
+	}{
+		{name: "submit", submit: true, wantCompact: true, want: "echo:req"},
+		{name: "submit, plain payloads", plain: true, submit: true, want: "echo:req"},
+		{name: "evaluate", want: "echo:req"},
+		{name: "plain answer to a compact request", submit: true, wantCompact: true, results: []result{{payload: []byte("old")}}, want: "old"},
+		{name: "compact answer to an evaluate", results: []result{{payload: codec.Encode([]byte("new"))}}, want: "new"},
+		{name: "undecodable answer", submit: true, wantCompact: true, results: []result{{payload: broken}}, wantErr: "cannot be read"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := &fakeChannel{name: DefaultChannel, results: append(tt.results, result{})}
+			g := testGatewayConfig(t, Config{MSPID: "Org1MSP", PlainPayloads: tt.plain}, map[string]*fakeChannel{DefaultChannel: ch})
+			call := g.Evaluate
+			if tt.submit {
+				call = g.Submit
+			}
+			res, err := call(context.Background(), tx, []byte("req"))
+			if tt.wantErr != "" {
+				if orcerr.KindOf(err) != orcerr.Internal || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want Internal saying %q", err, tt.wantErr)
+				}
+			} else if err != nil || string(res) != tt.want {
+				t.Fatalf("got (%q, %v), want %q", res, err, tt.want)
+			}
+			if !slices.Equal(ch.compact, []bool{tt.wantCompact}) {
+				t.Errorf("requests in compact form: %v, want [%v]", ch.compact, tt.wantCompact)
+			}
+		})
+	}
+}
