@@ -263,17 +263,30 @@ func lifecycle() []step {
 	}, everyService(fn, dm, s1, s2, plan, t1, t2, m1)...)
 }
 
+// TestSoloAndFabricAnswerAlike runs the sequence on solo and on the
+// network and compares every answer, twice: through gateways that send
+// their requests in compact form (the default, so the chaincode answers
+// and sets its events compact), and through gateways with plain payloads
+// (as an older facade sends them).
 func TestSoloAndFabricAnswerAlike(t *testing.T) {
 	env := networkEnv(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	channel := env["FABRIC_CHANNEL"]
-
-	fab := fabricBackend{gateways: map[string]*fabricgw.Gateway{}, channel: channel}
-	for n, msp := range []string{org1, org2} {
-		gw := openGateway(ctx, t, env[fmt.Sprintf("FABRIC_ORG%d_GATEWAY_FLAGS", n+1)])
-		fab.gateways[msp] = gw
+	for _, form := range []struct{ name, flags string }{{"compact", ""}, {"plain", " --plain-payloads"}} {
+		t.Run(form.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			fab := fabricBackend{gateways: map[string]*fabricgw.Gateway{}, channel: env["FABRIC_CHANNEL"]}
+			for n, msp := range []string{org1, org2} {
+				fab.gateways[msp] = openGateway(ctx, t, env[fmt.Sprintf("FABRIC_ORG%d_GATEWAY_FLAGS", n+1)]+form.flags)
+			}
+			compareWithSolo(ctx, t, env, fab)
+		})
 	}
+}
+
+// compareWithSolo runs the sequence and the lifecycle on a new solo peer
+// and on fab, and fails on any difference of answer or error.
+func compareWithSolo(ctx context.Context, t *testing.T, env map[string]string, fab fabricBackend) {
+	channel := fab.channel
 	cc, err := chaincode.New()
 	if err != nil {
 		t.Fatal(err)
