@@ -51,6 +51,29 @@ func benchConcurrency(t *testing.T) []int {
 	return levels
 }
 
+// benchForms are the payload forms to measure, in turn:
+// FABRIC_BENCH_PAYLOADS (comma-separated "compact" and "plain"), or
+// compact. "plain" submits through a gateway with --plain-payloads, as a
+// facade did before compact payloads, on the same network: alternating
+// the two ("compact,plain,compact,plain") compares them on a busy
+// machine.
+func benchForms(t *testing.T) []string {
+	t.Helper()
+	v := os.Getenv("FABRIC_BENCH_PAYLOADS")
+	if v == "" {
+		return []string{"compact"}
+	}
+	var forms []string
+	for f := range strings.SplitSeq(v, ",") {
+		f = strings.TrimSpace(f)
+		if f != "compact" && f != "plain" {
+			t.Fatalf("FABRIC_BENCH_PAYLOADS=%q: %q is neither compact nor plain", v, f)
+		}
+		forms = append(forms, f)
+	}
+	return forms
+}
+
 // measure runs submit from workers goroutines (worker is each one's index)
 // for secs seconds and logs one result line, "BENCH fabric NAME c=N: ..."
 // with submits/s (and tasks/s when perSubmit > 1), p50, p99, the blocks
@@ -135,8 +158,9 @@ func measure(t *testing.T, gw *fabricgw.Gateway, env map[string]string, name str
 // TestRegisterTasksThroughput measures RegisterTasks submits of
 // tasksPerBatch independent train tasks through Org1's gateway at
 // concurrency 1 and 32 (FABRIC_BENCH_CONCURRENCY), each worker registering
-// into its own compute plan. It runs only with FABRIC_BENCH=1;
-// FABRIC_BENCH_SECONDS sets each run's length (default 10).
+// into its own compute plan, with the payload forms of benchForms. It runs
+// only with FABRIC_BENCH=1; FABRIC_BENCH_SECONDS sets each run's length
+// (default 10).
 func TestRegisterTasksThroughput(t *testing.T) {
 	if os.Getenv("FABRIC_BENCH") != "1" {
 		t.Skip("FABRIC_BENCH=1 runs the throughput measurement")
@@ -145,8 +169,9 @@ func TestRegisterTasksThroughput(t *testing.T) {
 	secs := benchSeconds()
 	ctx := context.Background()
 	gw := openGateway(ctx, t, env["FABRIC_ORG1_GATEWAY_FLAGS"])
+	plain := openGateway(ctx, t, env["FABRIC_ORG1_GATEWAY_FLAGS"]+" --plain-payloads")
 	ctx = facade.WithCaller(ctx, facade.Caller{MSPID: org1, Channel: env["FABRIC_CHANNEL"]})
-	submit := func(tx string, req proto.Message) error {
+	submitVia := func(gw *fabricgw.Gateway, tx string, req proto.Message) error {
 		arg, err := proto.Marshal(req)
 		if err != nil {
 			return err
@@ -154,6 +179,7 @@ func TestRegisterTasksThroughput(t *testing.T) {
 		_, err = gw.Submit(ctx, tx, arg)
 		return err
 	}
+	submit := func(tx string, req proto.Message) error { return submitVia(gw, tx, req) }
 	must := func(tx string, req proto.Message) {
 		t.Helper()
 		if err := submit(tx, req); err != nil {
@@ -190,6 +216,7 @@ func TestRegisterTasksThroughput(t *testing.T) {
 	must("orchestrator.datasample:RegisterDataSamples", &protos.RegisterDataSamplesParam{Samples: samples})
 	org1Only := &protos.NewPermissions{AuthorizedIds: []string{org1}}
 
+	forms := benchForms(t)
 	for _, workers := range benchConcurrency(t) {
 		plans := make([]string, workers)
 		var (
@@ -213,18 +240,24 @@ func TestRegisterTasksThroughput(t *testing.T) {
 		if firstErr != nil {
 			t.Fatalf("register plan: %v", firstErr)
 		}
-		measure(t, gw, env, fmt.Sprintf("RegisterTasks x%d", tasksPerBatch), workers, secs, tasksPerBatch, func(w int) error {
-			tasks := make([]*protos.NewComputeTask, tasksPerBatch)
-			for i := range tasks {
-				tasks[i] = &protos.NewComputeTask{
-					Key: uuid.NewString(), FunctionKey: fn, ComputePlanKey: plans[w],
-					Inputs:   inputs,
-					Outputs:  map[string]*protos.NewComputeTaskOutput{"model": {Permissions: org1Only}},
-					Metadata: map[string]string{"round": strconv.Itoa(i)},
-				}
+		for _, form := range forms {
+			via, name := gw, fmt.Sprintf("RegisterTasks x%d", tasksPerBatch)
+			if form == "plain" {
+				via, name = plain, name+" plain"
 			}
-			return submit("orchestrator.computetask:RegisterTasks", &protos.RegisterTasksParam{Tasks: tasks})
-		})
+			measure(t, gw, env, name, workers, secs, tasksPerBatch, func(w int) error {
+				tasks := make([]*protos.NewComputeTask, tasksPerBatch)
+				for i := range tasks {
+					tasks[i] = &protos.NewComputeTask{
+						Key: uuid.NewString(), FunctionKey: fn, ComputePlanKey: plans[w],
+						Inputs:   inputs,
+						Outputs:  map[string]*protos.NewComputeTaskOutput{"model": {Permissions: org1Only}},
+						Metadata: map[string]string{"round": strconv.Itoa(i)},
+					}
+				}
+				return submitVia(via, "orchestrator.computetask:RegisterTasks", &protos.RegisterTasksParam{Tasks: tasks})
+			})
+		}
 	}
 
 	// The latency of a single-task submit, one caller at a time.
