@@ -15,6 +15,14 @@
 // peer becomes visible when this peer commits its block, at the same moment
 // as its events reach this Gateway's subscribers.
 //
+// Submit sends its request in compact form (protos/compactwire; plain with
+// Config.PlainPayloads, for a chaincode that predates it), which the
+// chaincode answers in and sets its chaincode event in: the blocks then
+// store a fraction of the bytes of each transaction. Answers and the
+// chaincode events of the blocks are read in either form, so a chain that
+// holds both (older facades, the peer CLI) streams as one. Evaluate sends
+// plain requests: nothing of a read is stored.
+//
 // Errors come back as the facade expects them: a contract error as an
 // *orcerr.Error with the kind and message the chaincode gave (parsed from
 // the gateway's endorsement error details), MVCC and phantom read conflicts

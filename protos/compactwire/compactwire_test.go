@@ -227,3 +227,27 @@ func TestDecodeRefuses(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCodec measures a 50-task RegisterTasks request, encoded and
+// decoded (the chaincode's answer and event are about as big and as
+// repetitive).
+func BenchmarkCodec(b *testing.B) {
+	c := newCodec(b)
+	plain := batch(b, 50)
+	enc := c.Encode(plain)
+	b.Run("Encode", func(b *testing.B) {
+		b.SetBytes(int64(len(plain)))
+		for b.Loop() {
+			c.Encode(plain)
+		}
+		b.ReportMetric(float64(len(plain))/float64(len(enc)), "ratio")
+	})
+	b.Run("Decode", func(b *testing.B) {
+		b.SetBytes(int64(len(plain)))
+		for b.Loop() {
+			if _, err := c.Decode(enc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
