@@ -1,5 +1,7 @@
 // Command chaincode is the orchestrator's Fabric chaincode: every
-// orchestrator contract in one binary.
+// orchestrator contract in one binary. A caller that sends its request in
+// compact form (the Fabric facade does) gets its answer and the chaincode
+// event in that form (contracts/compact), so that the blocks store less.
 //
 // It runs in one of two ways, chosen by its environment:
 //
