@@ -61,7 +61,8 @@ func GetComputeTask(stub shim.ChaincodeStubInterface, key string) (*protos.Compu
 
 // GetComputeTaskRaw returns the deterministic encoding of a task as it is
 // now; OE0002 when absent. A task whose status never changed is its record,
-// returned as stored.
+// returned as stored; the others are their record with the status field
+// rewritten (computetask_codec.go), not decoded.
 func GetComputeTaskRaw(stub shim.ChaincodeStubInterface, key string) ([]byte, error) {
 	if err := ctCheckAttr(key); err != nil {
 		return nil, err
@@ -76,15 +77,15 @@ func GetComputeTaskRaw(stub shim.ChaincodeStubInterface, key string) ([]byte, er
 	if vals[1] == nil {
 		return vals[0], nil
 	}
-	t, err := ctDecode(key, vals[0], vals[1])
+	v, err := ctViewRecord(vals[0])
 	if err != nil {
-		return nil, err
+		return nil, orcerr.Wrap(orcerr.Internal, err, "decode compute task %s", key)
 	}
-	b, err := Marshal(t)
+	st, err := ctCurrentStatus(&v, vals[1])
 	if err != nil {
-		return nil, orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", key)
+		return nil, orcerr.Wrap(orcerr.Internal, err, "decode status of compute task %s", key)
 	}
-	return b, nil
+	return ctAppendTask(make([]byte, 0, ctTaskSize(vals[0], &v, st)), vals[0], &v, st), nil
 }
 
 // GetComputeTasks reads several tasks at once. Keys that do not exist are

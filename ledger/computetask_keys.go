@@ -42,6 +42,19 @@ func ctCheckAttr(a string) error {
 // attributes.
 func ctJoin(object string, attrs ...string) string { return joinKey(object, attrs...) }
 
+// ctLastAttr returns the last attribute of the composite key k (the task
+// key that ends every index key), without splitting the others off.
+func ctLastAttr(k string) (string, bool) {
+	if len(k) < 3 || k[0] != 0 || k[len(k)-1] != 0 {
+		return "", false
+	}
+	i := strings.LastIndexByte(k[:len(k)-1], 0)
+	if i <= 0 {
+		return "", false // the object type alone
+	}
+	return k[i+1 : len(k)-1], true
+}
+
 // ctTime renders a timestamp so that lexical order is time order.
 func ctTime(ts *timestamppb.Timestamp) string {
 	nanos := ts.AsTime().UnixNano()
@@ -87,11 +100,11 @@ func ctDecode(key string, record, status []byte) (*protos.ComputeTask, error) {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "decode compute task %s", key)
 	}
 	if status != nil {
-		n, err := strconv.Atoi(string(status))
+		st, err := ctParseStatus(status)
 		if err != nil {
 			return nil, orcerr.Wrap(orcerr.Internal, err, "decode status of compute task %s", key)
 		}
-		t.Status = protos.ComputeTaskStatus(n)
+		t.Status = st
 	}
 	return t, nil
 }

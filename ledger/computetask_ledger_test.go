@@ -835,3 +835,117 @@ func TestGetComputeTasksReadsStatusOfFoundTasks(t *testing.T) {
 		return nil
 	})
 }
+
+// TestQueryComputeTaskPageMatchesMessages checks every page of every
+// filter against the page built from messages: the tasks decoded with
+// GetComputeTasks, filtered and ordered here, marshalled as a
+// QueryTasksResponse. The pages must be those very bytes.
+func TestQueryComputeTaskPageMatchesMessages(t *testing.T) {
+	h := newHarness(t)
+	var all []*protos.ComputeTask
+	h.submit(func(l *ledger.Tx) error {
+		for i := range 24 {
+			tk := task(fmt.Sprintf("t%02d", 23-i), []string{"p1", "p2"}[i%2], []string{"w1", "w2", "w3"}[i%3], []string{"f1", "f2"}[i/12], idle, int64(10+i/3))
+			tk.Rank = int32(i)
+			tk.Metadata = map[string]string{"i": fmt.Sprint(i), "pad": strings.Repeat("x", 10*i)}
+			tk.Inputs = []*protos.ComputeTaskInput{{Identifier: "data", Ref: &protos.ComputeTaskInput_AssetKey{AssetKey: "s"}}}
+			tk.Outputs = map[string]*protos.ComputeTaskOutput{"model": {Permissions: &protos.Permissions{}}}
+			tk.LogsPermission = &protos.Permission{AuthorizedIds: []string{"Org1MSP"}}
+			if i%4 == 0 {
+				tk.Status = todo
+			}
+			if err := ledger.AddComputeTask(l, tk, nil); err != nil {
+				return err
+			}
+			all = append(all, tk)
+		}
+		return nil
+	})
+	// Some tasks move on, one of them twice: their status entries then
+	// differ from their records.
+	h.submit(func(l *ledger.Tx) error {
+		for i, tk := range all {
+			if i%4 != 0 {
+				continue
+			}
+			old := tk.GetStatus()
+			tk.Status = doing
+			if i%8 == 0 {
+				tk.Status = done
+			}
+			if err := ledger.UpdateComputeTaskStatus(l, tk, old); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	slices.SortStableFunc(all, func(a, b *protos.ComputeTask) int {
+		if c := a.GetCreationDate().AsTime().Compare(b.GetCreationDate().AsTime()); c != 0 {
+			return c
+		}
+		return strings.Compare(a.GetKey(), b.GetKey())
+	})
+	var filters []*protos.TaskQueryFilter
+	for _, plan := range []string{"", "p1", "p9"} {
+		for _, w := range []string{"", "w2"} {
+			for _, fn := range []string{"", "f2"} {
+				for _, st := range []protos.ComputeTaskStatus{0, idle, doing, done} {
+					filters = append(filters, &protos.TaskQueryFilter{ComputePlanKey: plan, Worker: w, FunctionKey: fn, Status: st})
+				}
+			}
+		}
+	}
+	filters = append(filters, nil)
+	for _, f := range filters {
+		h.evaluate(func(l *ledger.Tx) error {
+			// The expected tasks, decoded from the ledger and filtered here.
+			got, err := ledger.GetComputeTasks(l, taskKeys(all))
+			if err != nil {
+				return err
+			}
+			var want []*protos.ComputeTask
+			for _, tk := range all {
+				d := got[tk.GetKey()]
+				if !proto.Equal(d, tk) {
+					t.Fatalf("GetComputeTasks(%s) = %v, stored %v", tk.GetKey(), d, tk)
+				}
+				if (f.GetComputePlanKey() == "" || d.GetComputePlanKey() == f.GetComputePlanKey()) &&
+					(f.GetWorker() == "" || d.GetWorker() == f.GetWorker()) &&
+					(f.GetFunctionKey() == "" || d.GetFunctionKey() == f.GetFunctionKey()) &&
+					(f.GetStatus() == 0 || d.GetStatus() == f.GetStatus()) {
+					want = append(want, d)
+				}
+			}
+			for _, size := range []uint32{1, 3, 50} {
+				token, rest := "", want
+				for page := 0; ; page++ {
+					b, err := ledger.QueryComputeTaskPage(l, f, token, size)
+					if err != nil {
+						t.Fatalf("%v, size %d, page %d: %v", f, size, page, err)
+					}
+					var res protos.QueryTasksResponse
+					if err := proto.Unmarshal(b, &res); err != nil {
+						t.Fatalf("%v, size %d, page %d: %v", f, size, page, err)
+					}
+					n := min(int(size), len(rest))
+					w, err := proto.MarshalOptions{Deterministic: true}.Marshal(&protos.QueryTasksResponse{Tasks: rest[:n], NextPageToken: res.GetNextPageToken()})
+					if err != nil {
+						return err
+					}
+					if string(b) != string(w) {
+						t.Fatalf("%v, size %d, page %d: tasks %v, want %v", f, size, page, taskKeys(res.GetTasks()), taskKeys(rest[:n]))
+					}
+					rest = rest[n:]
+					if (res.GetNextPageToken() == "") != (len(rest) == 0) {
+						t.Fatalf("%v, size %d, page %d: next token %q with %d tasks left", f, size, page, res.GetNextPageToken(), len(rest))
+					}
+					if len(rest) == 0 {
+						break
+					}
+					token = res.GetNextPageToken()
+				}
+			}
+			return nil
+		})
+	}
+}

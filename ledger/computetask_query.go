@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
@@ -24,11 +25,11 @@ func ctScanLast(stub shim.ChaincodeStubInterface, object string, attrs ...string
 		if err != nil {
 			return nil, orcerr.Wrap(orcerr.Internal, err, "scan %s", object)
 		}
-		_, parts, err := stub.SplitCompositeKey(kv.GetKey())
-		if err != nil || len(parts) == 0 {
-			return nil, orcerr.Wrap(orcerr.Internal, err, "bad index key in %s", object)
+		last, ok := ctLastAttr(kv.GetKey())
+		if !ok {
+			return nil, orcerr.New(orcerr.Internal, "bad index key %q in %s", kv.GetKey(), object)
 		}
-		out = append(out, parts[len(parts)-1])
+		out = append(out, last)
 	}
 	return out, nil
 }
@@ -79,32 +80,36 @@ func CountPlanTasks(stub shim.ChaincodeStubInterface, plan string) (map[protos.C
 }
 
 // ctTaskQueryIndex picks the index serving a filter best; fields it does not
-// cover are checked on each task.
-func ctTaskQueryIndex(f *protos.TaskQueryFilter) (object string, attrs []string) {
+// cover are checked on each task. statusKeyed says whether its keys hold
+// the status: then every task it lists is in the filter's status, and its
+// status entry need not be read.
+func ctTaskQueryIndex(f *protos.TaskQueryFilter) (object string, attrs []string, statusKeyed bool) {
 	st := f.GetStatus() != protos.ComputeTaskStatus_STATUS_UNKNOWN
 	switch {
 	case f.GetComputePlanKey() != "" && st:
-		return taskPlanStIndex, []string{f.GetComputePlanKey(), ctStatus(f.GetStatus())}
+		return taskPlanStIndex, []string{f.GetComputePlanKey(), ctStatus(f.GetStatus())}, true
 	case f.GetComputePlanKey() != "":
-		return taskPlanIndex, []string{f.GetComputePlanKey()}
+		return taskPlanIndex, []string{f.GetComputePlanKey()}, false
 	case f.GetWorker() != "" && st:
-		return taskWorkerStIndex, []string{f.GetWorker(), ctStatus(f.GetStatus())}
+		return taskWorkerStIndex, []string{f.GetWorker(), ctStatus(f.GetStatus())}, true
 	case f.GetFunctionKey() != "" && st:
-		return taskFuncStIndex, []string{f.GetFunctionKey(), ctStatus(f.GetStatus())}
+		return taskFuncStIndex, []string{f.GetFunctionKey(), ctStatus(f.GetStatus())}, true
 	case f.GetWorker() != "":
-		return taskWorkerIndex, []string{f.GetWorker()}
+		return taskWorkerIndex, []string{f.GetWorker()}, false
 	case f.GetFunctionKey() != "":
-		return taskFunctionIndex, []string{f.GetFunctionKey()}
+		return taskFunctionIndex, []string{f.GetFunctionKey()}, false
 	}
 	// A status alone is filtered on each task of the creation-order index.
-	return taskAllIndex, nil
+	return taskAllIndex, nil, false
 }
 
-func ctTaskMatches(t *protos.ComputeTask, f *protos.TaskQueryFilter) bool {
-	return (f.GetWorker() == "" || t.GetWorker() == f.GetWorker()) &&
-		(f.GetStatus() == protos.ComputeTaskStatus_STATUS_UNKNOWN || t.GetStatus() == f.GetStatus()) &&
-		(f.GetComputePlanKey() == "" || t.GetComputePlanKey() == f.GetComputePlanKey()) &&
-		(f.GetFunctionKey() == "" || t.GetFunctionKey() == f.GetFunctionKey())
+// ctViewMatches reports whether the task of record v, in status st,
+// passes the filter.
+func ctViewMatches(v *ctView, st protos.ComputeTaskStatus, f *protos.TaskQueryFilter) bool {
+	return (f.GetWorker() == "" || string(v.worker) == f.GetWorker()) &&
+		(f.GetStatus() == protos.ComputeTaskStatus_STATUS_UNKNOWN || st == f.GetStatus()) &&
+		(f.GetComputePlanKey() == "" || string(v.plan) == f.GetComputePlanKey()) &&
+		(f.GetFunctionKey() == "" || string(v.function) == f.GetFunctionKey())
 }
 
 // ctToken turns an index key into an opaque page token.
@@ -166,13 +171,13 @@ func ctPageWalk(stub shim.ChaincodeStubInterface, object string, attrs []string,
 				it.Close()
 				return "", orcerr.Wrap(orcerr.Internal, err, "scan %s", object)
 			}
-			_, parts, err := stub.SplitCompositeKey(kv.GetKey())
-			if err != nil || len(parts) == 0 {
+			last, ok := ctLastAttr(kv.GetKey())
+			if !ok {
 				it.Close()
-				return "", orcerr.Wrap(orcerr.Internal, err, "bad index key in %s", object)
+				return "", orcerr.New(orcerr.Internal, "bad index key %q in %s", kv.GetKey(), object)
 			}
 			idxKeys = append(idxKeys, kv.GetKey())
-			entries = append(entries, ctEntry{key: parts[len(parts)-1], value: kv.GetValue()})
+			entries = append(entries, ctEntry{key: last, value: kv.GetValue()})
 		}
 		it.Close()
 		if len(entries) == 0 {
@@ -212,35 +217,90 @@ func ctEntryKeys(entries []ctEntry) []string {
 	return keys
 }
 
-// QueryComputeTasks lists the tasks matching filter, a page at a time.
+// QueryComputeTasks lists the tasks matching filter, a page at a time: the
+// decoded QueryComputeTaskPage.
 func QueryComputeTasks(stub shim.ChaincodeStubInterface, f *protos.TaskQueryFilter, token string, size uint32) ([]*protos.ComputeTask, string, error) {
+	b, err := QueryComputeTaskPage(stub, f, token, size)
+	if err != nil {
+		return nil, "", err
+	}
+	var page protos.QueryTasksResponse
+	if err := proto.Unmarshal(b, &page); err != nil {
+		return nil, "", orcerr.Wrap(orcerr.Internal, err, "decode page of compute tasks")
+	}
+	return page.GetTasks(), page.GetNextPageToken(), nil
+}
+
+// QueryComputeTaskPage returns the page of tasks matching filter after
+// token (size of them; 0: the default), with the token of the next page,
+// as the deterministic encoding of a QueryTasksResponse. The page is
+// written from the stored records and status entries, which are not
+// decoded (see computetask_codec.go); a task listed by an index that holds
+// the status is in that status, and its status entry is not read.
+func QueryComputeTaskPage(stub shim.ChaincodeStubInterface, f *protos.TaskQueryFilter, token string, size uint32) ([]byte, error) {
 	n := int(size)
 	if n == 0 {
 		n = ctDefaultPageSize
 	}
-	object, attrs := ctTaskQueryIndex(f)
-	var tasks []*protos.ComputeTask
+	object, attrs, statusKeyed := ctTaskQueryIndex(f)
+	var page ctPage
+	var keys []string
 	next, err := ctPageWalk(stub, object, attrs, token, n, func(entries []ctEntry) ([]bool, error) {
-		keys := ctEntryKeys(entries)
-		got, err := GetComputeTasks(stub, keys)
-		if err != nil {
-			return nil, err
+		// The records, each followed by its status entry unless the
+		// index tells the status.
+		per := 2
+		if statusKeyed {
+			per = 1
 		}
-		ok := make([]bool, len(keys))
-		for i, k := range keys {
-			t := got[k]
-			if t == nil || !ctTaskMatches(t, f) {
+		keys = keys[:0]
+		for _, e := range entries {
+			if err := ctCheckAttr(e.key); err != nil {
+				return nil, err
+			}
+			keys = append(keys, ctJoin(taskObject, e.key))
+			if !statusKeyed {
+				keys = append(keys, ctJoin(taskStatusObject, e.key))
+			}
+		}
+		vals, err := stub.GetMultipleStates(keys...)
+		if err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "read compute tasks")
+		}
+		if page.buf == nil {
+			size := 0
+			for i := 0; i < len(vals); i += per {
+				size += len(vals[i]) + 8
+			}
+			page.buf = make([]byte, 0, size+len(token)+8)
+		}
+		ok := make([]bool, len(entries))
+		for i, e := range entries {
+			rec := vals[i*per]
+			if rec == nil {
+				continue
+			}
+			v, err := ctViewRecord(rec)
+			if err != nil {
+				return nil, orcerr.Wrap(orcerr.Internal, err, "decode compute task %s", e.key)
+			}
+			st := f.GetStatus()
+			if !statusKeyed {
+				if st, err = ctCurrentStatus(&v, vals[i*per+1]); err != nil {
+					return nil, orcerr.Wrap(orcerr.Internal, err, "decode status of compute task %s", e.key)
+				}
+			}
+			if !ctViewMatches(&v, st, f) {
 				continue
 			}
 			ok[i] = true
-			if len(tasks) < n {
-				tasks = append(tasks, t)
+			if page.n < n {
+				page.add(rec, &v, st)
 			}
 		}
 		return ok, nil
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return tasks, next, nil
+	return page.finish(next), nil
 }

@@ -60,7 +60,10 @@
 // the status. A task event (EmitComputeTask) is published whole, but stored
 // as a reference (the task's key and status) that QueryEvents resolves
 // against the record. GetComputeTask(s) and GetComputeTaskRaw put the
-// record and the status back together.
+// record and the status back together; GetComputeTaskRaw and
+// QueryComputeTaskPage do it on the bytes, rewriting the record's status
+// field, and write a QueryTasks page from the records without decoding
+// them (computetask_codec.go).
 //
 // # Errors
 //

@@ -27,15 +27,9 @@ func (c *Contract) registerTasks(l *ledger.Tx, in *protos.RegisterTasksParam) (r
 }
 
 // queryTasks lists tasks matching a filter, a page at a time, in creation
-// order.
+// order: the page as the ledger writes it from the stored records.
 func (c *Contract) queryTasks(l *ledger.Tx, in *protos.QueryTasksParam) (rpc.Response[*protos.QueryTasksResponse], error) {
-	return Run(l, func(s *Session, _ string) (*protos.QueryTasksResponse, error) {
-		tasks, next, err := ledger.QueryComputeTasks(s.stub, in.GetFilter(), in.GetPageToken(), in.GetPageSize())
-		if err != nil {
-			return nil, err
-		}
-		return &protos.QueryTasksResponse{Tasks: tasks, NextPageToken: next}, nil
-	})
+	return rpc.Encoded[*protos.QueryTasksResponse](ledger.QueryComputeTaskPage(l, in.GetFilter(), in.GetPageToken(), in.GetPageSize()))
 }
 
 // getTask returns one task: its stored bytes, which are the response.
