@@ -51,6 +51,10 @@ generate: tools ## regenerate protos/, facade/ and the contracts' *.gen.go from 
 		--go_out=protos --go_opt=paths=source_relative \
 		--go-grpc_out=protos --go-grpc_opt=paths=source_relative \
 		$(PROTO_FILES) protos/txoption/txoption.proto
+	$(PROTOC) -I protos \
+		--plugin=protoc-gen-go-vtproto=$(BIN)/protoc-gen-go-vtproto \
+		--go-vtproto_out=protos --go-vtproto_opt=paths=source_relative,features=unmarshal \
+		$(PROTO_FILES)
 	rm -f facade/*.gen.go
 	$(PROTOC) -I protos \
 		--plugin=protoc-gen-facade=$(BIN)/protoc-gen-facade \

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/fedchain/orchestrator/protos"
 )
@@ -69,5 +70,41 @@ func TestBuffersFitMessages(t *testing.T) {
 			t.Errorf("Get(%d): len %d, cap %d", size, len(*buf), cap(*buf))
 		}
 		c.pool.Put(buf)
+	}
+}
+
+// TestGeneratedDecoding checks that the generated unmarshallers decode what
+// the runtime decodes, into a message that held something before (as a
+// stream's reused message may), and that a decoder without them is used for
+// other messages.
+func TestGeneratedDecoding(t *testing.T) {
+	in := &protos.Event{Id: "e", AssetKind: protos.AssetKind_ASSET_COMPUTE_TASK, Asset: &protos.Event_ComputeTask{ComputeTask: &protos.ComputeTask{
+		Key: "k", Rank: 3, Metadata: map[string]string{"a": "b"},
+		Inputs:  []*protos.ComputeTaskInput{{Identifier: "data", Ref: &protos.ComputeTaskInput_AssetKey{AssetKey: "s"}}},
+		Outputs: map[string]*protos.ComputeTaskOutput{"model": {Transient: true}},
+	}}}
+	b, err := proto.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*Codec{New(), New(WithGeneratedDecoding())} {
+		out := &protos.Event{Channel: "left over", Asset: &protos.Event_Model{Model: &protos.Model{Key: "m"}}}
+		if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, out); err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(in, out) {
+			t.Errorf("generated %v: decoded %v, want %v", c.generated, out, in)
+		}
+		if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b[:len(b)-1])}, out); err == nil {
+			t.Errorf("generated %v: a truncated event decoded", c.generated)
+		}
+	}
+	// A message of another package (no generated unmarshaller).
+	c := New(WithGeneratedDecoding())
+	ts := &timestamppb.Timestamp{Seconds: 5}
+	tb, _ := proto.Marshal(ts)
+	var got timestamppb.Timestamp
+	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(tb)}, &got); err != nil || got.GetSeconds() != 5 {
+		t.Errorf("Unmarshal(timestamp) = %v, %v", &got, err)
 	}
 }
