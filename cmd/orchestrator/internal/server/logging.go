@@ -9,12 +9,15 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime/debug"
+	"strings"
+	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
 
@@ -96,6 +99,52 @@ func loggingOptions() []logging.Option {
 			return nil
 		}),
 	}
+}
+
+// logUnary logs the end of every unary call, as the middleware's
+// interceptor does for streams: at the level callLevel gives its code,
+// under the same message and field names. Unlike it, it builds the fields
+// only when that level is enabled: successful calls are logged at debug
+// level, usually off, and building their fields (the start time rendered,
+// the peer's address, the context's fields merged) was about a twentieth
+// of the CPU of a GetTask.
+func logUnary(l *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		start := time.Now()
+		resp, err := handler(ctx, req)
+		code := status.Code(err)
+		lvl := slog.Level(callLevel(code))
+		if !l.Enabled(ctx, lvl) {
+			return resp, err
+		}
+		service, method := splitMethod(info.FullMethod)
+		fields := []any{
+			"protocol", "grpc", "grpc.component", "server", "grpc.service", service, "grpc.method", method,
+			"grpc.method_type", "unary", "request_id", RequestID(ctx),
+		}
+		if p, ok := peer.FromContext(ctx); ok {
+			fields = append(fields, "peer.address", p.Addr.String())
+		}
+		fields = append(fields, "grpc.start_time", start.Format(time.RFC3339), "grpc.code", code.String())
+		if err != nil {
+			fields = append(fields, "grpc.error", err.Error())
+			if c := errors.Unwrap(err); c != nil && c.Error() != err.Error() {
+				fields = append(fields, "cause", c.Error())
+			}
+		}
+		fields = append(fields, "grpc.time_ms", fmt.Sprintf("%v", float32(time.Since(start).Nanoseconds()/1000)/1000))
+		l.Log(ctx, lvl, "finished call", fields...)
+		return resp, err
+	}
+}
+
+// splitMethod splits "/pkg.Service/Method".
+func splitMethod(full string) (service, method string) {
+	full = strings.TrimPrefix(full, "/")
+	if i := strings.LastIndexByte(full, '/'); i >= 0 {
+		return full[:i], full[i+1:]
+	}
+	return "unknown", full
 }
 
 // recoveryOption turns a panic in a handler into an Internal error and logs
