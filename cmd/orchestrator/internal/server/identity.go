@@ -119,21 +119,19 @@ func (id *identity) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServe
 
 // mspIDOf returns the mspid header of a request that check accepted.
 func mspIDOf(ctx context.Context) string {
-	md, _ := metadata.FromIncomingContext(ctx)
-	return md.Get(HeaderMSPID)[0]
+	return metadata.ValueFromIncomingContext(ctx, HeaderMSPID)[0]
 }
 
 // check reads and verifies the caller. The errors follow the reference
 // server: a missing mspid header is a bad request (OE0003,
 // FailedPrecondition); a missing channel header is an Unknown error.
 func (id *identity) check(ctx context.Context) (context.Context, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	msps := md.Get(HeaderMSPID)
+	msps := metadata.ValueFromIncomingContext(ctx, HeaderMSPID)
 	if len(msps) != 1 || msps[0] == "" {
 		return nil, status.Error(codes.FailedPrecondition, "OE0003: missing or invalid header 'mspid'")
 	}
 	mspID := msps[0]
-	chans := md.Get(HeaderChannel)
+	chans := metadata.ValueFromIncomingContext(ctx, HeaderChannel)
 	if len(chans) != 1 || chans[0] == "" {
 		return nil, status.Error(codes.Unknown, "missing or invalid header 'channel'")
 	}
