@@ -43,7 +43,9 @@
 // Run reports, for each phase and method, calls, items, rates and latency
 // quantiles (nearest rank: exact up to 4096 calls, past that from a
 // logarithmic histogram, within about 1.6%; below 100 calls the p99 is the
-// slowest call), as a table and one JSON line, and fails when any error
+// slowest call), and the CPU time the process used during each phase (with
+// bench --self, the server's and the tool's: the figure to compare binaries
+// by on a busy machine), as a table and one JSON line, and fails when any error
 // occurred. Every call of a phase counts: there is no warm-up. A run is bounded: a fixed amount of work, a call timeout, an
 // overall deadline and a maximum number of errors.
 package loadtest

@@ -258,15 +258,20 @@ func (r *runner) run(parent context.Context) *Report {
 		}
 		r.workers.Store(0)
 		rec := newRecorder(ph.name, r.countError)
+		cpu := processCPU()
 		ph.run(r, rec)
 		res := rec.finish()
+		res.CPUSeconds = processCPU() - cpu
+		if res.Items > 0 {
+			res.CPUMicrosPerItem = res.CPUSeconds * 1e6 / float64(res.Items)
+		}
 		res.Workers = int(r.workers.Load())
 		if res.Workers == 0 && res.Calls > 0 {
 			res.Workers = 1 // its calls, one after the other
 		}
 		rep.Phases = append(rep.Phases, res)
-		fmt.Fprintf(r.out, "# %-17s %6d calls %7d items %4d errors %8.2fs\n",
-			res.Name, res.Calls, res.Items, res.Errors, res.Seconds)
+		fmt.Fprintf(r.out, "# %-17s %6d calls %7d items %4d errors %8.2fs, CPU %.2fs (%.1f µs per item)\n",
+			res.Name, res.Calls, res.Items, res.Errors, res.Seconds, res.CPUSeconds, res.CPUMicrosPerItem)
 	}
 	if r.ctx.Err() != nil {
 		rep.Stopped = context.Cause(r.ctx).Error()

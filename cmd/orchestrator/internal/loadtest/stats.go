@@ -192,6 +192,11 @@ type PhaseResult struct {
 	FirstErrors  []string       `json:"first_errors,omitempty"`
 	Notes        []string       `json:"notes,omitempty"`
 	Methods      []MethodResult `json:"methods"`
+	// CPUSeconds is the CPU time this process used during the phase (see
+	// processCPU: with bench --self, the server's and the tool's), and
+	// CPUMicrosPerItem the same per item; 0 where there is no /proc.
+	CPUSeconds       float64 `json:"cpu_s"`
+	CPUMicrosPerItem float64 `json:"cpu_us_per_item"`
 	// Workers is how many goroutines shared the phase's work at most:
 	// Config.Concurrency, or fewer when the phase had fewer units of work
 	// (plans, for the tasks phase); 1 for a sequential phase.
