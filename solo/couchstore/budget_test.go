@@ -79,6 +79,10 @@ func TestRoundTripBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { o.Close() }) // after the stores' cleanups
+	// The follower opens its feed again (one journal read) followIdle
+	// after a commit; that is off every caller's path, and counted apart
+	// (TestFollowerWhileCommitting).
+	o.tune = func(s *Store) { s.followIdle = time.Hour }
 	s := openStore(t, o, "budget")
 	ctx := context.Background()
 	commit(t, s, putBatch("init", "a", "1", "b", "2", "r1", "x", "r2", "y"))

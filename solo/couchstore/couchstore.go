@@ -335,6 +335,12 @@ type Store struct {
 	compactions atomic.Int64 // compactions started
 	stats       counters     // see Stats
 	feeds       atomic.Int64 // _changes feeds the follower started and caught up to
+	// lastPut is when the last journal PUT of this process was answered
+	// (created or 409), in Unix nanoseconds: the follower keeps its feed
+	// closed while these come often.
+	lastPut atomic.Int64
+	// followIdle, set by tests, overrides followIdle.
+	followIdle time.Duration
 
 	mu        sync.Mutex
 	head      uint64        // last journal entry known

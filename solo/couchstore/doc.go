@@ -103,13 +103,19 @@
 // overlay laid over, and are repeated when the process learned or applied an
 // entry during the scan.
 //
-// A process learns the entries of other processes from a continuous
-// _changes feed filtered to the next 128 journal ids (renewed as the head
-// moves), from the 409 of its own commits, and from event reads. A value
-// read from a state document may belong to an entry written after H that the
-// process has not learned yet; that is harmless for updates (their commit
-// at H+1 meets that entry's 409, learns it and validates again), and a
-// query sees such a value at most for the feed's latency.
+// A process learns the entries of other processes from the 409 of its own
+// commits, from event reads, and, while it is not committing, from a
+// continuous _changes feed filtered to the next 128 journal ids (renewed
+// as the head moves). The feed is closed while the process commits (it
+// would only echo the process's own entries, each row costing the server
+// about a third of a journal PUT's CPU) and opened again, with a catch-up
+// read, 50 ms after the process's last journal PUT: a busy process learns
+// every other process's entry at its next commit, an idle one through the
+// feed. A value read from a state document may belong to an entry written
+// after H that the process has not learned yet; that is harmless for
+// updates (their commit at H+1 meets that entry's 409, learns it and
+// validates again), and a query sees such a value at most for the feed's
+// latency, or 50 ms after the process's last commit.
 //
 // Every key's version is the seq of the entry that wrote it, so a version
 // read from the cache, the overlay or a document is the same string.

@@ -235,11 +235,27 @@ func (s *Store) kick() {
 // follower watches; the feed is renewed when head passed half of them.
 const followWindow = 128
 
+// followIdle is how long after this process's last journal PUT the
+// follower opens its feed again.
+const followIdle = 50 * time.Millisecond
+
 // follower learns the journal entries of other processes as they are
 // written, through a continuous _changes feed filtered to the next
 // followWindow journal ids, so that this process's reads do not lag behind
 // other processes' commits for longer than the feed's latency. Commits,
 // event reads and cold reads that meet a newer document learn them too.
+//
+// The feed is open only while this process is not committing: a process
+// that commits learns every entry written before its own at its next
+// journal PUT (the PUT of seq H+1 meets any entry H+1 as a 409, and reads
+// what came after H), so while commits follow each other the feed would only
+// echo them, and each row costs the server several milliseconds of CPU (as
+// much as a third of the PUT itself). The follower closes the feed when a
+// journal PUT of this process was answered since it opened it, and opens it
+// again (learning what came meanwhile) once followIdle has passed without
+// one. So a read lags behind other processes' commits by at most the
+// feed's latency when this process is idle, and by at most followIdle
+// after its last commit otherwise.
 func (s *Store) follower() {
 	defer close(s.followerEnd)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -257,6 +273,9 @@ func (s *Store) follower() {
 				return
 			}
 		}
+		if !s.waitIdle(ctx) {
+			return
+		}
 		from := s.getHead() + 1
 		ids := make([]string, followWindow)
 		for i := range ids {
@@ -269,6 +288,29 @@ func (s *Store) follower() {
 			backoff = 0
 		}
 	}
+}
+
+// waitIdle waits until followIdle has passed since this process's last
+// journal PUT; false when ctx ended first.
+func (s *Store) waitIdle(ctx context.Context) bool {
+	for {
+		d := s.followIdleOr() - time.Since(time.Unix(0, s.lastPut.Load()))
+		if d <= 0 {
+			return true
+		}
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+func (s *Store) followIdleOr() time.Duration {
+	if s.followIdle > 0 {
+		return s.followIdle
+	}
+	return followIdle
 }
 
 // learnNew catches up under the commit lock, unless head reached seq
@@ -288,8 +330,10 @@ func (s *Store) learnNew(ctx context.Context, seq uint64) error {
 
 // followOnce runs one continuous _changes feed on ids (kivik's continuous
 // feed cannot be used: its iterator dereferences nil at the end of the
-// stream). It returns nil when head passed half the window.
+// stream). It returns nil when head passed half the window, or when this
+// process made a journal PUT since the feed opened (see follower).
 func (s *Store) followOnce(ctx context.Context, from uint64, ids []string) error {
+	put := s.lastPut.Load()
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	body, _ := json.Marshal(map[string]any{"doc_ids": ids})
@@ -308,6 +352,9 @@ func (s *Store) followOnce(ctx context.Context, from uint64, ids []string) error
 	for sc.Scan() {
 		if s.getHead()+1 >= from+followWindow/2 {
 			return nil // renew the window
+		}
+		if s.lastPut.Load() != put {
+			return nil // committing: the commits learn (see follower)
 		}
 		line := sc.Bytes()
 		if len(line) == 0 {
