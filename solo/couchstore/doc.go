@@ -61,15 +61,15 @@
 //     is thus one request on the caller's path, the PUT.
 //  4. Off the caller's path, the applier of the process writes the write
 //     sets of the entries it learned, in journal order, to the state
-//     documents with _bulk_docs: the entries of the last 250 ms together,
-//     each document once with its newest value, so that the applier's
-//     writes do not take the database's single writer from the journal
-//     PUTs on the callers' path.
+//     documents with _bulk_docs: the entries of the last second together,
+//     each document once with its newest value (a key created and deleted
+//     within the round not at all), because every state document costs
+//     the server CPU that the journal PUTs on the callers' path need.
 //     Each state document is written only if its "s" is lower than the
 //     entry's seq, conditionally on the revision known for it; a 409
 //     re-reads and re-decides. So applying is idempotent and any number of
 //     processes may apply the same entries. An entry of another process is
-//     left to its writer for half a second, then applied too (usually
+//     left to its writer for three seconds, then applied too (usually
 //     finding it done, for the price of one read).
 //
 // Each journal entry carries its writer's applied watermark "a": every entry
@@ -173,7 +173,7 @@
 // another process's entry wrote, or that this process does not know, the
 // applier reads it and its tombstone's "s", so a later deletion is not
 // undone. The one remaining window: a process whose applier is more than
-// half a second late with its own entry that creates a key, while another
+// three seconds late with its own entry that creates a key, while another
 // process, which learned that entry and a later one deleting the key,
 // applied both meanwhile; the late re-creation would then bring the key
 // back in the state documents (the journal stays right, and so do the
