@@ -79,18 +79,18 @@ func TestRoundTripBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { o.Close() }) // after the stores' cleanups
-	// The follower opens its feed again (one journal read) followIdle
-	// after a commit; that is off every caller's path, and counted apart
-	// (TestFollowerWhileCommitting).
+	// The follower opens its feed at Open (with a catch-up read), closes
+	// it at the first commit, and opens it again (one more read) followIdle
+	// after the last commit; that is off every caller's path, and counted
+	// apart (TestFollowerWhileCommitting).
 	o.tune = func(s *Store) { s.followIdle = time.Hour }
 	s := openStore(t, o, "budget")
 	ctx := context.Background()
-	commit(t, s, putBatch("init", "a", "1", "b", "2", "r1", "x", "r2", "y"))
-	waitApplied(t, s)
-
 	for s.feeds.Load() == 0 { // the follower's first catch-up is done
 		time.Sleep(5 * time.Millisecond)
 	}
+	commit(t, s, putBatch("init", "a", "1", "b", "2", "r1", "x", "r2", "y"))
+	waitApplied(t, s)
 	s.mu.Lock()
 	gate := make(chan struct{})
 	s.applyGate = gate

@@ -250,12 +250,11 @@ func (s *Store) commitGroup(ctx context.Context, group []*pending) {
 			s.mu.Unlock()
 			doc.Applied = &applied
 			start := time.Now()
+			s.lastPut.Store(putInFlight)
 			_, err := s.db.Put(ctx, commitID(seq), doc)
+			s.lastPut.Store(time.Now().UnixNano())
 			s.stats.journalPUT.Add(int64(time.Since(start)))
 			committed, taken := err == nil, kivik.HTTPStatus(err) == http.StatusConflict
-			if committed || taken {
-				s.lastPut.Store(time.Now().UnixNano())
-			}
 			if !committed && !taken && notSent(err) {
 				for _, p := range live {
 					finish(p, fmt.Errorf("tx %s: %w", p.b.TxID, s.wrap(err, "write journal entry %d (not sent: not committed)", seq)))

@@ -335,9 +335,9 @@ type Store struct {
 	compactions atomic.Int64 // compactions started
 	stats       counters     // see Stats
 	feeds       atomic.Int64 // _changes feeds the follower started and caught up to
-	// lastPut is when the last journal PUT of this process was answered
-	// (created or 409), in Unix nanoseconds: the follower keeps its feed
-	// closed while these come often.
+	// lastPut is when the last journal PUT of this process ended, in Unix
+	// nanoseconds, or putInFlight while one is under way: the follower
+	// keeps its feed closed while these come often.
 	lastPut atomic.Int64
 	// followIdle, set by tests, overrides followIdle.
 	followIdle time.Duration

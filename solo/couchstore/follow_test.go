@@ -58,15 +58,19 @@ func TestFollowerWhileCommitting(t *testing.T) {
 	a := openStore(t, o, "follow")
 	b := openStore(t, anotherProcess(t, o), "follow")
 
-	// A burst of sequential commits: at most the first one or two come back
-	// as rows before the follower closes its feed.
+	// A burst of sequential commits: the first one or two come back as
+	// rows before the follower closes its feed, a few more on a machine so
+	// loaded that the caller pauses for followIdle between two commits;
+	// with the feed open throughout, every commit would.
 	const n = 40
 	rows0 := fc.rows.Load()
 	for i := range n {
 		commit(t, a, putBatch(fmt.Sprint("a", i), fmt.Sprint("a", i), "v"))
 	}
-	if rows := fc.rows.Load() - rows0; rows > 2 {
-		t.Errorf("%d feed rows during %d sequential commits, want at most 2 (the feed closes while the process commits)", rows, n)
+	rows := fc.rows.Load() - rows0
+	t.Logf("%d feed rows during %d sequential commits", rows, n)
+	if rows > n/4 {
+		t.Errorf("%d feed rows during %d sequential commits, want at most %d (the feed closes while the process commits)", rows, n, n/4)
 	}
 
 	// While a keeps committing, b commits: a's next commit meets b's entry

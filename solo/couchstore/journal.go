@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"time"
 
@@ -290,11 +291,17 @@ func (s *Store) follower() {
 	}
 }
 
+// putInFlight is Store.lastPut while a journal PUT is under way.
+const putInFlight = math.MaxInt64
+
 // waitIdle waits until followIdle has passed since this process's last
-// journal PUT; false when ctx ended first.
+// journal PUT ended, with none under way; false when ctx ended first.
 func (s *Store) waitIdle(ctx context.Context) bool {
 	for {
-		d := s.followIdleOr() - time.Since(time.Unix(0, s.lastPut.Load()))
+		d := s.followIdleOr()
+		if last := s.lastPut.Load(); last != putInFlight {
+			d -= time.Since(time.Unix(0, last))
+		}
 		if d <= 0 {
 			return true
 		}
