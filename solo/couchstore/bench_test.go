@@ -5,7 +5,6 @@ package couchstore
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -48,7 +47,7 @@ func BenchmarkSequentialCommit(b *testing.B) {
 			doc.Writes = append(doc.Writes, commitWrite{ID: stateID(w.Key), Value: w.Value})
 		}
 		doc.Events = []commitEvent{{TxID: "tx0", Name: "task", Payload: bytes.Repeat([]byte("e"), 300)}}
-		body, err := json.Marshal(doc)
+		body, err := encodeEntry(&doc)
 		if err != nil {
 			b.Fatal(err)
 		}

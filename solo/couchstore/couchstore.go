@@ -3,6 +3,7 @@ package couchstore
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -258,16 +259,42 @@ func (rc *rawClient) do(ctx context.Context, method, pathQuery string, body []by
 		return nil, unavailable(err)
 	}
 	if resp.StatusCode/100 != 2 {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 		resp.Body.Close()
-		err := fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
-		if resp.StatusCode >= 500 {
-			err = fmt.Errorf("%w (%w)", err, store.ErrUnavailable)
+		se := &statusError{method: method, path: path, status: resp.StatusCode}
+		var e struct {
+			Error  string `json:"error"`
+			Reason string `json:"reason"`
 		}
-		return nil, err
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			se.reason = e.Error + ": " + e.Reason
+		}
+		if resp.StatusCode >= 500 {
+			return nil, fmt.Errorf("%w (%w)", se, store.ErrUnavailable)
+		}
+		return nil, se
 	}
 	return resp, nil
 }
+
+// statusError is an answer of the server other than 2xx to a raw request.
+// kivik.HTTPStatus reads its status, as for kivik's own errors.
+type statusError struct {
+	method, path string
+	status       int
+	reason       string // CouchDB's "error: reason", if any
+}
+
+func (e *statusError) Error() string {
+	msg := fmt.Sprintf("%s %s: HTTP %d", e.method, e.path, e.status)
+	if e.reason != "" {
+		msg += " (" + e.reason + ")"
+	}
+	return msg
+}
+
+// HTTPStatus returns the HTTP status of the answer.
+func (e *statusError) HTTPStatus() int { return e.status }
 
 // setRevsLimit sets the _revs_limit of database name (kivik has no call
 // for it).

@@ -28,10 +28,16 @@
 //     by code point.
 //   - in the journal database, "c" + 20-digit seq: the journal entry of
 //     commit seq:
-//     {"tx": [txid...], "w": [{"k", "v", "d"}], "e": [{"tx", "n", "p"}], "n", "a"} —
+//     {"tx": [txid...], "w": base64, "e": [{"tx", "n", "p"}], "n", "a"} —
 //     the merged write set and the events of one group of transactions,
 //     a random nonce by which the writer recognizes its entry when the
-//     answer to its PUT was lost, and the writer's applied watermark.
+//     answer to its PUT was lost, and the writer's applied watermark. The
+//     write set is one string, the base64 of a binary record per write
+//     (state id, put or delete, value), rather than an object per write,
+//     which is what costs CouchDB's CPU in a large entry; entries written
+//     before hold [{"k", "v", "d"}] and are still read. (A process of an
+//     older version fails on the string instead of reading an entry
+//     without writes: upgrade every process of a channel together.)
 //
 // # Commit protocol
 //
@@ -48,7 +54,8 @@
 //     accepted before it; a batch that fails gets ErrConflict alone, the
 //     others share one journal entry. Waiting for the lock honours the
 //     caller's context.
-//  2. Create "c"+(H+1) with a PUT without revision. Creating a document is
+//  2. Create "c"+(H+1) with a PUT without revision (the body encoded
+//     directly, sent through net/http). Creating a document is
 //     atomic, durable when answered, and fails with 409 if it exists, so
 //     the journal id is both the atomic commit point and a per-channel
 //     commit lock: exactly one process wins seq H+1. A process that wins
