@@ -256,7 +256,9 @@ const followIdle = 50 * time.Millisecond
 // again (learning what came meanwhile) once followIdle has passed without
 // one. So a read lags behind other processes' commits by at most the
 // feed's latency when this process is idle, and by at most followIdle
-// after its last commit otherwise.
+// after its last commit otherwise. The follower never waits for the commit
+// lock (followLearn): a commit under way would hold it for a PUT, and
+// whoever holds it is learning anyway.
 func (s *Store) follower() {
 	defer close(s.followerEnd)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -283,12 +285,37 @@ func (s *Store) follower() {
 			ids[i] = commitID(from + uint64(i))
 		}
 		err := s.followOnce(ctx, from, ids)
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case errors.Is(err, errFollowBusy):
+			// A commit or a catch-up is learning: look again later.
+			backoff = s.followIdleOr()
+		case err != nil && ctx.Err() == nil:
 			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
-		} else {
+		default:
 			backoff = 0
 		}
 	}
+}
+
+// errFollowBusy stops a feed of the follower whose catch-up found the
+// commit lock taken.
+var errFollowBusy = errors.New("couchstore: the commit lock is taken")
+
+// followLearn is learnNew for the follower, which never waits for the
+// commit lock: its holder is committing (and learns at its PUT every entry
+// before its own) or catching up. errFollowBusy when the lock was taken.
+func (s *Store) followLearn(ctx context.Context, seq uint64) error {
+	select {
+	case s.lock <- struct{}{}:
+	default:
+		return errFollowBusy
+	}
+	defer s.unlock()
+	if seq > 0 && s.getHead() >= seq {
+		return nil
+	}
+	_, err := s.catchUp(ctx)
+	return err
 }
 
 // putInFlight is Store.lastPut while a journal PUT is under way.
@@ -350,7 +377,7 @@ func (s *Store) followOnce(ctx context.Context, from uint64, ids []string) error
 	}
 	defer resp.Body.Close()
 	// The feed starts now: learn what came before it.
-	if err := s.learnNew(ctx, 0); err != nil {
+	if err := s.followLearn(ctx, 0); err != nil {
 		return err
 	}
 	s.feeds.Add(1)
@@ -374,7 +401,7 @@ func (s *Store) followOnce(ctx context.Context, from uint64, ids []string) error
 			continue
 		}
 		if seq, perr := seqOfCommitID(ch.ID); perr == nil && seq > s.getHead() {
-			if err := s.learnNew(ctx, seq); err != nil {
+			if err := s.followLearn(ctx, seq); err != nil {
 				return err
 			}
 		}
