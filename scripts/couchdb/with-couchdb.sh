@@ -13,7 +13,9 @@
 #      only when neither of the above is there.
 #
 # COUCHDB_SERVER is exported to CMD as "apache" or "pouchdb" (read from the
-# server's welcome banner, not guessed from the source), and the line
+# server's welcome banner, not guessed from the source), COUCHDB_PID as the
+# server's process id when this script started an Apache CouchDB (so that
+# CMD can read its CPU time from /proc), and the line
 # "with-couchdb.sh: <server> <version> at <url>" goes to stderr.
 # With COUCHDB_REQUIRE_APACHE=1 (CI sets it) anything but Apache CouchDB is an
 # error: a look-alike never proves that CouchDB mode works.
@@ -84,6 +86,8 @@ else
 		[[ -n $started ]] || { rm -rf "$dir"; exit 1; }
 		cleanup+=("'$home/stop.sh' '$dir' >/dev/null 2>&1; rm -rf '$dir'")
 		COUCHDB_URL=$url
+		COUCHDB_PID=$(cat "$dir/couchdb.pid" 2>/dev/null || true)
+		export COUCHDB_PID
 		source="$home"
 	else
 		out=$("$here/couchdb.sh" start)
