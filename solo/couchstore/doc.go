@@ -117,12 +117,13 @@
 // would only echo the process's own entries, each row costing the server
 // about a third of a journal PUT's CPU) and opened again, with a catch-up
 // read, 50 ms after the process's last journal PUT: a busy process learns
-// every other process's entry at its next commit, an idle one through the
-// feed. A value read from a state document may belong to an entry written
-// after H that the process has not learned yet; that is harmless for
-// updates (their commit at H+1 meets that entry's 409, learns it and
-// validates again), and a query sees such a value at most for the feed's
-// latency, or 50 ms after the process's last commit.
+// at each commit every entry written before its own, an idle one learns
+// through the feed. A value read from a state document may belong to an
+// entry written after H that the process has not learned yet; that is
+// harmless for updates (their commit at H+1 meets that entry's 409, learns
+// it and validates again), and a query sees such a value, or misses
+// another process's commit, at most for the feed's latency when the
+// process is idle, and until 50 ms after its last commit otherwise.
 //
 // Every key's version is the seq of the entry that wrote it, so a version
 // read from the cache, the overlay or a document is the same string.
