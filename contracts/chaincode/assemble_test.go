@@ -63,7 +63,7 @@ func TestCheckRPCs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkRPCs([]contractapi.ContractInterface{w}, tt.want)
+			err := checkRPCs([]contract{w}, tt.want)
 			if err == nil {
 				t.Fatal("accepted")
 			}

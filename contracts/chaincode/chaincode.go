@@ -65,7 +65,11 @@ func New(opts ...Option) (*Chaincode, error) {
 	if err := checkRPCs(cs, protoRPCs()); err != nil {
 		return nil, fmt.Errorf("chaincode: %w", err)
 	}
-	cc, err := assemble(cs)
+	api := make([]contractapi.ContractInterface, len(cs))
+	for i, c := range cs {
+		api[i] = c
+	}
+	cc, err := assemble(api)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,6 @@ import (
 	organization "github.com/fedchain/orchestrator/contracts/organization"
 	performance "github.com/fedchain/orchestrator/contracts/performance"
 	profiling "github.com/fedchain/orchestrator/contracts/profiling"
-	contractapi "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
 // contractSet holds one instance of the contract of every service of the
@@ -57,8 +56,8 @@ func newContractSet() *contractSet {
 }
 
 // list returns the contracts, by contract name.
-func (s *contractSet) list() []contractapi.ContractInterface {
-	return []contractapi.ContractInterface{
+func (s *contractSet) list() []contract {
+	return []contract{
 		s.computeplan,
 		s.computetask,
 		s.datamanager,

@@ -10,6 +10,14 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
+// contract is what the chaincode needs of each contract: the contract API's
+// interface and the list of its read-only transactions, which every
+// generated contract has (GetEvaluateTransactions).
+type contract interface {
+	contractapi.ContractInterface
+	contractapi.EvaluationContractInterface
+}
+
 // rpc is one transaction that a proto service declares (see rpcs.gen.go).
 type rpc struct {
 	Name     string
@@ -21,7 +29,7 @@ type rpc struct {
 // kinds. The contract API would register any other exported method as a
 // SUBMIT transaction; this refuses it, so a transaction cannot exist
 // without an rpc, nor with another kind than the rpc's.
-func checkRPCs(cs []contractapi.ContractInterface, want map[string][]rpc) error {
+func checkRPCs(cs []contract, want map[string][]rpc) error {
 	var errs []error
 	seen := map[string]bool{}
 	ignored := map[string]bool{}
@@ -68,10 +76,7 @@ func checkRPCs(cs []contractapi.ContractInterface, want map[string][]rpc) error 
 				errs = append(errs, fmt.Errorf("%s: rpc %s has no transaction", name, r.Name))
 			}
 		}
-		var got []string
-		if e, ok := c.(contractapi.EvaluationContractInterface); ok {
-			got = slices.Clone(e.GetEvaluateTransactions())
-		}
+		got := slices.Clone(c.GetEvaluateTransactions())
 		slices.Sort(got)
 		slices.Sort(eval)
 		if !slices.Equal(got, eval) {

@@ -208,8 +208,8 @@ func writeRPCs(g *protogen.GeneratedFile, imp, root protogen.GoImportPath, all [
 	g.P("}")
 	g.P()
 	g.P("// list returns the contracts, by contract name.")
-	g.P("func (s *contractSet) list() []", g.QualifiedGoIdent(contractapiPkg.Ident("ContractInterface")), " {")
-	g.P("return []", g.QualifiedGoIdent(contractapiPkg.Ident("ContractInterface")), "{")
+	g.P("func (s *contractSet) list() []contract {")
+	g.P("return []contract{")
 	for _, s := range all {
 		g.P("s.", contractPkg(s), ",")
 	}

@@ -60,7 +60,9 @@
 // of every contract with their list and the table of their transactions
 // by name ("orchestrator.foo:M"), which the chaincode calls directly; and
 // protoRPCs, every contract's transactions and kinds, against which the
-// chaincode checks the contracts it assembles.
+// chaincode checks the contracts it assembles. The hand-written part of the
+// chaincode package provides the types these use: contract (a contract),
+// txFunc (a transaction) and rpc (a transaction's name and kind).
 //
 // The output depends only on the descriptors (not on comments, protoc version
 // or time): the same input gives the same bytes. The plugin fails, naming the
