@@ -41,11 +41,11 @@ func journalEstimate(t *testing.T, n *tasktest.Net, before map[string]int) int {
 		}
 	}
 	// The event payload: each event length-delimited.
-	if len(n.LastEvents) == 0 {
+	if len(n.LastEvents()) == 0 {
 		t.Fatal("the last commit has no events")
 	}
 	payload := 0
-	for _, ev := range n.LastEvents {
+	for _, ev := range n.LastEvents() {
 		payload += protowire.SizeBytes(proto.Size(ev))
 	}
 	return size + (payload+2)/3*4 + 200

@@ -77,9 +77,9 @@ func TestRegisterDataManager(t *testing.T) {
 			if !proto.Equal(stored, got) {
 				t.Errorf("stored %v, registered %v", stored, got)
 			}
-			if len(n.LastEvents) != 1 || !proto.Equal(n.LastEvents[0].GetDataManager(), got) ||
-				n.LastEvents[0].GetEventKind() != protos.EventKind_EVENT_ASSET_CREATED {
-				t.Errorf("events %v", n.LastEvents)
+			if len(n.LastEvents()) != 1 || !proto.Equal(n.LastEvents()[0].GetDataManager(), got) ||
+				n.LastEvents()[0].GetEventKind() != protos.EventKind_EVENT_ASSET_CREATED {
+				t.Errorf("events %v", n.LastEvents())
 			}
 		})
 	}
@@ -166,8 +166,8 @@ func TestUpdateDataManager(t *testing.T) {
 			if !proto.Equal(got, before) {
 				t.Errorf("stored %v, want %v", got, before)
 			}
-			if len(n.LastEvents) != 1 || n.LastEvents[0].GetEventKind() != protos.EventKind_EVENT_ASSET_UPDATED {
-				t.Errorf("events %v", n.LastEvents)
+			if len(n.LastEvents()) != 1 || n.LastEvents()[0].GetEventKind() != protos.EventKind_EVENT_ASSET_UPDATED {
+				t.Errorf("events %v", n.LastEvents())
 			}
 		})
 	}

@@ -68,8 +68,8 @@ func TestRegisterDataSamples(t *testing.T) {
 			if tt.want != "" {
 				return
 			}
-			if len(res.GetDataSamples()) != len(tt.samples) || len(n.LastEvents) != len(tt.samples) {
-				t.Fatalf("registered %d samples, %d events, want %d", len(res.GetDataSamples()), len(n.LastEvents), len(tt.samples))
+			if len(res.GetDataSamples()) != len(tt.samples) || len(n.LastEvents()) != len(tt.samples) {
+				t.Fatalf("registered %d samples, %d events, want %d", len(res.GetDataSamples()), len(n.LastEvents()), len(tt.samples))
 			}
 			for i, ds := range res.GetDataSamples() {
 				if ds.GetKey() != tt.samples[i].GetKey() || ds.GetOwner() != tt.caller || !slices.Equal(ds.GetDataManagerKeys(), tt.samples[i].GetDataManagerKeys()) {
@@ -80,7 +80,7 @@ func TestRegisterDataSamples(t *testing.T) {
 				if !proto.Equal(got, ds) {
 					t.Errorf("stored %v, registered %v", got, ds)
 				}
-				if ev := n.LastEvents[i]; ev.GetAssetKey() != ds.GetKey() || !proto.Equal(ev.GetDataSample(), ds) {
+				if ev := n.LastEvents()[i]; ev.GetAssetKey() != ds.GetKey() || !proto.Equal(ev.GetDataSample(), ds) {
 					t.Errorf("event %d: %v", i, ev)
 				}
 			}
@@ -124,8 +124,8 @@ func TestUpdateDataSamples(t *testing.T) {
 			if want := []string{cct.Key(1), cct.Key(2)}; !slices.Equal(ds.GetDataSampleKeys(), want) {
 				t.Errorf("dataset %s holds %v, want %v", dm1, ds.GetDataSampleKeys(), want)
 			}
-			if len(n.LastEvents) != len(tt.dm2) {
-				t.Errorf("%d events, want %d", len(n.LastEvents), len(tt.dm2))
+			if len(n.LastEvents()) != len(tt.dm2) {
+				t.Errorf("%d events, want %d", len(n.LastEvents()), len(tt.dm2))
 			}
 			got := new(protos.DataSample)
 			n.MustEvaluate("Org1MSP", get, &protos.GetDataSampleParam{Key: tt.dm2[0]}, got)

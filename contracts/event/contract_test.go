@@ -23,7 +23,7 @@ func scenario(t *testing.T) (*cct.Net, []*protos.Event) {
 	var all []*protos.Event
 	step := func(fn func()) {
 		fn()
-		all = append(all, n.LastEvents...)
+		all = append(all, n.LastEvents()...)
 	}
 	step(func() { n.RegisterOrgs("Org1MSP") })
 	step(func() { n.RegisterOrgs("Org2MSP") })

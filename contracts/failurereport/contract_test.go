@@ -82,12 +82,12 @@ func TestFunctionFailureReport(t *testing.T) {
 				t.Errorf("function status %v, want FAILED", f.GetStatus())
 			}
 			var kinds []protos.AssetKind
-			for _, ev := range n.LastEvents {
+			for _, ev := range n.LastEvents() {
 				kinds = append(kinds, ev.GetAssetKind())
 			}
 			if len(kinds) != 2 || kinds[0] != protos.AssetKind_ASSET_FUNCTION || kinds[1] != protos.AssetKind_ASSET_FAILURE_REPORT ||
-				n.LastEvents[0].GetMetadata()["reason"] != "failure report registered" {
-				t.Errorf("events %v", n.LastEvents)
+				n.LastEvents()[0].GetMetadata()["reason"] != "failure report registered" {
+				t.Errorf("events %v", n.LastEvents())
 			}
 		})
 	}

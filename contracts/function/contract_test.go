@@ -94,8 +94,8 @@ func TestRegisterFunction(t *testing.T) {
 			if !proto.Equal(stored, got) {
 				t.Errorf("stored %v, registered %v", stored, got)
 			}
-			if len(n.LastEvents) != 1 || n.LastEvents[0].GetEventKind() != protos.EventKind_EVENT_ASSET_CREATED || !proto.Equal(n.LastEvents[0].GetFunction(), got) {
-				t.Errorf("events %v", n.LastEvents)
+			if len(n.LastEvents()) != 1 || n.LastEvents()[0].GetEventKind() != protos.EventKind_EVENT_ASSET_CREATED || !proto.Equal(n.LastEvents()[0].GetFunction(), got) {
+				t.Errorf("events %v", n.LastEvents())
 			}
 		})
 	}
@@ -167,10 +167,10 @@ func TestApplyFunctionAction(t *testing.T) {
 			if f.GetStatus() != tt.wantNew {
 				t.Errorf("status %v, want %v", f.GetStatus(), tt.wantNew)
 			}
-			if len(n.LastEvents) == 0 {
+			if len(n.LastEvents()) == 0 {
 				t.Fatal("no event")
 			}
-			ev := n.LastEvents[0]
+			ev := n.LastEvents()[0]
 			if ev.GetEventKind() != protos.EventKind_EVENT_ASSET_UPDATED || ev.GetMetadata()["reason"] != "User action" || ev.GetFunction().GetStatus() != tt.wantNew {
 				t.Errorf("event %v", ev)
 			}
@@ -223,8 +223,8 @@ func TestUpdateFunction(t *testing.T) {
 			if f.GetName() != tt.req.GetName() || !proto.Equal(f.GetImage(), tt.wantImage) {
 				t.Errorf("stored %v", f)
 			}
-			if len(n.LastEvents) != 1 || !proto.Equal(n.LastEvents[0].GetFunction(), f) {
-				t.Errorf("events %v", n.LastEvents)
+			if len(n.LastEvents()) != 1 || !proto.Equal(n.LastEvents()[0].GetFunction(), f) {
+				t.Errorf("events %v", n.LastEvents())
 			}
 		})
 	}

@@ -55,10 +55,10 @@ func TestRegisterOrganizationSuccess(t *testing.T) {
 	if !proto.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
-	if len(n.LastEvents) != 1 {
-		t.Fatalf("%d events, want 1", len(n.LastEvents))
+	if len(n.LastEvents()) != 1 {
+		t.Fatalf("%d events, want 1", len(n.LastEvents()))
 	}
-	ev := n.LastEvents[0]
+	ev := n.LastEvents()[0]
 	if ev.GetEventKind() != protos.EventKind_EVENT_ASSET_CREATED || ev.GetAssetKind() != protos.AssetKind_ASSET_ORGANIZATION ||
 		ev.GetAssetKey() != "Org1MSP" || !proto.Equal(ev.GetOrganization(), want) || ev.GetChannel() != chaincodetest.Channel ||
 		!ev.GetTimestamp().AsTime().Equal(n.Now()) || ev.GetId() == "" {

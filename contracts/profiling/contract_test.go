@@ -32,9 +32,9 @@ func TestRegisterProfilingStep(t *testing.T) {
 			if tt.want != "" {
 				return
 			}
-			if len(n.LastEvents) != 1 || !proto.Equal(n.LastEvents[0].GetProfilingStep(), tt.step) ||
-				n.LastEvents[0].GetAssetKind() != protos.AssetKind_ASSET_PROFILING_STEP || n.LastEvents[0].GetAssetKey() != tt.step.GetAssetKey() {
-				t.Errorf("events %v", n.LastEvents)
+			if len(n.LastEvents()) != 1 || !proto.Equal(n.LastEvents()[0].GetProfilingStep(), tt.step) ||
+				n.LastEvents()[0].GetAssetKind() != protos.AssetKind_ASSET_PROFILING_STEP || n.LastEvents()[0].GetAssetKey() != tt.step.GetAssetKey() {
+				t.Errorf("events %v", n.LastEvents())
 			}
 		})
 	}

@@ -54,12 +54,13 @@ type Net struct {
 
 	mu  sync.Mutex
 	now time.Time
-	// events are the events of every successful Submit, in the order
-	// their calls returned; read counts those NewEvents returned.
-	events []*protos.Event
-	read   int
-	// LastEvents are the events of the last successful Submit.
-	LastEvents []*protos.Event
+	// payloads are the chaincode event payloads of every successful
+	// Submit, in the order their calls returned, decoded only when asked
+	// for (benchmarks never ask); read counts those NewEvents returned,
+	// last is the last Submit's (nil if it set no event).
+	payloads [][]byte
+	read     int
+	last     []byte
 }
 
 // Option configures New.
@@ -133,16 +134,14 @@ func (n *Net) invoke(submit bool, msp string, args [][]byte) ([]byte, error) {
 		return nil, &Error{Message: r.GetMessage()}
 	}
 	if submit {
-		var evs []*protos.Event
-		if ev != nil {
-			if ev.GetEventName() != eventwire.ChaincodeEventName {
-				n.t.Errorf("%s: chaincode event name %q, want %s", args[0], ev.GetEventName(), eventwire.ChaincodeEventName)
-			}
-			evs = DecodeEvents(n.t, ev.GetPayload())
+		if ev != nil && ev.GetEventName() != eventwire.ChaincodeEventName {
+			n.t.Errorf("%s: chaincode event name %q, want %s", args[0], ev.GetEventName(), eventwire.ChaincodeEventName)
 		}
 		n.mu.Lock()
-		n.LastEvents = evs
-		n.events = append(n.events, evs...)
+		n.last = ev.GetPayload()
+		if n.last != nil {
+			n.payloads = append(n.payloads, n.last)
+		}
 		n.mu.Unlock()
 	}
 	return r.GetPayload(), nil
@@ -173,11 +172,28 @@ func (n *Net) call(submit bool, msp, tx string, req, res proto.Message) error {
 // NewEvents returns the events of the transactions committed through
 // Submit since the previous call, in the order the calls returned.
 func (n *Net) NewEvents() []*protos.Event {
+	n.t.Helper()
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := n.events[n.read:]
-	n.read = len(n.events)
+	payloads := n.payloads[n.read:]
+	n.read = len(n.payloads)
+	n.mu.Unlock()
+	var out []*protos.Event
+	for _, p := range payloads {
+		out = append(out, DecodeEvents(n.t, p)...)
+	}
 	return out
+}
+
+// LastEvents returns the events of the last successful Submit.
+func (n *Net) LastEvents() []*protos.Event {
+	n.t.Helper()
+	n.mu.Lock()
+	last := n.last
+	n.mu.Unlock()
+	if last == nil {
+		return nil
+	}
+	return DecodeEvents(n.t, last)
 }
 
 // Submit runs tx as msp and commits it; res (if not nil) receives the

@@ -20,8 +20,8 @@ func TestNet(t *testing.T) {
 		f := n.RegisterFunction("Org1MSP", chaincodetest.Key(1))
 		dm := n.RegisterDataManager("Org2MSP", chaincodetest.Key(2))
 		n.RegisterDataSamples("Org2MSP", dm.GetKey(), chaincodetest.Key(3), chaincodetest.Key(4))
-		if len(n.LastEvents) != 2 || n.LastEvents[1].GetAssetKey() != chaincodetest.Key(4) {
-			t.Errorf("last events %v", n.LastEvents)
+		if len(n.LastEvents()) != 2 || n.LastEvents()[1].GetAssetKey() != chaincodetest.Key(4) {
+			t.Errorf("last events %v", n.LastEvents())
 		}
 		if f.GetOwner() != "Org1MSP" || dm.GetOwner() != "Org2MSP" {
 			t.Errorf("function %v, data manager %v", f, dm)
