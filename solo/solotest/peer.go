@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
 	"github.com/fedchain/orchestrator/solo"
@@ -54,8 +55,9 @@ func (p *Peer) Evaluate(ctx context.Context, channel, msp string, args [][]byte)
 	return response(p.p.Evaluate(ctx, proposal(channel, msp, args)))
 }
 
-// State returns every key and value of the committed state of channel.
-func (p *Peer) State(ctx context.Context, channel string) (map[string][]byte, error) {
+// State returns every key and value of the committed state of channel, in
+// key order.
+func (p *Peer) State(ctx context.Context, channel string) ([]*queryresult.KV, error) {
 	st, err := p.p.Store(ctx, channel)
 	if err != nil {
 		return nil, err
@@ -69,9 +71,9 @@ func (p *Peer) State(ctx context.Context, channel string) (map[string][]byte, er
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string][]byte, len(kvs))
-	for _, kv := range kvs {
-		out[kv.Key] = kv.Value
+	out := make([]*queryresult.KV, len(kvs))
+	for i, kv := range kvs {
+		out[i] = &queryresult.KV{Namespace: channel, Key: kv.Key, Value: kv.Value}
 	}
 	return out, nil
 }

@@ -77,8 +77,11 @@ func TestPeer(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := map[string]string{}
-			for k, v := range st {
-				got[k] = string(v)
+			for i, kv := range st {
+				if i > 0 && kv.GetKey() <= st[i-1].GetKey() {
+					t.Errorf("key %q after %q", kv.GetKey(), st[i-1].GetKey())
+				}
+				got[kv.GetKey()] = string(kv.GetValue())
 			}
 			if !maps.Equal(got, tt.newState) {
 				t.Errorf("state %v, want %v", got, tt.newState)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
@@ -43,8 +44,9 @@ type Peer interface {
 	Submit(ctx context.Context, channel, msp string, args [][]byte) (*peer.Response, *peer.ChaincodeEvent, error)
 	// Evaluate runs a transaction without committing it.
 	Evaluate(ctx context.Context, channel, msp string, args [][]byte) (*peer.Response, error)
-	// State returns every key and value of the channel's committed state.
-	State(ctx context.Context, channel string) (map[string][]byte, error)
+	// State returns every key and value of the channel's committed state,
+	// in key order.
+	State(ctx context.Context, channel string) ([]*queryresult.KV, error)
 }
 
 // Net is the chaincode running on a Peer.
@@ -256,15 +258,23 @@ func DecodeEvents(t testing.TB, payload []byte) []*protos.Event {
 // State returns every key and value of the channel's committed state.
 func (n *Net) State() map[string]string {
 	n.t.Helper()
-	st, err := n.peer.State(context.Background(), Channel)
+	kvs := n.StateKVs()
+	out := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		out[kv.GetKey()] = string(kv.GetValue())
+	}
+	return out
+}
+
+// StateKVs returns every key and value of the channel's committed state,
+// in key order.
+func (n *Net) StateKVs() []*queryresult.KV {
+	n.t.Helper()
+	kvs, err := n.peer.State(context.Background(), Channel)
 	if err != nil {
 		n.t.Fatalf("state: %v", err)
 	}
-	out := make(map[string]string, len(st))
-	for k, v := range st {
-		out[k] = string(v)
-	}
-	return out
+	return kvs
 }
 
 // Unchanged runs fn and fails the test if the committed state differs

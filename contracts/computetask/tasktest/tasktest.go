@@ -10,8 +10,6 @@ package tasktest
 import (
 	"crypto/sha256"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,12 +41,11 @@ func New[P chaincodetest.Peer](tb testing.TB, start func(tb testing.TB, cc shim.
 // and after a rejected call prove it left nothing behind.
 func (n *Net) StateDigest() [32]byte {
 	n.tb.Helper()
-	st := n.State()
 	h := sha256.New()
-	for _, k := range slices.Sorted(maps.Keys(st)) {
-		h.Write([]byte(k))
+	for _, kv := range n.StateKVs() {
+		h.Write([]byte(kv.GetKey()))
 		h.Write([]byte{0})
-		h.Write([]byte(st[k]))
+		h.Write(kv.GetValue())
 		h.Write([]byte{0})
 	}
 	var d [32]byte
