@@ -266,8 +266,8 @@ func TestSubscribeReadsLittleOfALongChain(t *testing.T) {
 			}
 			// At most about twice the distance to find the block, then
 			// the distance again to stream what follows.
-			if limit := 3*back + 2; ch.sent > limit {
-				t.Errorf("read %d blocks to resume %d blocks from the end, want at most %d", ch.sent, back, limit)
+			if limit := 3*back + 2; ch.sentSettled() > limit {
+				t.Errorf("read %d blocks to resume %d blocks from the end, want at most %d", ch.sentSettled(), back, limit)
 			}
 		})
 	}
@@ -345,7 +345,7 @@ func TestSubscribeUnknownEventFromIndex(t *testing.T) {
 	const n = 1000
 	ch := &fakeChannel{chain: longChain(t, n), closeEnd: true}
 	g := testGateway(t, 0, map[string]*fakeChannel{DefaultChannel: ch})
-	sent := func() int { ch.mu.Lock(); defer ch.mu.Unlock(); return ch.sent }
+	sent := ch.sentSettled
 	unknown := func(name string) {
 		t.Helper()
 		if _, err := collect(t, g, context.Background(), name, 1); orcerr.KindOf(err) != orcerr.NotFound {

@@ -27,7 +27,8 @@ type fakeChannel struct {
 	live     chan *cb.Block // blocks appended after the chain, when not nil
 	closeEnd bool           // close the block stream after the chain
 	starts   []uint64       // start block of each blocks call
-	sent     int            // blocks sent by all block streams
+	sent     int            // blocks received from all block streams (see sentSettled)
+	streams  sync.WaitGroup // block streams still running
 	heights  []uint64       // heights returned, one per call, before len(chain)
 	codec    *compactwire.Codec
 }
@@ -94,6 +95,16 @@ func (f *fakeChannel) height(context.Context) (uint64, error) {
 	return uint64(len(f.chain)), nil
 }
 
+// sentSettled waits until every block stream has ended, then returns how
+// many blocks their readers took: a stream's goroutine may still be
+// between a send and its end when the reader has returned.
+func (f *fakeChannel) sentSettled() int {
+	f.streams.Wait()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sent
+}
+
 // blocks streams the chain from start, then, unless closeEnd, the blocks
 // sent on live: each one joins the chain (every stream sees it, in order),
 // whichever stream received it.
@@ -102,7 +113,9 @@ func (f *fakeChannel) blocks(ctx context.Context, start uint64) (<-chan *cb.Bloc
 	f.starts = append(f.starts, start)
 	f.mu.Unlock()
 	out := make(chan *cb.Block)
+	f.streams.Add(1)
 	go func() {
+		defer f.streams.Done()
 		defer close(out)
 		for i := int(start); ; i++ {
 			f.mu.Lock()
@@ -125,12 +138,17 @@ func (f *fakeChannel) blocks(ctx context.Context, start uint64) (<-chan *cb.Bloc
 					return
 				}
 			}
+			// Counted before the send, so that a reader that got the
+			// block finds it counted; taken back when nobody took it.
+			f.mu.Lock()
+			f.sent++
+			f.mu.Unlock()
 			select {
 			case out <- b:
-				f.mu.Lock()
-				f.sent++
-				f.mu.Unlock()
 			case <-ctx.Done():
+				f.mu.Lock()
+				f.sent--
+				f.mu.Unlock()
 				return
 			}
 		}
