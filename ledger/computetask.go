@@ -7,35 +7,41 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// Compute tasks are stored under the composite key (computetask, key) and
-// found again through indexes: composite keys whose attributes end with the
+// Compute tasks are stored under the composite key (t, key) and found
+// again through indexes: composite keys whose attributes end with the
 // creation time and the task key, so a partial-key scan lists tasks in the
 // order the API promises (creation date, then key). The indexes holding the
 // status are moved when the status changes; the others never change.
 //
 // A task's record is written once, at registration, and never changes: a
-// status change writes the new status under (ct~s, key) instead, which
+// status change writes the new status under (ts, key) instead, which
 // overrides the record's. A task's events therefore need not copy the
 // task: each refers to the record and holds the status the task had (see
 // EmitComputeTask). This keeps a status change at a few dozen bytes of
 // state instead of two copies of the task.
 //
-// Index names are short, and a status is its enum number: a registered
-// task writes seven index entries and every status change moves three, and
-// on Fabric every byte of a key is carried, validated and stored by each
-// peer (long names made up a quarter of a task's bytes).
+// On Fabric every byte of a key is carried, validated and stored by each
+// peer, and a registered task writes six index entries, so keys are
+// short: object names of a few letters, a status as its enum number, asset
+// keys and times in the sortable form of keyenc.go (22 and 11 characters;
+// the worker, an MSP id, is written as it is). The function index by
+// status only holds the tasks waiting for their function's build or
+// building (the statuses the function's changes look for): a task whose
+// function is ready when it is registered, as most are, has no entry there
+// and none to move; a query on another status of a function's tasks
+// filters the function's index.
 const (
-	taskObject        = "computetask"
-	taskAllIndex      = "ct~t"     // time, task
-	taskPlanIndex     = "ct~p~t"   // plan, time, task
-	taskWorkerIndex   = "ct~w~t"   // worker, time, task
-	taskFunctionIndex = "ct~f~t"   // function, time, task
-	taskPlanStIndex   = "ct~p~s~t" // plan, status, time, task
-	taskWorkerStIndex = "ct~w~s~t" // worker, status, time, task
-	taskFuncStIndex   = "ct~f~s~t" // function, status, time, task
-	taskChildIndex    = "ct~c"     // parent, child
-	taskOutputIndex   = "ct~o"     // task, output identifier
-	taskStatusObject  = "ct~s"     // task -> its status, once changed
+	taskObject        = "t"   // task -> its record
+	taskAllIndex      = "tt"  // time, task
+	taskPlanIndex     = "tp"  // plan, time, task
+	taskWorkerIndex   = "tw"  // worker, time, task
+	taskFunctionIndex = "tf"  // function, time, task
+	taskPlanStIndex   = "tps" // plan, status, time, task
+	taskWorkerStIndex = "tws" // worker, status, time, task
+	taskFuncStIndex   = "tfs" // function, build status, time, task
+	taskChildIndex    = "tc"  // parent, child
+	taskOutputIndex   = "to"  // task, output identifier, rank -> asset
+	taskStatusObject  = "ts"  // task -> its status, once changed
 	ctDefaultPageSize = 50
 	ctScanChunk       = 200
 )
@@ -44,7 +50,7 @@ const (
 // are the ComputeTask message as registered (deterministic encoding). The
 // current status may be elsewhere: read tasks with GetComputeTask(s) or
 // GetComputeTaskRaw.
-var ComputeTaskKind = Kind{Object: taskObject, Noun: "computetask"}
+var ComputeTaskKind = Kind{Object: taskObject, Noun: "computetask", compact: true}
 
 // GetComputeTask reads one task; OE0002 when absent.
 func GetComputeTask(stub shim.ChaincodeStubInterface, key string) (*protos.ComputeTask, error) {
@@ -67,7 +73,7 @@ func GetComputeTaskRaw(stub shim.ChaincodeStubInterface, key string) ([]byte, er
 	if err := ctCheckAttr(key); err != nil {
 		return nil, err
 	}
-	vals, err := stub.GetMultipleStates(ctJoin(taskObject, key), ctJoin(taskStatusObject, key))
+	vals, err := stub.GetMultipleStates(ctRecordKey(key), ctStatusKey(key))
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute task %s", key)
 	}
@@ -109,7 +115,7 @@ func GetComputeTasks(stub shim.ChaincodeStubInterface, keys []string) (map[strin
 	var found, foundKeys []string
 	for _, k := range keys {
 		if _, ok := records[k]; ok {
-			found = append(found, ctJoin(taskStatusObject, k))
+			found = append(found, ctStatusKey(k))
 			foundKeys = append(foundKeys, k)
 		}
 	}
@@ -135,7 +141,7 @@ func computeTaskRecords(stub shim.ChaincodeStubInterface, keys []string) (map[st
 		if err := ctCheckAttr(k); err != nil {
 			return nil, err
 		}
-		sks[i] = ctJoin(taskObject, k)
+		sks[i] = ctRecordKey(k)
 	}
 	vals, err := stub.GetMultipleStates(sks...)
 	if err != nil {
@@ -177,20 +183,21 @@ func StoreNewComputeTask(stub shim.ChaincodeStubInterface, t *protos.ComputeTask
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "encode compute task %s", key)
 	}
-	if err := ctPut(stub, ctJoin(taskObject, key), b); err != nil {
+	if err := ctPut(stub, ctRecordKey(key), b); err != nil {
 		return nil, err
 	}
-	ts := ctTime(t.GetCreationDate())
+	ts, k := ctTime(t.GetCreationDate()), keyAttr(key)
+	p, f := keyAttr(plan), keyAttr(fn)
 	keys := append(make([]string, 0, 7+len(parents)),
-		ctJoin(taskAllIndex, ts, key),
-		ctJoin(taskPlanIndex, plan, ts, key),
-		ctJoin(taskWorkerIndex, worker, ts, key),
-		ctJoin(taskFunctionIndex, fn, ts, key),
+		ctJoin(taskAllIndex, ts, k),
+		ctJoin(taskPlanIndex, p, ts, k),
+		ctJoin(taskWorkerIndex, worker, ts, k),
+		ctJoin(taskFunctionIndex, f, ts, k),
 	)
-	for _, p := range parents {
-		keys = append(keys, ctJoin(taskChildIndex, p, key))
+	for _, parent := range parents {
+		keys = append(keys, ctJoin(taskChildIndex, keyAttr(parent), k))
 	}
-	keys = append(keys, ctStatusKeys(t, ts, t.GetStatus())...)
+	keys = ctAppendStatusKeys(keys, k, p, worker, f, ts, t.GetStatus())
 	for _, k := range keys {
 		if err := ctPut(stub, k, marker); err != nil {
 			return nil, err
@@ -214,7 +221,7 @@ func StoreComputeTaskStatus(stub shim.ChaincodeStubInterface, t *protos.ComputeT
 	if old == t.GetStatus() {
 		return b, nil
 	}
-	if err := ctPut(stub, ctJoin(taskStatusObject, key), []byte(ctStatus(t.GetStatus()))); err != nil {
+	if err := ctPut(stub, ctStatusKey(key), []byte(ctStatus(t.GetStatus()))); err != nil {
 		return nil, err
 	}
 	oldKeys, err := ctStatusIndexKeys(stub, t, old)

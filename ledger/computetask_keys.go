@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -55,19 +54,23 @@ func ctLastAttr(k string) (string, bool) {
 	return k[i+1 : len(k)-1], true
 }
 
-// ctTime renders a timestamp so that lexical order is time order.
+// ctTime renders a timestamp so that lexical order is time order, in
+// timeChars characters.
 func ctTime(ts *timestamppb.Timestamp) string {
-	nanos := ts.AsTime().UnixNano()
-	if nanos < 0 {
-		return fmt.Sprintf("%020d", nanos)
-	}
-	var buf [20]byte
-	return string(appendPadded(buf[:0], nanos, 20))
+	var buf [timeChars]byte
+	return string(appendTime(buf[:0], tsNanos(ts)))
 }
 
 // ctStatus is a status as it appears in index keys: its enum number.
 // Statuses are only ever matched for equality in keys, never ordered.
 func ctStatus(s protos.ComputeTaskStatus) string { return strconv.Itoa(int(s)) }
+
+// ctRecordKey returns the state key of task key's record (key checked).
+func ctRecordKey(key string) string { return ctJoin(taskObject, keyAttr(key)) }
+
+// ctStatusKey returns the state key of task key's status entry (key
+// checked).
+func ctStatusKey(key string) string { return ctJoin(taskStatusObject, keyAttr(key)) }
 
 // ctStatusIndexKeys are the index entries that hold the status of task t
 // when its status is status.
@@ -78,18 +81,38 @@ func ctStatusIndexKeys(_ shim.ChaincodeStubInterface, t *protos.ComputeTask, sta
 			return nil, err
 		}
 	}
-	return ctStatusKeys(t, ctTime(t.GetCreationDate()), status), nil
+	return ctAppendStatusKeys(nil, keyAttr(key), keyAttr(plan), worker, keyAttr(fn), ctTime(t.GetCreationDate()), status), nil
 }
 
-// ctStatusKeys is ctStatusIndexKeys for a task whose attributes are
-// checked, created at ts.
-func ctStatusKeys(t *protos.ComputeTask, ts string, status protos.ComputeTaskStatus) []string {
-	key, st := t.GetKey(), ctStatus(status)
-	return []string{
-		ctJoin(taskPlanStIndex, t.GetComputePlanKey(), st, ts, key),
-		ctJoin(taskWorkerStIndex, t.GetWorker(), st, ts, key),
-		ctJoin(taskFuncStIndex, t.GetFunctionKey(), st, ts, key),
+// ctAppendStatusKeys appends the index entries that hold the status of
+// the task whose key, plan and function attributes are k, p and f, created
+// at ts, when its status is status.
+func ctAppendStatusKeys(keys []string, k, p, worker, f, ts string, status protos.ComputeTaskStatus) []string {
+	st := ctStatus(status)
+	keys = append(keys,
+		ctJoin(taskPlanStIndex, p, st, ts, k),
+		ctJoin(taskWorkerStIndex, worker, st, ts, k),
+	)
+	if ctFuncStatusIndexed(status) {
+		keys = append(keys, ctJoin(taskFuncStIndex, f, st, ts, k))
 	}
+	return keys
+}
+
+// ctFuncStatusIndexed reports whether the function index by status holds
+// the tasks in status: those waiting for their function's build, or
+// building.
+func ctFuncStatusIndexed(status protos.ComputeTaskStatus) bool {
+	return status == protos.ComputeTaskStatus_STATUS_WAITING_FOR_BUILDER_SLOT || status == protos.ComputeTaskStatus_STATUS_BUILDING
+}
+
+// ctIndexTask returns the task key of the task index entry whose
+// attributes are attrs: the last one, in its compact form.
+func ctIndexTask(attrs []string) (string, error) {
+	if len(attrs) == 0 {
+		return "", errBadKeyAttr
+	}
+	return parseKey(attrs[len(attrs)-1])
 }
 
 // ctDecode decodes the record of task key and applies its status entry,

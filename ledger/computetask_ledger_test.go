@@ -90,7 +90,7 @@ func TestComputeTaskRecords(t *testing.T) {
 			t.Errorf("GetRaw(t2) = %x, %v", raw, err)
 		}
 		sk, err := ledger.ComputeTaskStateKey(l, "t1")
-		if err != nil || sk != "\x00computetask\x00t1\x00" {
+		if err != nil || sk != "\x00t\x00~t1\x00" {
 			t.Errorf("ComputeTaskStateKey = %q, %v", sk, err)
 		}
 		for parent, want := range map[string][]string{"t1": {"t5", "t6"}, "t2": {"t6"}, "t6": nil} {
@@ -103,7 +103,7 @@ func TestComputeTaskRecords(t *testing.T) {
 	})
 	// A corrupt record is an internal error, not a missing task.
 	h.submit(func(l *ledger.Tx) error {
-		return l.PutState("\x00computetask\x00bad\x00", []byte{0xff, 0xff})
+		return l.PutState("\x00t\x00~bad\x00", []byte{0xff, 0xff})
 	})
 	h.evaluate(func(l *ledger.Tx) error {
 		if _, err := ledger.GetComputeTask(l, "bad"); orcerr.KindOf(err) != orcerr.Internal {
@@ -460,7 +460,7 @@ func TestComputeTaskOutputsAndModels(t *testing.T) {
 		if err := l.PutState("\x00model\x00bad\x00", []byte{0xff}); err != nil {
 			return err
 		}
-		return l.PutState("\x00ct~o\x00t7\x00model\x00000000\x00", []byte{0xff})
+		return l.PutState("\x00to\x00~t7\x00model\x000-\x00", []byte{0xff})
 	})
 	h.evaluate(func(l *ledger.Tx) error {
 		if _, err := ledger.GetModel(l, "bad"); orcerr.KindOf(err) != orcerr.Internal {

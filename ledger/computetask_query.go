@@ -11,9 +11,9 @@ import (
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// ctScanLast lists, for every composite key under the partial key, its
-// last attribute (unpaginated, so usable in update transactions).
-func ctScanLast(stub shim.ChaincodeStubInterface, object string, attrs ...string) ([]string, error) {
+// ctScanTasks lists, for every task index entry under the partial key, its
+// task (unpaginated, so usable in update transactions).
+func ctScanTasks(stub shim.ChaincodeStubInterface, object string, attrs ...string) ([]string, error) {
 	it, err := stub.GetStateByPartialCompositeKey(object, attrs)
 	if err != nil {
 		return nil, orcerr.Wrap(orcerr.Internal, err, "scan %s", object)
@@ -29,7 +29,11 @@ func ctScanLast(stub shim.ChaincodeStubInterface, object string, attrs ...string
 		if !ok {
 			return nil, orcerr.New(orcerr.Internal, "bad index key %q in %s", kv.GetKey(), object)
 		}
-		out = append(out, last)
+		k, err := parseKey(last)
+		if err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "bad index key %q in %s", kv.GetKey(), object)
+		}
+		out = append(out, k)
 	}
 	return out, nil
 }
@@ -37,25 +41,43 @@ func ctScanLast(stub shim.ChaincodeStubInterface, object string, attrs ...string
 // ComputeTaskChildren returns the keys of the tasks that use an output of
 // the given task, in key order.
 func ComputeTaskChildren(stub shim.ChaincodeStubInterface, parent string) ([]string, error) {
-	return ctScanLast(stub, taskChildIndex, parent)
+	return ctScanTasks(stub, taskChildIndex, keyAttr(parent))
 }
 
 // PlanTaskKeysWithStatus returns the keys of the plan's tasks in status, in
 // creation order.
 func PlanTaskKeysWithStatus(stub shim.ChaincodeStubInterface, plan string, status protos.ComputeTaskStatus) ([]string, error) {
-	return ctScanLast(stub, taskPlanStIndex, plan, ctStatus(status))
+	return ctScanTasks(stub, taskPlanStIndex, keyAttr(plan), ctStatus(status))
 }
 
 // FunctionTaskKeysWithStatus returns the keys of the function's tasks in
-// status, in creation order.
+// status, in creation order. It reads an index of them for the statuses of
+// a build (waiting for it, building), else the function's tasks.
 func FunctionTaskKeysWithStatus(stub shim.ChaincodeStubInterface, function string, status protos.ComputeTaskStatus) ([]string, error) {
-	return ctScanLast(stub, taskFuncStIndex, function, ctStatus(status))
+	if ctFuncStatusIndexed(status) {
+		return ctScanTasks(stub, taskFuncStIndex, keyAttr(function), ctStatus(status))
+	}
+	keys, err := ctScanTasks(stub, taskFunctionIndex, keyAttr(function))
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := GetComputeTasks(stub, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := keys[:0]
+	for _, k := range keys {
+		if t := tasks[k]; t != nil && t.GetStatus() == status {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 // PlanHasTaskWithStatus reports whether at least one task of the plan is in
 // status. It stops at the first index entry.
 func PlanHasTaskWithStatus(stub shim.ChaincodeStubInterface, plan string, status protos.ComputeTaskStatus) (bool, error) {
-	it, err := stub.GetStateByPartialCompositeKey(taskPlanStIndex, []string{plan, ctStatus(status)})
+	it, err := stub.GetStateByPartialCompositeKey(taskPlanStIndex, []string{keyAttr(plan), ctStatus(status)})
 	if err != nil {
 		return false, orcerr.Wrap(orcerr.Internal, err, "scan plan tasks")
 	}
@@ -87,17 +109,19 @@ func ctTaskQueryIndex(f *protos.TaskQueryFilter) (object string, attrs []string,
 	st := f.GetStatus() != protos.ComputeTaskStatus_STATUS_UNKNOWN
 	switch {
 	case f.GetComputePlanKey() != "" && st:
-		return taskPlanStIndex, []string{f.GetComputePlanKey(), ctStatus(f.GetStatus())}, true
+		return taskPlanStIndex, []string{keyAttr(f.GetComputePlanKey()), ctStatus(f.GetStatus())}, true
 	case f.GetComputePlanKey() != "":
-		return taskPlanIndex, []string{f.GetComputePlanKey()}, false
+		return taskPlanIndex, []string{keyAttr(f.GetComputePlanKey())}, false
 	case f.GetWorker() != "" && st:
 		return taskWorkerStIndex, []string{f.GetWorker(), ctStatus(f.GetStatus())}, true
-	case f.GetFunctionKey() != "" && st:
-		return taskFuncStIndex, []string{f.GetFunctionKey(), ctStatus(f.GetStatus())}, true
+	case f.GetFunctionKey() != "" && st && ctFuncStatusIndexed(f.GetStatus()):
+		return taskFuncStIndex, []string{keyAttr(f.GetFunctionKey()), ctStatus(f.GetStatus())}, true
 	case f.GetWorker() != "":
 		return taskWorkerIndex, []string{f.GetWorker()}, false
 	case f.GetFunctionKey() != "":
-		return taskFunctionIndex, []string{f.GetFunctionKey()}, false
+		// A function's tasks in another status than a build's are
+		// filtered on each task.
+		return taskFunctionIndex, []string{keyAttr(f.GetFunctionKey())}, false
 	}
 	// A status alone is filtered on each task of the creation-order index.
 	return taskAllIndex, nil, false
@@ -138,7 +162,8 @@ func ctDecodeToken(stub shim.ChaincodeStubInterface, token, object string, attrs
 }
 
 // ctEntry is one index entry met by a page walk: the last attribute of
-// its key (the asset key) and its value.
+// its key (the asset key, in the compact form of keyenc.go for a task
+// index: ctEntryTasks) and its value.
 type ctEntry struct {
 	key   string
 	value []byte

@@ -21,8 +21,20 @@ func (l *Tx) Emit(ev *protos.Event) error {
 	if err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "encode event")
 	}
+	return l.queue(ev, b, nil)
+}
+
+// queue adds the event ev, encoded as b, to the transaction's; the state
+// keeps its body (eventBody), with ref in place of its compute task if
+// ref is not nil.
+func (l *Tx) queue(ev *protos.Event, b, ref []byte) error {
+	body, err := eventBody(b, ref)
+	if err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "encode event")
+	}
 	l.events = append(l.events, ev)
 	l.encoded = append(l.encoded, b)
+	l.bodies = append(l.bodies, body)
 	return nil
 }
 
@@ -38,39 +50,36 @@ func (l *Tx) EmitEncoded(ev *protos.Event, asset []byte) error {
 	if err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "encode event")
 	}
-	l.events = append(l.events, ev)
-	l.encoded = append(l.encoded, b)
-	return nil
+	return l.queue(ev, b, nil)
 }
 
 // EmitComputeTask is EmitEncoded for an event about a compute task stored
 // by this ledger (ev.Asset is the task, task its deterministic encoding as
 // it is now). What the chaincode publishes is the same as EmitEncoded's,
 // but the state keeps the event with a reference in place of the task:
-// the task's key and status. A task's record never changes after
-// registration, so the record and that status give back the task as it was
-// (resolveEvents).
+// the task's status (its key is the event's asset key). A task's record
+// never changes after registration, so the record and that status give
+// back the task as it was (resolveEvents).
 func (l *Tx) EmitComputeTask(ev *protos.Event, task []byte) error {
 	t := ev.GetComputeTask()
 	if t == nil {
 		return orcerr.New(orcerr.Internal, "event of asset kind %s holds no compute task", ev.GetAssetKind())
 	}
-	if err := l.EmitEncoded(ev, task); err != nil {
+	if t.GetKey() != ev.GetAssetKey() {
+		return orcerr.New(orcerr.Internal, "event about compute task %s has asset key %s", t.GetKey(), ev.GetAssetKey())
+	}
+	if err := l.stamp(ev); err != nil {
 		return err
 	}
-	ref, err := Marshal(&protos.ComputeTask{Key: t.GetKey(), Status: t.GetStatus()})
+	b, err := encodeEvent(ev, task)
 	if err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "encode event")
 	}
-	compact, err := encodeEvent(ev, ref)
+	ref, err := Marshal(&protos.ComputeTask{Status: t.GetStatus()})
 	if err != nil {
 		return orcerr.Wrap(orcerr.Internal, err, "encode event")
 	}
-	for len(l.compact) < len(l.events)-1 {
-		l.compact = append(l.compact, nil)
-	}
-	l.compact = append(l.compact, compact)
-	return nil
+	return l.queue(ev, b, ref)
 }
 
 // stamp fills the fields of an event that the transaction decides: id,

@@ -1,173 +1,120 @@
 package ledger
 
 import (
-	"math"
-	"strconv"
+	"crypto/sha256"
+	"encoding/binary"
 	"strings"
 
 	"github.com/fedchain/orchestrator/protos"
 )
 
-// Events are stored under simple keys (not composite ones) so that a time
-// window is a key range:
+// The events of a transaction are stored together, under one simple key
+// (not a composite one, so that a time window is a key range), and each
+// event has one entry in the index of its asset:
 //
-//	event\x00all\x00a\x00<time>\x00<tx id>\x00<n><kinds>      -> the event (binary proto)
-//	event\x00all\x00d\x00<rev time>\x00<rev tx id>\x00<rev n><kinds> -> marker
-//	event\x00key\x00<asset key>\x00<time>\x00<tx id>\x00<n><kinds> -> marker
+//	e<time><tx>               -> the transaction's events (eventLog)
+//	a<asset key>\x00<time><tx><n> -> the event's asset and event kinds
 //
-// <time> is the transaction time in nanoseconds, 20 digits, and <n> the
-// event's rank in its transaction, 6 digits; the "d" (descending) entries
-// invert time, tx id and rank so that an ascending scan lists them newest
-// first. <kinds> is the asset kind and the event kind, 3 digits each, each
-// after a U+0000: it follows the rank, so it does not change the order, and
-// a filter on either kind is checked on the key without reading the event.
+// <time> is the transaction time in nanoseconds (timeChars characters),
+// <tx> the first 128 bits of the SHA-256 of the transaction id
+// (uuidChars characters: unique per transaction, and as short as an asset
+// key), <n> the event's rank in its transaction (appendCount) and <asset
+// key> the asset key's compact form (appendKey). All of them sort as the
+// numbers they stand for, so the log lists transactions by time (then by
+// <tx>), and an asset's entries list its events in the same order.
 //
-// The two index entries hold no copy of the primary key: it is computed
-// from theirs (primaryOf), because on Fabric every stored byte is carried,
-// validated and compacted by each peer. An asset's events are few, so
-// the descending order of one asset's events is the ascending scan
-// reversed (queryAssetEventsDesc), which saves a fourth entry per event.
-const eventPrefix = "event\x00"
+// An asset index entry gives back the key of its transaction's log entry
+// and the event's rank in it; its value, the two kinds (one byte each),
+// lets a kind filter skip it without reading the log. There is no index in
+// descending order: Fabric has no reverse scan, and a descending walk reads
+// the log backwards in time windows instead (queryLogDesc).
+const (
+	eventLogPrefix   = "e"
+	eventAssetPrefix = "a"
+	// eventTxChars is the length of <tx>.
+	eventTxChars = uuidChars
+	// eventLogKeyLen is the length of a log entry's key.
+	eventLogKeyLen = len(eventLogPrefix) + timeChars + eventTxChars
+)
 
-// appendPadded appends v in decimal, left-padded with zeros to width
-// digits (v must be non-negative).
-func appendPadded(b []byte, v int64, width int) []byte {
-	var d [20]byte
-	i := len(d)
-	for v > 0 || i == len(d) {
-		i--
-		d[i] = byte('0' + v%10)
-		v /= 10
-	}
-	for n := len(d) - i; n < width; n++ {
-		b = append(b, '0')
-	}
-	return append(b, d[i:]...)
+// eventLogKey returns the key of the log entry of transaction txID at
+// nanos.
+func eventLogKey(nanos int64, txID string) string {
+	var b [eventLogKeyLen]byte
+	return string(appendEventLogKey(b[:0], nanos, txID))
 }
 
-func ascTime(nanos int64) string { return string(appendPadded(nil, nanos, 20)) }
+func appendEventLogKey(b []byte, nanos int64, txID string) []byte {
+	b = append(b, eventLogPrefix...)
+	b = appendTime(b, nanos)
+	h := sha256.Sum256([]byte(txID))
+	hi, lo := binary.BigEndian.Uint64(h[0:8]), binary.BigEndian.Uint64(h[8:16])
+	b = appendFixed(b, hi>>4, 10)
+	b = appendFixed(b, (hi&15)<<2|lo>>62, 1)
+	b = appendFixed(b, lo>>2&(1<<60-1), 10)
+	return appendFixed(b, (lo&3)<<4, 1)
+}
 
-func descTime(nanos int64) string { return string(appendPadded(nil, math.MaxInt64-nanos, 20)) }
+// eventAssetBase returns the prefix of the asset index entries of an
+// asset: what precedes the position.
+func eventAssetBase(assetKey string) string {
+	b := make([]byte, 0, len(eventAssetPrefix)+uuidChars+1)
+	b = append(b, eventAssetPrefix...)
+	b = appendKey(b, assetKey)
+	return string(append(b, 0))
+}
 
-// appendInvertedHex appends s with each hex digit d mapped to f-d, so that
-// hex strings sort in reverse; other bytes are kept.
-func appendInvertedHex(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			c = "fedcba9876"[c-'0']
-		case c >= 'a' && c <= 'f':
-			c = "543210"[c-'a']
-		}
-		b = append(b, c)
+// appendEventAssetKey appends the asset index entry of the n-th event of
+// the transaction whose log key is logKey, under base (eventAssetBase).
+func appendEventAssetKey(b []byte, base, logKey string, n int) []byte {
+	b = append(b, base...)
+	b = append(b, logKey[len(eventLogPrefix):]...)
+	return appendCount(b, n)
+}
+
+// logPosOf returns the log entry key and the rank of the event whose asset
+// index entry is key, under base.
+func logPosOf(key, base string) (string, int, bool) {
+	rest, ok := strings.CutPrefix(key, base)
+	if !ok || len(rest) < timeChars+eventTxChars {
+		return "", 0, false
 	}
-	return b
+	n, tail, ok := parseCount(rest[timeChars+eventTxChars:])
+	if !ok || tail != "" {
+		return "", 0, false
+	}
+	return eventLogPrefix + rest[:timeChars+eventTxChars], n, true
 }
 
-// kindsLen is the length of the <kinds> suffix of a primary event key.
-const kindsLen = 1 + 3 + 1 + 3
-
-// appendKinds appends the <kinds> suffix of the event's primary key.
-func appendKinds(b []byte, ev *protos.Event) []byte {
-	b = append(b, 0)
-	b = appendPadded(b, int64(ev.GetAssetKind()), 3)
-	b = append(b, 0)
-	return appendPadded(b, int64(ev.GetEventKind()), 3)
-}
-
-// kindsMatch reports whether the primary event key primary is of the
-// asset and event kinds f asks for, if any.
-func kindsMatch(primary string, f *protos.EventQueryFilter) bool {
-	if len(primary) < kindsLen {
+// kindsMatch reports whether an event of the two kinds is of the asset and
+// event kinds f asks for, if any.
+func kindsMatch(assetKind, eventKind uint64, f *protos.EventQueryFilter) bool {
+	if ak := f.GetAssetKind(); ak != protos.AssetKind_ASSET_UNKNOWN && uint64(ak) != assetKind {
 		return false
 	}
-	k := primary[len(primary)-kindsLen:]
-	if ak := f.GetAssetKind(); ak != protos.AssetKind_ASSET_UNKNOWN && k[1:4] != string(appendPadded(nil, int64(ak), 3)) {
-		return false
-	}
-	if ek := f.GetEventKind(); ek != protos.EventKind_EVENT_UNKNOWN && k[5:8] != string(appendPadded(nil, int64(ek), 3)) {
+	if ek := f.GetEventKind(); ek != protos.EventKind_EVENT_UNKNOWN && uint64(ek) != eventKind {
 		return false
 	}
 	return true
 }
 
-// The prefixes of the three entries of an event.
-const (
-	eventAllAsc  = eventPrefix + "all\x00a\x00"
-	eventAllDesc = eventPrefix + "all\x00d\x00"
-	eventByKey   = eventPrefix + "key\x00"
-)
-
-// eventRankWidth is the number of digits of an event's rank in its
-// transaction.
-const eventRankWidth = 6
-
-// appendEventPos appends the position of the n-th event of transaction
-// txID at nanos: <time>\x00<tx id>\x00<n>.
-func appendEventPos(b []byte, nanos int64, txID string, n int) []byte {
-	b = appendPadded(b, nanos, 20)
-	b = append(b, 0)
-	b = append(b, txID...)
-	b = append(b, 0)
-	return appendPadded(b, int64(n), eventRankWidth)
-}
-
-// appendEventDescPos appends the inverted position of the n-th event of
-// transaction txID at nanos, which sorts newest first.
-func appendEventDescPos(b []byte, nanos int64, txID string, n int) []byte {
-	b = appendPadded(b, math.MaxInt64-nanos, 20)
-	b = append(b, 0)
-	b = appendInvertedHex(b, txID)
-	b = append(b, 0)
-	return appendPadded(b, int64(999999-n), eventRankWidth)
-}
-
-// primaryOf returns the primary key of the event whose index entry is key,
-// or "" if key is no event index entry. For an entry of the asset index,
-// base is its prefix up to the position (eventByKey, asset key, U+0000).
-func primaryOf(key, base string) string {
-	if rest, ok := strings.CutPrefix(key, base); ok && base != eventAllDesc {
-		return eventAllAsc + rest
-	}
-	rest, ok := strings.CutPrefix(key, eventAllDesc)
-	if !ok || len(rest) < 20+1+1+eventRankWidth+kindsLen {
-		return ""
-	}
-	rev, err := strconv.ParseInt(rest[:20], 10, 64)
-	if err != nil || rest[20] != 0 {
-		return ""
-	}
-	tail := rest[len(rest)-eventRankWidth-kindsLen:]
-	revN, err := strconv.Atoi(tail[:eventRankWidth])
-	if err != nil || rest[len(rest)-len(tail)-1] != 0 {
-		return ""
-	}
-	revTx := rest[21 : len(rest)-len(tail)-1]
-	b := make([]byte, 0, len(eventAllAsc)+len(rest))
-	b = append(b, eventAllAsc...)
-	b = appendPadded(b, math.MaxInt64-rev, 20)
-	b = append(b, 0)
-	b = appendInvertedHex(b, revTx)
-	b = append(b, 0)
-	b = appendPadded(b, int64(999999-revN), eventRankWidth)
-	return string(append(b, tail[eventRankWidth:]...))
+// timeKey returns the key prefix under base of the events at nanos.
+func timeKey(base string, nanos int64) string {
+	b := make([]byte, 0, len(base)+timeChars)
+	b = append(b, base...)
+	return string(appendTime(b, nanos))
 }
 
 // eventWindow is the key range under base of the events in the filter's
 // time window.
-func eventWindow(base string, f *protos.EventQueryFilter, desc bool) (start, end string) {
+func eventWindow(base string, f *protos.EventQueryFilter) (start, end string) {
 	start, end = base, base+maxRune
-	from, to := f.GetStart(), f.GetEnd()
-	bound := ascTime
-	if desc {
-		from, to, bound = to, from, descTime
+	if from := f.GetStart(); from != nil {
+		start = timeKey(base, from.AsTime().UnixNano())
 	}
-	if from != nil {
-		start = base + bound(from.AsTime().UnixNano())
-	}
-	if to != nil {
-		end = base + bound(to.AsTime().UnixNano()) + "\x01"
+	if to := f.GetEnd(); to != nil {
+		// The window ends after every event at to.
+		end = timeKey(base, to.AsTime().UnixNano()) + "\x7f"
 	}
 	return start, end
 }

@@ -2,59 +2,50 @@ package ledger
 
 import (
 	"encoding/binary"
-	"strings"
 
 	"github.com/fedchain/orchestrator/protos/eventwire"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
-// storeEvents writes the transaction's events and their index entries.
+// storeEvents writes the transaction's log entry and the asset index
+// entries of its events.
 func (l *Tx) storeEvents() error {
 	if len(l.events) == 0 {
 		return nil
 	}
 	txID := l.GetTxID()
-	var pos, kinds []byte
+	logKey := eventLogKey(tsNanos(l.ts), txID)
+	size := 64
+	for i, ev := range l.events {
+		if !validKeyText(ev.GetAssetKey()) {
+			return orcerr.New(orcerr.Internal, "event about asset %q: the key cannot be indexed", ev.GetAssetKey())
+		}
+		size += 24 + len(ev.GetAssetKey()) + len(l.bodies[i])
+	}
+	if err := l.PutState(logKey, appendEventLog(make([]byte, 0, size), txID, l.ts, l.events, l.bodies)); err != nil {
+		return err
+	}
+	// The asset index keys are cut from one buffer, their kinds from
+	// another: an event costs few allocations.
+	keys := make([]byte, 0, len(l.events)*(len(eventAssetPrefix)+uuidChars+1+eventLogKeyLen+4))
+	kinds := make([]byte, 0, 4*len(l.events))
+	bounds := make([]int, 0, 2*len(l.events))
 	for n, ev := range l.events {
-		nanos := ev.GetTimestamp().AsTime().UnixNano()
-		kinds = appendKinds(kinds[:0], ev)
-		pos = appendEventPos(pos[:0], nanos, txID, n)
-		ak := ev.GetAssetKey()
-		// The three keys are cut from one string: an event costs few
-		// allocations.
-		var all strings.Builder
-		all.Grow(len(eventAllAsc) + len(eventAllDesc) + len(eventByKey) + len(ak) + 1 + 3*(len(pos)+len(kinds)))
-		all.WriteString(eventAllAsc)
-		all.Write(pos)
-		all.Write(kinds)
-		p1 := all.Len()
-		all.WriteString(eventAllDesc)
-		all.Write(appendEventDescPos(pos[:0], nanos, txID, n))
-		all.Write(kinds)
-		p2 := all.Len()
-		all.WriteString(eventByKey)
-		all.WriteString(ak)
-		all.WriteByte(0)
-		all.WriteString(all.String()[len(eventAllAsc):p1]) // position and kinds
-		keys := all.String()
-		if err := l.PutState(keys[:p1], l.storedEvent(n)); err != nil {
+		keys = appendEventAssetKey(keys, eventAssetBase(ev.GetAssetKey()), logKey, n)
+		kinds = binary.AppendUvarint(kinds, uint64(ev.GetAssetKind()))
+		kinds = binary.AppendUvarint(kinds, uint64(ev.GetEventKind()))
+		bounds = append(bounds, len(keys), len(kinds))
+	}
+	all := string(keys)
+	k0, v0 := 0, 0
+	for n := range l.events {
+		k1, v1 := bounds[2*n], bounds[2*n+1]
+		if err := l.PutState(all[k0:k1], kinds[v0:v1:v1]); err != nil {
 			return err
 		}
-		for _, e := range [...]string{keys[p1:p2], keys[p2:]} {
-			if err := l.PutState(e, marker); err != nil {
-				return err
-			}
-		}
+		k0, v0 = k1, v1
 	}
 	return nil
-}
-
-// storedEvent returns the bytes the state keeps of the n-th event.
-func (l *Tx) storedEvent(n int) []byte {
-	if n < len(l.compact) && l.compact[n] != nil {
-		return l.compact[n]
-	}
-	return l.encoded[n]
 }
 
 // setChaincodeEvent publishes the transaction's events as one chaincode

@@ -1,7 +1,10 @@
 package ledger
 
 import (
-	"google.golang.org/protobuf/proto"
+	"encoding/base64"
+	"encoding/binary"
+	"time"
+
 
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
@@ -12,151 +15,434 @@ import (
 // DESCENDING. It uses paginated scans: evaluate transactions only.
 func (l *Tx) QueryEvents(param *protos.QueryEventsParam) (*protos.QueryEventsResponse, error) {
 	f := param.GetFilter()
+	w := eventWalk{l: l, f: f, size: int(param.GetPageSize()), channel: l.GetChannelID(), res: &protos.QueryEventsResponse{}}
+	if w.size <= 0 {
+		w.size = defaultPageSize
+	}
 	desc := param.GetSort() == protos.SortOrder_DESCENDING
-	var res *protos.QueryEventsResponse
+	var next string
 	var err error
-	switch {
-	case f.GetAssetKey() != "":
-		base := eventByKey + f.GetAssetKey() + "\x00"
-		start, end := eventWindow(base, f, false)
+	switch key := f.GetAssetKey(); {
+	case key != "" && !validKeyText(key):
+		// No event has that key: it cannot be stored.
+	case key != "":
+		base := eventAssetBase(key)
+		start, end := eventWindow(base, f)
 		if desc {
-			res, err = l.queryAssetEventsDesc(base, start, end, param)
+			next, err = w.assetDesc(base, start, end, param.GetPageToken())
 		} else {
-			res, err = l.pageEvents(base, start, end, param)
+			next, err = w.assetAsc(base, start, end, param.GetPageToken())
 		}
 	case desc:
-		start, end := eventWindow(eventAllDesc, f, true)
-		res, err = l.pageEvents(eventAllDesc, start, end, param)
+		start, end := eventWindow(eventLogPrefix, f)
+		next, err = w.logDesc(start, end, param.GetPageToken())
 	default:
-		start, end := eventWindow(eventAllAsc, f, false)
-		res, err = l.pageEvents(eventAllAsc, start, end, param)
+		start, end := eventWindow(eventLogPrefix, f)
+		next, err = w.logAsc(start, end, param.GetPageToken())
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := l.resolveEvents(res.Events); err != nil {
+	w.res.NextPageToken = next
+	if err := l.resolveEvents(w.res.Events); err != nil {
 		return nil, err
 	}
-	return res, nil
+	return w.res, nil
 }
 
-// pageEvents reads a page of the entries under base in [start, end), in
-// key order: the events themselves (eventAllAsc), or index entries whose
-// events it loads by chunk.
-func (l *Tx) pageEvents(base, start, end string, param *protos.QueryEventsParam) (*protos.QueryEventsResponse, error) {
-	f := param.GetFilter()
-	direct := base == eventAllAsc
-	var loaded map[string][]byte
-	res := &protos.QueryEventsResponse{}
-	p := pager{Token: param.GetPageToken(), Size: int(param.GetPageSize())}
-	if !direct {
-		p.Load = func(chunk []scanEntry) error {
-			var err error
-			loaded, err = l.loadEvents(chunk, base, f)
-			return err
+// eventWalk is one QueryEvents page being filled.
+type eventWalk struct {
+	l       *Tx
+	f       *protos.EventQueryFilter
+	size    int
+	channel string
+	res     *protos.QueryEventsResponse
+}
+
+func (w *eventWalk) full() bool { return len(w.res.Events) >= w.size }
+
+// offer adds the event e of log entry lg to the page if it matches the
+// filter.
+func (w *eventWalk) offer(lg *eventLog, e logEvent) error {
+	if !kindsMatch(e.assetKind, e.eventKind, w.f) {
+		return nil
+	}
+	ev, err := lg.event(e, w.channel)
+	if err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "read events")
+	}
+	if eventMatches(ev, w.f) {
+		w.res.Events = append(w.res.Events, ev)
+	}
+	return nil
+}
+
+// Page tokens of the log walks hold a position: the key of a log entry and
+// the rank of an event in it (the next one to visit), then, for a
+// descending walk, the width of the time window to read next.
+
+func encodeLogToken(key string, rank int, width int64) string {
+	b := append([]byte(key), appendCount(nil, rank)...)
+	if width > 0 {
+		b = appendCount(b, int(min(width, 1<<62)))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeLogToken(token, start, end string) (key string, rank int, width int64, err error) {
+	bad := orcerr.New(orcerr.BadRequest, "invalid page token %q", token)
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(b) < eventLogKeyLen {
+		return "", 0, 0, bad
+	}
+	key = string(b[:eventLogKeyLen])
+	if key < start || key > end {
+		return "", 0, 0, bad
+	}
+	rank, rest, ok := parseCount(string(b[eventLogKeyLen:]))
+	if !ok {
+		return "", 0, 0, bad
+	}
+	if rest != "" {
+		wd, tail, ok := parseCount(rest)
+		if !ok || tail != "" || wd == 0 {
+			return "", 0, 0, bad
 		}
+		width = int64(wd)
+	}
+	return key, rank, width, nil
+}
+
+// logChunk is how many log entries an ascending walk reads first; it
+// reads twice as many each time it needs more, up to scanChunk.
+const logChunk = 4
+
+// logAsc fills the page from the log entries in [start, end), oldest
+// first.
+func (w *eventWalk) logAsc(start, end, token string) (string, error) {
+	bookmark, rank := "", 0
+	if token != "" {
+		var err error
+		if bookmark, rank, _, err = decodeLogToken(token, start, end); err != nil {
+			return "", err
+		}
+	}
+	for chunk := logChunk; ; chunk = min(2*chunk, scanChunk) {
+		it, meta, err := w.l.ChaincodeStubInterface.GetStateByRangeWithPagination(start, end, int32(chunk), bookmark)
+		if err != nil {
+			return "", orcerr.Wrap(orcerr.Internal, err, "scan events")
+		}
+		entries, _, err := drain(it, "", false)
+		if err != nil {
+			return "", orcerr.Wrap(orcerr.Internal, err, "scan events")
+		}
+		for _, e := range entries {
+			lg, err := parseEventLog(e.Key, e.Value)
+			if err != nil {
+				return "", orcerr.Wrap(orcerr.Internal, err, "read events")
+			}
+			if e.Key == bookmark {
+				if err := lg.skipTo(rank); err != nil {
+					return "", orcerr.Wrap(orcerr.Internal, err, "read events")
+				}
+			}
+			for {
+				ev, ok, err := lg.next()
+				if err != nil {
+					return "", orcerr.Wrap(orcerr.Internal, err, "read events")
+				}
+				if !ok {
+					break
+				}
+				if w.full() {
+					return encodeLogToken(e.Key, ev.rank, 0), nil
+				}
+				if err := w.offer(lg, ev); err != nil {
+					return "", err
+				}
+			}
+		}
+		next := meta.GetBookmark()
+		if next == "" || len(entries) == 0 {
+			return "", nil
+		}
+		if w.full() {
+			return encodeLogToken(next, 0, 0), nil
+		}
+		bookmark, rank = next, 0
+	}
+}
+
+// firstWindow is the width of the first time window a descending walk
+// reads; later ones are sized from the density of the events met.
+const firstWindow = int64(time.Second)
+
+// logDesc fills the page from the log entries in [start, end), newest
+// first. Fabric cannot scan backwards: it reads the log in time windows
+// going back from the end, each window read ascending then walked
+// backwards, and sizes each window to hold about the events the page still
+// needs, from the density of the previous one (doubling it while it finds
+// none). It stops at the oldest log entry in [start, end).
+func (w *eventWalk) logDesc(start, end, token string) (string, error) {
+	upper := end // the walk visits the entries below upper
+	lastKey, lastRank := "", -1
+	width := firstWindow
+	var t int64 // the time windows end at
+	switch {
+	case token != "":
+		var err error
+		if lastKey, lastRank, width, err = decodeLogToken(token, start, end); err != nil {
+			return "", err
+		}
+		if width == 0 {
+			width = firstWindow
+		}
+		upper = lastKey + "\x00"
+		t, _ = keyTime(lastKey)
+	case w.f.GetEnd() != nil:
+		t = tsNanos(w.f.GetEnd())
+	default:
+		// Events are from transactions before this one, but a client may
+		// have dated its transactions later: the first window has no end.
+		now, err := w.l.Now()
+		if err != nil {
+			return "", err
+		}
+		t = tsNanos(now)
+	}
+	first, err := w.firstKey(start, upper)
+	if err != nil || first == "" {
+		return "", err
+	}
+	for {
+		lo, last := start, false
+		if t-width > 0 {
+			lo = max(start, timeKey(eventLogPrefix, t-width))
+		}
+		if lo <= first {
+			lo, last = start, true
+		}
+		entries, err := w.scanAll(lo, upper)
+		if err != nil {
+			return "", err
+		}
+		seen := 0
+		for i := len(entries) - 1; i >= 0; i-- {
+			e := entries[i]
+			lg, err := parseEventLog(e.Key, e.Value)
+			if err != nil {
+				return "", orcerr.Wrap(orcerr.Internal, err, "read events")
+			}
+			evs := make([]logEvent, 0, lg.count)
+			for {
+				ev, ok, err := lg.next()
+				if err != nil {
+					return "", orcerr.Wrap(orcerr.Internal, err, "read events")
+				}
+				if !ok {
+					break
+				}
+				evs = append(evs, ev)
+			}
+			top := len(evs) - 1
+			if e.Key == lastKey {
+				top = min(top, lastRank)
+			}
+			for r := top; r >= 0; r-- {
+				if w.full() {
+					return encodeLogToken(e.Key, r, nextWidth(width, seen, w.size)), nil
+				}
+				seen++
+				if err := w.offer(lg, evs[r]); err != nil {
+					return "", err
+				}
+			}
+		}
+		if last {
+			return "", nil
+		}
+		upper, t = lo, t-width
+		width = nextWidth(width, seen, w.size-len(w.res.Events))
+	}
+}
+
+// nextWidth sizes the next time window of a descending walk for about
+// need events, given that the last one, width wide, held seen.
+func nextWidth(width int64, seen, need int) int64 {
+	if seen == 0 {
+		return min(2*width, 1<<62)
+	}
+	// A quarter more than the density says, so that one window usually
+	// does.
+	w := float64(width) * float64(need+1) / float64(seen) * 1.25
+	return int64(min(max(w, 1), 1<<62))
+}
+
+// firstKey returns the key of the oldest log entry in [start, end), or "".
+func (w *eventWalk) firstKey(start, end string) (string, error) {
+	it, _, err := w.l.ChaincodeStubInterface.GetStateByRangeWithPagination(start, end, 1, "")
+	if err != nil {
+		return "", orcerr.Wrap(orcerr.Internal, err, "scan events")
+	}
+	entries, _, err := drain(it, "", false)
+	if err != nil || len(entries) == 0 {
+		return "", orcerr.Wrap(orcerr.Internal, err, "scan events")
+	}
+	return entries[0].Key, nil
+}
+
+// scanAll reads every entry in [start, end) with paginated scans.
+func (w *eventWalk) scanAll(start, end string) ([]scanEntry, error) {
+	var all []scanEntry
+	bookmark := ""
+	for {
+		it, meta, err := w.l.ChaincodeStubInterface.GetStateByRangeWithPagination(start, end, scanChunk, bookmark)
+		if err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "scan events")
+		}
+		entries, _, err := drain(it, "", false)
+		if err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "scan events")
+		}
+		all = append(all, entries...)
+		bookmark = meta.GetBookmark()
+		if bookmark == "" || len(entries) < scanChunk {
+			return all, nil
+		}
+	}
+}
+
+// keyTime returns the time of the log entry key.
+func keyTime(key string) (int64, bool) {
+	if len(key) != eventLogKeyLen {
+		return 0, false
+	}
+	v, ok := parseFixed(key[len(eventLogPrefix):], timeChars)
+	return int64(min(v, 1<<63-1)), ok
+}
+
+// assetAsc fills the page from the asset index entries in [start, end),
+// oldest first. The page token is the key of the next entry to visit.
+func (w *eventWalk) assetAsc(base, start, end, token string) (string, error) {
+	var logs map[string][]byte
+	p := pager{Token: token, Size: w.size}
+	p.Load = func(chunk []scanEntry) error {
+		var err error
+		logs, err = w.loadLogs(chunk, base)
+		return err
 	}
 	p.Keep = func(e scanEntry) (bool, error) {
-		if !kindsMatch(e.Key, f) {
-			return false, nil
-		}
-		b := e.Value
-		if !direct {
-			b = loaded[primaryOf(e.Key, base)]
-		}
-		return keepEvent(res, b, f)
+		before := len(w.res.Events)
+		err := w.offerIndexed(e, base, logs)
+		return len(w.res.Events) > before, err
 	}
-	next, err := l.pageRange(start, end, p)
-	if err != nil {
-		return nil, err
-	}
-	res.NextPageToken = next
-	return res, nil
+	return w.l.pageRange(start, end, p)
 }
 
-// loadEvents reads, in one call, the stored events of the index entries
-// under base whose kinds match f, by primary key.
-func (l *Tx) loadEvents(entries []scanEntry, base string, f *protos.EventQueryFilter) (map[string][]byte, error) {
-	keys := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if kindsMatch(e.Key, f) {
-			keys = append(keys, primaryOf(e.Key, base))
-		}
-	}
-	vals, err := l.GetMultipleStates(keys...)
-	if err != nil {
-		return nil, orcerr.Wrap(orcerr.Internal, err, "read events")
-	}
-	loaded := make(map[string][]byte, len(keys))
-	for i, v := range vals {
-		loaded[keys[i]] = v
-	}
-	return loaded, nil
-}
-
-// keepEvent decodes the stored event b and appends it to res if it
-// matches f.
-func keepEvent(res *protos.QueryEventsResponse, b []byte, f *protos.EventQueryFilter) (bool, error) {
-	if b == nil {
-		return false, nil
-	}
-	ev := new(protos.Event)
-	if err := proto.Unmarshal(b, ev); err != nil {
-		return false, orcerr.Wrap(orcerr.Internal, err, "decode event")
-	}
-	if !eventMatches(ev, f) {
-		return false, nil
-	}
-	res.Events = append(res.Events, ev)
-	return true, nil
-}
-
-// queryAssetEventsDesc lists newest first the events of one asset, whose
-// entries under base in [start, end) it reads in ascending order and walks
-// back. The page token is the key of the next entry to visit.
-func (l *Tx) queryAssetEventsDesc(base, start, end string, param *protos.QueryEventsParam) (*protos.QueryEventsResponse, error) {
-	f := param.GetFilter()
-	size := int(param.GetPageSize())
-	if size <= 0 {
-		size = defaultPageSize
-	}
-	if param.GetPageToken() != "" {
-		last, err := decodeToken(param.GetPageToken(), start, end)
+// assetDesc fills the page from the asset index entries in [start, end),
+// newest first: an asset has few events, so it reads them all in
+// ascending order and walks them back. The page token is the key of the
+// next entry to visit.
+func (w *eventWalk) assetDesc(base, start, end, token string) (string, error) {
+	if token != "" {
+		last, err := decodeToken(token, start, end)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		end = last + "\x00"
 	}
-	it, err := l.GetStateByRange(start, end)
+	it, err := w.l.GetStateByRange(start, end)
 	if err != nil {
-		return nil, orcerr.Wrap(orcerr.Internal, err, "scan events")
+		return "", orcerr.Wrap(orcerr.Internal, err, "scan events")
 	}
 	entries, _, err := drain(it, "", false)
 	if err != nil {
-		return nil, orcerr.Wrap(orcerr.Internal, err, "scan events")
+		return "", orcerr.Wrap(orcerr.Internal, err, "scan events")
 	}
-	res := &protos.QueryEventsResponse{}
 	for hi := len(entries); hi > 0; {
 		lo := max(0, hi-scanChunk)
-		loaded, err := l.loadEvents(entries[lo:hi], base, f)
+		logs, err := w.loadLogs(entries[lo:hi], base)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		for i := hi - 1; i >= lo; i-- {
-			if len(res.Events) == size {
-				res.NextPageToken = encodeToken(entries[i].Key)
-				return res, nil
+			if w.full() {
+				return encodeToken(entries[i].Key), nil
 			}
-			if !kindsMatch(entries[i].Key, f) {
-				continue
-			}
-			if _, err := keepEvent(res, loaded[primaryOf(entries[i].Key, base)], f); err != nil {
-				return nil, err
+			if err := w.offerIndexed(entries[i], base, logs); err != nil {
+				return "", err
 			}
 		}
 		hi = lo
 	}
-	return res, nil
+	return "", nil
+}
+
+// indexKinds returns the kinds an asset index entry holds.
+func indexKinds(v []byte) (assetKind, eventKind uint64, ok bool) {
+	a, n := binary.Uvarint(v)
+	if n <= 0 {
+		return 0, 0, false
+	}
+	e, m := binary.Uvarint(v[n:])
+	return a, e, m > 0 && n+m == len(v)
+}
+
+// loadLogs reads, in one call, the log entries of the asset index entries
+// under base whose kinds match the filter, by key.
+func (w *eventWalk) loadLogs(entries []scanEntry, base string) (map[string][]byte, error) {
+	keys := make([]string, 0, len(entries))
+	seen := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		if ak, ek, ok := indexKinds(e.Value); ok && !kindsMatch(ak, ek, w.f) {
+			continue
+		}
+		if k, _, ok := logPosOf(e.Key, base); ok && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	vals, err := w.l.GetMultipleStates(keys...)
+	if err != nil {
+		return nil, orcerr.Wrap(orcerr.Internal, err, "read events")
+	}
+	logs := make(map[string][]byte, len(keys))
+	for i, v := range vals {
+		logs[keys[i]] = v
+	}
+	return logs, nil
+}
+
+// offerIndexed offers the event of the asset index entry e under base,
+// whose log entry is in logs.
+func (w *eventWalk) offerIndexed(e scanEntry, base string, logs map[string][]byte) error {
+	ak, ek, ok := indexKinds(e.Value)
+	if !ok {
+		return orcerr.New(orcerr.Internal, "event index entry %q: %v", e.Key, errLayout(e.Key))
+	}
+	if !kindsMatch(ak, ek, w.f) {
+		return nil
+	}
+	key, rank, ok := logPosOf(e.Key, base)
+	if !ok {
+		return orcerr.New(orcerr.Internal, "event index entry %q: %v", e.Key, errLayout(e.Key))
+	}
+	b := logs[key]
+	if b == nil {
+		return orcerr.New(orcerr.Internal, "event index entry %q refers to log entry %q, which is not stored", e.Key, key)
+	}
+	lg, err := parseEventLog(key, b)
+	if err == nil {
+		err = lg.skipTo(rank)
+	}
+	if err != nil {
+		return orcerr.Wrap(orcerr.Internal, err, "read events")
+	}
+	ev, ok, err := lg.next()
+	if err != nil || !ok {
+		return orcerr.New(orcerr.Internal, "event index entry %q: log entry %q has no event %d", e.Key, key, rank)
+	}
+	return w.offer(lg, ev)
 }
 
 func eventMatches(ev *protos.Event, f *protos.EventQueryFilter) bool {
@@ -189,14 +475,15 @@ func eventMatches(ev *protos.Event, f *protos.EventQueryFilter) bool {
 
 // resolveEvents completes the events read from the state that refer to
 // their compute task instead of holding it (EmitComputeTask): a reference
-// is a task with no creation date, which every stored task has.
+// is a task with no creation date, which every stored task has, and its
+// key is the event's asset key.
 func (l *Tx) resolveEvents(evs []*protos.Event) error {
 	var keys []string
 	seen := map[string]bool{}
 	for _, ev := range evs {
-		if t := ev.GetComputeTask(); t != nil && t.GetCreationDate() == nil && !seen[t.GetKey()] {
-			seen[t.GetKey()] = true
-			keys = append(keys, t.GetKey())
+		if t := ev.GetComputeTask(); t != nil && t.GetCreationDate() == nil && !seen[ev.GetAssetKey()] {
+			seen[ev.GetAssetKey()] = true
+			keys = append(keys, ev.GetAssetKey())
 		}
 	}
 	if len(keys) == 0 {
@@ -211,13 +498,13 @@ func (l *Tx) resolveEvents(evs []*protos.Event) error {
 		if ref == nil || ref.GetCreationDate() != nil {
 			continue
 		}
-		b := records[ref.GetKey()]
+		b := records[ev.GetAssetKey()]
 		if b == nil {
-			return orcerr.New(orcerr.Internal, "event %s refers to compute task %s, which is not stored", ev.GetId(), ref.GetKey())
+			return orcerr.New(orcerr.Internal, "event %s refers to compute task %s, which is not stored", ev.GetId(), ev.GetAssetKey())
 		}
-		t := new(protos.ComputeTask)
-		if err := proto.Unmarshal(b, t); err != nil {
-			return orcerr.Wrap(orcerr.Internal, err, "decode compute task %s", ref.GetKey())
+		t, err := ctDecode(ev.GetAssetKey(), b, nil)
+		if err != nil {
+			return err
 		}
 		t.Status = ref.GetStatus()
 		ev.Asset = &protos.Event_ComputeTask{ComputeTask: t}

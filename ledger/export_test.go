@@ -62,7 +62,10 @@ func UpdateComputeTaskStatus(stub shim.ChaincodeStubInterface, t *protos.Compute
 
 // ComputeTaskStateKey is the state key of the task record.
 func ComputeTaskStateKey(stub shim.ChaincodeStubInterface, key string) (string, error) {
-	return ctKey(stub, taskObject, key)
+	if err := ctCheckAttr(key); err != nil {
+		return "", err
+	}
+	return ctRecordKey(key), nil
 }
 
 // AddDataSample stores a new data sample and indexes it.

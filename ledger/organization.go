@@ -11,9 +11,9 @@ import (
 const orgTimeIndex = "organization~time"
 
 // sortTime renders a timestamp as a fixed-width string whose lexical order
-// is time order (nanoseconds since the epoch, 20 digits), for index
+// is time order (nanoseconds since the epoch, ctTime), for index
 // attributes.
-func sortTime(ts *timestamppb.Timestamp) string { return ascTime(ts.AsTime().UnixNano()) }
+func sortTime(ts *timestamppb.Timestamp) string { return ctTime(ts) }
 
 // OrganizationExists reports whether organization id is registered.
 func OrganizationExists(l *Tx, id string) (bool, error) {

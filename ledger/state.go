@@ -14,6 +14,9 @@ import (
 type Kind struct {
 	Object string
 	Noun   string
+	// compact says that keys are written in their compact form
+	// (appendKey) in the state key.
+	compact bool
 }
 
 // The asset kinds stored by the contracts of this module. The compute
@@ -30,6 +33,9 @@ var (
 
 // Key returns the state key of the asset of kind k with the given key.
 func (k Kind) Key(key string) (string, error) {
+	if k.compact && ctCheckAttr(key) == nil {
+		key = keyAttr(key)
+	}
 	sk, err := compositeKey(k.Object, key)
 	if err != nil {
 		return "", orcerr.Wrap(orcerr.InvalidAsset, err, "invalid %s key %q", k.Noun, key)

@@ -48,10 +48,11 @@ type Tx struct {
 
 	events  []*protos.Event
 	encoded [][]byte // events[i] encoded at Emit time
-	// compact[i], when not nil, is what the state keeps of events[i] in
-	// place of encoded[i]: a compute task event refers to the task's
-	// record instead of holding a copy of it (see EmitComputeTask).
-	compact [][]byte
+	// bodies[i] is what the state keeps of events[i] beside what its log
+	// entry says for all of them (eventBody): a compute task event refers
+	// to the task's record instead of holding a copy of it (see
+	// EmitComputeTask).
+	bodies [][]byte
 	mspID   string
 	ts      *timestamppb.Timestamp
 	flushed bool
