@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"time"
 
-
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )

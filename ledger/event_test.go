@@ -2,6 +2,8 @@ package ledger_test
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -208,3 +210,154 @@ func TestDecodeEventsRefusesMalformedPayloads(t *testing.T) {
 		}
 	}
 }
+
+// TestEventWalks stores transactions of up to 60 events at times that
+// repeat, jump by up to days, or lie after the query's, and checks that
+// every walk (ascending or descending, filtered by kind, asset, metadata
+// or time window, by pages of any size) lists exactly the events it
+// should, each once, in the order of the full ascending walk, which is by
+// time and keeps each transaction's events together in emission order.
+func TestEventWalks(t *testing.T) {
+	h := newHarness(t)
+	rng := rand.New(rand.NewPCG(7, 9))
+	assets := []string{"00000000-0000-4000-8000-000000000001", "ffffffff-0000-4000-8000-000000000002", "MyOrg1MSP", "t1", "00000000-0000-4000-8000-000000000003"}
+	type stored struct {
+		id, asset string
+		ak        protos.AssetKind
+		ek        protos.EventKind
+		at        time.Time
+		md        string
+	}
+	var all []stored
+	at := t0
+	for tx := range 90 {
+		switch r := rng.IntN(10); {
+		case r < 3: // same time as the previous transaction
+		case r < 7:
+			at = at.Add(time.Duration(rng.Int64N(int64(3 * time.Second))))
+		case r < 9:
+			at = at.Add(time.Duration(rng.Int64N(int64(72 * time.Hour))))
+		default:
+			at = at.Add(time.Duration(rng.Int64N(1000)))
+		}
+		h.now = at.Add(-time.Second)
+		n := 1 + rng.IntN(4)
+		if rng.IntN(6) == 0 {
+			n = 1 + rng.IntN(60)
+		}
+		h.submit(func(l *ledger.Tx) error {
+			for i := range n {
+				s := stored{id: ledger.EventID(l.GetTxID(), i), asset: assets[rng.IntN(len(assets))], at: at,
+					ak: []protos.AssetKind{protos.AssetKind_ASSET_MODEL, protos.AssetKind_ASSET_DATA_SAMPLE}[rng.IntN(2)],
+					ek: []protos.EventKind{protos.EventKind_EVENT_ASSET_CREATED, protos.EventKind_EVENT_ASSET_UPDATED}[rng.IntN(2)],
+					md: fmt.Sprint(tx % 3)}
+				all = append(all, s)
+				if err := l.EmitAsset(s.ek, s.ak, s.asset, func(e *protos.Event) { e.Metadata = map[string]string{"m": s.md} }); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	// Some queries run before the last transactions' time.
+	queryAt := []time.Time{at.Add(time.Hour), at.Add(-10 * time.Second)}
+	walk := func(p *protos.QueryEventsParam, when time.Time) []string {
+		t.Helper()
+		var ids []string
+		p = proto.Clone(p).(*protos.QueryEventsParam)
+		for pages := 0; ; pages++ {
+			if pages > len(all)+2 {
+				t.Fatalf("%v: no end after %d pages", p, pages)
+			}
+			h.now = when.Add(-time.Second)
+			var res *protos.QueryEventsResponse
+			h.evaluate(func(l *ledger.Tx) error {
+				var err error
+				res, err = l.QueryEvents(p)
+				return err
+			})
+			if size := int(p.GetPageSize()); size > 0 && len(res.GetEvents()) > size {
+				t.Fatalf("%v: a page of %d events", p, len(res.GetEvents()))
+			}
+			for _, e := range res.GetEvents() {
+				ids = append(ids, e.GetId())
+			}
+			if res.GetNextPageToken() == "" {
+				return ids
+			}
+			p.PageToken = res.GetNextPageToken()
+		}
+	}
+	full := walk(&protos.QueryEventsParam{PageSize: 10000}, queryAt[0])
+	byID := map[string]stored{}
+	for _, s := range all {
+		byID[s.id] = s
+	}
+	if len(full) != len(all) {
+		t.Fatalf("the full walk found %d events, %d were stored", len(full), len(all))
+	}
+	pos := map[string]int{}
+	for i, id := range full {
+		s, ok := byID[id]
+		if _, twice := pos[id]; !ok || twice {
+			t.Fatalf("event %s of the walk: stored %v, twice %v", id, ok, twice)
+		}
+		pos[id] = i
+		if i > 0 && s.at.Before(byID[full[i-1]].at) {
+			t.Fatalf("event %d at %v after one at %v", i, s.at, byID[full[i-1]].at)
+		}
+	}
+	// Each transaction's events are together and in order: all is in
+	// emission order, so its events of one transaction are consecutive.
+	for i := 1; i < len(all); i++ {
+		if all[i].at.Equal(all[i-1].at) && pos[all[i].id] == pos[all[i-1].id]+1 {
+			continue
+		}
+		if pos[all[i].id] <= pos[all[i-1].id] && !all[i].at.Equal(all[i-1].at) {
+			t.Fatalf("event %s before %s", all[i].id, all[i-1].id)
+		}
+	}
+	times := []time.Time{all[0].at, all[len(all)/3].at, all[len(all)/2].at, all[len(all)-1].at}
+	filters := []*protos.EventQueryFilter{
+		nil,
+		{AssetKind: protos.AssetKind_ASSET_MODEL},
+		{EventKind: protos.EventKind_EVENT_ASSET_UPDATED, AssetKind: protos.AssetKind_ASSET_DATA_SAMPLE},
+		{Metadata: map[string]string{"m": "1"}},
+		{AssetKey: assets[0]},
+		{AssetKey: assets[2], EventKind: protos.EventKind_EVENT_ASSET_CREATED},
+		{AssetKey: "nowhere"},
+		{Start: timestamppb.New(times[1]), End: timestamppb.New(times[2])},
+		{Start: timestamppb.New(times[2])},
+		{End: timestamppb.New(times[1])},
+		{AssetKey: assets[3], Start: timestamppb.New(times[1]), End: timestamppb.New(times[3])},
+	}
+	for _, f := range filters {
+		var want []string
+		for _, id := range full {
+			s := byID[id]
+			if f.GetAssetKey() != "" && s.asset != f.GetAssetKey() ||
+				f.GetAssetKind() != 0 && s.ak != f.GetAssetKind() ||
+				f.GetEventKind() != 0 && s.ek != f.GetEventKind() ||
+				f.GetMetadata() != nil && s.md != f.GetMetadata()["m"] ||
+				f.GetStart() != nil && s.at.Before(f.GetStart().AsTime()) ||
+				f.GetEnd() != nil && s.at.After(f.GetEnd().AsTime()) {
+				continue
+			}
+			want = append(want, id)
+		}
+		back := slices.Clone(want)
+		slices.Reverse(back)
+		for _, size := range []uint32{1, 3, 17, 100} {
+			for _, when := range queryAt {
+				if got := walk(&protos.QueryEventsParam{PageSize: size, Filter: f}, when); !slices.Equal(got, want) {
+					t.Errorf("filter %v by %d: %d events, want %d (first %v, want %v)", f, size, len(got), len(want), head(got), head(want))
+				}
+				if got := walk(&protos.QueryEventsParam{PageSize: size, Filter: f, Sort: protos.SortOrder_DESCENDING}, when); !slices.Equal(got, back) {
+					t.Errorf("filter %v by %d descending at %v: %d events, want %d (first %v, want %v)", f, size, when, len(got), len(back), head(got), head(back))
+				}
+			}
+		}
+	}
+}
+
+func head(ids []string) []string { return ids[:min(3, len(ids))] }

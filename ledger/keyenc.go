@@ -87,7 +87,7 @@ func parseCount(s string) (int, string, bool) {
 		return 0, "", false
 	}
 	n := int(sortableValue[s[0]])
-	if n == 0 || n > 10 {
+	if n == 0 || n > 11 {
 		return 0, "", false
 	}
 	v, ok := parseFixed(s[1:], n)

@@ -52,7 +52,7 @@ type Tx struct {
 	// entry says for all of them (eventBody): a compute task event refers
 	// to the task's record instead of holding a copy of it (see
 	// EmitComputeTask).
-	bodies [][]byte
+	bodies  [][]byte
 	mspID   string
 	ts      *timestamppb.Timestamp
 	flushed bool
