@@ -68,7 +68,9 @@ func GetComputeTask(stub shim.ChaincodeStubInterface, key string) (*protos.Compu
 // GetComputeTaskRaw returns the deterministic encoding of a task as it is
 // now; OE0002 when absent. A task whose status never changed is its record,
 // returned as stored; the others are their record with the status field
-// rewritten (computetask_codec.go), not decoded.
+// rewritten (computetask_codec.go), not decoded. It is for evaluate
+// transactions (GetTask): a missing task makes it check the state's layout
+// (checkLayout).
 func GetComputeTaskRaw(stub shim.ChaincodeStubInterface, key string) ([]byte, error) {
 	if err := ctCheckAttr(key); err != nil {
 		return nil, err
@@ -78,6 +80,9 @@ func GetComputeTaskRaw(stub shim.ChaincodeStubInterface, key string) ([]byte, er
 		return nil, orcerr.Wrap(orcerr.Internal, err, "read compute task %s", key)
 	}
 	if vals[0] == nil {
+		if err := checkLayout(stub); err != nil {
+			return nil, err
+		}
 		return nil, orcerr.New(orcerr.NotFound, "%s with key %q not found", ComputeTaskKind.Noun, key)
 	}
 	if vals[1] == nil {

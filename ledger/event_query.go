@@ -13,6 +13,11 @@ import (
 // timestamp (then transaction and rank), ascending unless sort is
 // DESCENDING. It uses paginated scans: evaluate transactions only.
 func (l *Tx) QueryEvents(param *protos.QueryEventsParam) (*protos.QueryEventsResponse, error) {
+	if param.GetPageToken() == "" {
+		if err := checkLayout(l.ChaincodeStubInterface); err != nil {
+			return nil, err
+		}
+	}
 	f := param.GetFilter()
 	w := eventWalk{l: l, f: f, size: int(param.GetPageSize()), channel: l.GetChannelID(), res: &protos.QueryEventsResponse{}}
 	if w.size <= 0 {

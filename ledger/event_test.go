@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/fedchain/orchestrator/ledger"
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/eventwire"
+	"github.com/fedchain/orchestrator/protos/orcerr"
 )
 
 func TestEvents(t *testing.T) {
@@ -361,3 +363,34 @@ func TestEventWalks(t *testing.T) {
 }
 
 func head(ids []string) []string { return ids[:min(3, len(ids))] }
+
+// TestFormerLayoutFails checks that a channel holding state of the former
+// layout makes QueryEvents and a GetTask that finds nothing fail, instead
+// of answering as if the channel were empty.
+func TestFormerLayoutFails(t *testing.T) {
+	h := newHarness(t)
+	h.submit(func(l *ledger.Tx) error {
+		return l.EmitAsset(protos.EventKind_EVENT_ASSET_CREATED, protos.AssetKind_ASSET_MODEL, "m", nil)
+	})
+	h.evaluate(func(l *ledger.Tx) error {
+		if _, err := ledger.GetComputeTaskRaw(l, "t1"); orcerr.KindOf(err) != orcerr.NotFound {
+			t.Errorf("GetComputeTaskRaw(t1) = %v, want not found", err)
+		}
+		return nil
+	})
+	h.submit(func(l *ledger.Tx) error {
+		return l.PutState("event\x00all\x00a\x0001767323045001000000\x00"+strings.Repeat("0", 64)+"\x00000000\x00001\x00001", []byte{0x0a, 0x01, 'x'})
+	})
+	for name, p := range map[string]*protos.QueryEventsParam{
+		"first page": {}, "descending": {Sort: protos.SortOrder_DESCENDING}, "by asset": {Filter: &protos.EventQueryFilter{AssetKey: "m"}},
+	} {
+		err := h.run(false, "Org1MSP", func(l *ledger.Tx) error { _, err := l.QueryEvents(p); return err })
+		if err == nil || !strings.Contains(err.Error(), "older version") {
+			t.Errorf("QueryEvents %s on the former layout = %v", name, err)
+		}
+	}
+	err := h.run(false, "Org1MSP", func(l *ledger.Tx) error { _, err := ledger.GetComputeTaskRaw(l, "t1"); return err })
+	if err == nil || !strings.Contains(err.Error(), "older version") {
+		t.Errorf("GetComputeTaskRaw on the former layout = %v", err)
+	}
+}
