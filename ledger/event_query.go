@@ -230,13 +230,16 @@ func (w *eventWalk) logDesc(start, end, token string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		seen := 0
-		for i := len(entries) - 1; i >= 0; i-- {
-			e := entries[i]
-			lg, err := parseEventLog(e.Key, e.Value)
-			if err != nil {
+		logs := make([]*eventLog, len(entries))
+		held := 0 // the events of the window, for the width of the next
+		for i, e := range entries {
+			if logs[i], err = parseEventLog(e.Key, e.Value); err != nil {
 				return "", orcerr.Wrap(orcerr.Internal, err, "read events")
 			}
+			held += logs[i].count
+		}
+		for i := len(entries) - 1; i >= 0; i-- {
+			e, lg := entries[i], logs[i]
 			evs := make([]logEvent, 0, lg.count)
 			for {
 				ev, ok, err := lg.next()
@@ -254,9 +257,8 @@ func (w *eventWalk) logDesc(start, end, token string) (string, error) {
 			}
 			for r := top; r >= 0; r-- {
 				if w.full() {
-					return encodeLogToken(e.Key, r, nextWidth(width, seen, w.size)), nil
+					return encodeLogToken(e.Key, r, nextWidth(width, held, w.size)), nil
 				}
-				seen++
 				if err := w.offer(lg, evs[r]); err != nil {
 					return "", err
 				}
@@ -266,12 +268,13 @@ func (w *eventWalk) logDesc(start, end, token string) (string, error) {
 			return "", nil
 		}
 		upper, t = lo, t-width
-		width = nextWidth(width, seen, w.size-len(w.res.Events))
+		width = nextWidth(width, held, w.size-len(w.res.Events))
 	}
 }
 
 // nextWidth sizes the next time window of a descending walk for about
-// need events, given that the last one, width wide, held seen.
+// need events, given that the last one, width wide, held seen (of any
+// kind: the filter is not known to keep a steady share of them).
 func nextWidth(width int64, seen, need int) int64 {
 	if seen == 0 {
 		return min(2*width, 1<<62)
