@@ -739,10 +739,12 @@ func TestComputeTaskEvents(t *testing.T) {
 	h.evaluate(func(l *ledger.Tx) error {
 		for _, sort := range []protos.SortOrder{protos.SortOrder_ASCENDING, protos.SortOrder_DESCENDING} {
 			for _, filter := range []*protos.EventQueryFilter{nil, {AssetKey: "t1"}} {
-				res, err := l.QueryEvents(&protos.QueryEventsParam{Sort: sort, Filter: filter})
+				p := &protos.QueryEventsParam{Sort: sort, Filter: filter}
+				res, err := l.QueryEvents(p)
 				if err != nil {
 					return err
 				}
+				checkEncoded(t, l, p, res)
 				sts := []protos.ComputeTaskStatus{todo, doing, done}
 				if sort == protos.SortOrder_DESCENDING {
 					slices.Reverse(sts)
@@ -757,21 +759,26 @@ func TestComputeTaskEvents(t *testing.T) {
 				}
 			}
 		}
-		// The stored events are references, much smaller than the task.
-		it, err := l.GetStateByRange("event\x00all\x00a\x00", "event\x00all\x00a\x00\U0010FFFF")
+		// The stored events are references, much smaller than the task:
+		// the log entry of the two status changes is.
+		it, err := l.GetStateByRange("e", "e\U0010FFFF")
 		if err != nil {
 			return err
 		}
 		defer it.Close()
 		full, _ := proto.Marshal(base)
-		for it.HasNext() {
+		entries := 0
+		for ; it.HasNext(); entries++ {
 			kv, err := it.Next()
 			if err != nil {
 				return err
 			}
 			if len(kv.GetValue()) >= len(full)/2 {
-				t.Errorf("stored event %q is %d bytes, the task %d", kv.GetKey(), len(kv.GetValue()), len(full))
+				t.Errorf("log entry %q is %d bytes, the task %d", kv.GetKey(), len(kv.GetValue()), len(full))
 			}
+		}
+		if entries != 2 {
+			t.Errorf("%d log entries, want one per transaction with events (2)", entries)
 		}
 		raw, err := ledger.GetComputeTaskRaw(l, "t1")
 		w, _ := proto.MarshalOptions{Deterministic: true}.Marshal(want(done))
@@ -780,6 +787,31 @@ func TestComputeTaskEvents(t *testing.T) {
 		}
 		if _, err := ledger.GetComputeTaskRaw(l, "none"); orcerr.KindOf(err) != orcerr.NotFound {
 			t.Errorf("GetComputeTaskRaw(none) = %v", err)
+		}
+		return nil
+	})
+	// Task events emitted whole are stored whole; one whose task holds
+	// only a status is read as a reference. The encoded pages agree.
+	h.submit(func(l *ledger.Tx) error {
+		for _, tk := range []*protos.ComputeTask{want(doing), {}, {Status: protos.ComputeTaskStatus_STATUS_FAILED}} {
+			err := l.Emit(&protos.Event{AssetKey: "t1", AssetKind: protos.AssetKind_ASSET_COMPUTE_TASK, EventKind: protos.EventKind_EVENT_ASSET_UPDATED,
+				Asset: &protos.Event_ComputeTask{ComputeTask: tk}, Metadata: map[string]string{"m": "v"}})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	h.evaluate(func(l *ledger.Tx) error {
+		p := &protos.QueryEventsParam{Filter: &protos.EventQueryFilter{Metadata: map[string]string{"m": "v"}}}
+		res, err := l.QueryEvents(p)
+		if err != nil {
+			return err
+		}
+		checkEncoded(t, l, p, res)
+		if got := res.GetEvents(); len(got) != 3 || !proto.Equal(got[0].GetComputeTask(), want(doing)) ||
+			!proto.Equal(got[1].GetComputeTask(), want(protos.ComputeTaskStatus_STATUS_UNKNOWN)) || !proto.Equal(got[2].GetComputeTask(), want(protos.ComputeTaskStatus_STATUS_FAILED)) {
+			t.Errorf("whole and bare task events: %v", got)
 		}
 		return nil
 	})

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/fedchain/orchestrator/protos"
 	"github.com/fedchain/orchestrator/protos/orcerr"
 )
@@ -12,19 +14,39 @@ import (
 // QueryEvents returns a page of the stored events matching the filter, by
 // timestamp (then transaction and rank), ascending unless sort is
 // DESCENDING. It uses paginated scans: evaluate transactions only.
+// QueryEventsEncoded returns the same page encoded.
 func (l *Tx) QueryEvents(param *protos.QueryEventsParam) (*protos.QueryEventsResponse, error) {
+	w, err := l.walkEvents(param)
+	if err != nil {
+		return nil, err
+	}
+	res := &protos.QueryEventsResponse{NextPageToken: w.next, Events: make([]*protos.Event, 0, len(w.items))}
+	for _, it := range w.items {
+		ev, err := it.lg.event(it.e, w.channel)
+		if err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "read events")
+		}
+		res.Events = append(res.Events, ev)
+	}
+	if err := l.resolveEvents(res.Events); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// walkEvents finds the events of a QueryEvents page.
+func (l *Tx) walkEvents(param *protos.QueryEventsParam) (*eventWalk, error) {
 	if param.GetPageToken() == "" {
 		if err := checkLayout(l.ChaincodeStubInterface); err != nil {
 			return nil, err
 		}
 	}
 	f := param.GetFilter()
-	w := eventWalk{l: l, f: f, size: int(param.GetPageSize()), channel: l.GetChannelID(), res: &protos.QueryEventsResponse{}}
+	w := &eventWalk{l: l, f: f, size: int(param.GetPageSize()), channel: l.GetChannelID()}
 	if w.size <= 0 {
 		w.size = defaultPageSize
 	}
 	desc := param.GetSort() == protos.SortOrder_DESCENDING
-	var next string
 	var err error
 	switch key := f.GetAssetKey(); {
 	case key != "" && !validKeyText(key):
@@ -33,25 +55,21 @@ func (l *Tx) QueryEvents(param *protos.QueryEventsParam) (*protos.QueryEventsRes
 		base := eventAssetBase(key)
 		start, end := eventWindow(base, f)
 		if desc {
-			next, err = w.assetDesc(base, start, end, param.GetPageToken())
+			w.next, err = w.assetDesc(base, start, end, param.GetPageToken())
 		} else {
-			next, err = w.assetAsc(base, start, end, param.GetPageToken())
+			w.next, err = w.assetAsc(base, start, end, param.GetPageToken())
 		}
 	case desc:
 		start, end := eventWindow(eventLogPrefix, f)
-		next, err = w.logDesc(start, end, param.GetPageToken())
+		w.next, err = w.logDesc(start, end, param.GetPageToken())
 	default:
 		start, end := eventWindow(eventLogPrefix, f)
-		next, err = w.logAsc(start, end, param.GetPageToken())
+		w.next, err = w.logAsc(start, end, param.GetPageToken())
 	}
 	if err != nil {
 		return nil, err
 	}
-	w.res.NextPageToken = next
-	if err := l.resolveEvents(w.res.Events); err != nil {
-		return nil, err
-	}
-	return w.res, nil
+	return w, nil
 }
 
 // eventWalk is one QueryEvents page being filled.
@@ -60,24 +78,37 @@ type eventWalk struct {
 	f       *protos.EventQueryFilter
 	size    int
 	channel string
-	res     *protos.QueryEventsResponse
+	items   []pageItem
+	next    string // the page token of the next page
 }
 
-func (w *eventWalk) full() bool { return len(w.res.Events) >= w.size }
+// pageItem is an event of the page: the log entry that holds it, and
+// where.
+type pageItem struct {
+	lg *eventLog
+	e  logEvent
+}
+
+func (w *eventWalk) full() bool { return len(w.items) >= w.size }
 
 // offer adds the event e of log entry lg to the page if it matches the
-// filter.
+// filter. The kinds are read from the entry; the time window and the
+// asset key are the walk's; only a metadata filter needs the event
+// decoded.
 func (w *eventWalk) offer(lg *eventLog, e logEvent) error {
 	if !kindsMatch(e.assetKind, e.eventKind, w.f) {
 		return nil
 	}
-	ev, err := lg.event(e, w.channel)
-	if err != nil {
-		return orcerr.Wrap(orcerr.Internal, err, "read events")
+	if len(w.f.GetMetadata()) > 0 {
+		ev, err := lg.event(e, w.channel)
+		if err != nil {
+			return orcerr.Wrap(orcerr.Internal, err, "read events")
+		}
+		if !eventMatches(ev, w.f) {
+			return nil
+		}
 	}
-	if eventMatches(ev, w.f) {
-		w.res.Events = append(w.res.Events, ev)
-	}
+	w.items = append(w.items, pageItem{lg: lg, e: e})
 	return nil
 }
 
@@ -117,8 +148,8 @@ func decodeLogToken(token, start, end string) (key string, rank int, width int64
 	return key, rank, width, nil
 }
 
-// logChunk is how many log entries an ascending walk reads first; it
-// reads twice as many each time it needs more, up to scanChunk.
+// logChunk is how many log entries an ascending walk reads first; it then
+// reads as many as it expects the page to need, up to scanChunk.
 const logChunk = 4
 
 // logAsc fills the page from the log entries in [start, end), oldest
@@ -131,7 +162,8 @@ func (w *eventWalk) logAsc(start, end, token string) (string, error) {
 			return "", err
 		}
 	}
-	for chunk := logChunk; ; chunk = min(2*chunk, scanChunk) {
+	entriesRead := 0
+	for chunk := logChunk; ; {
 		it, meta, err := w.l.ChaincodeStubInterface.GetStateByRangeWithPagination(start, end, int32(chunk), bookmark)
 		if err != nil {
 			return "", orcerr.Wrap(orcerr.Internal, err, "scan events")
@@ -145,6 +177,7 @@ func (w *eventWalk) logAsc(start, end, token string) (string, error) {
 			if err != nil {
 				return "", orcerr.Wrap(orcerr.Internal, err, "read events")
 			}
+			entriesRead++
 			if e.Key == bookmark {
 				if err := lg.skipTo(rank); err != nil {
 					return "", orcerr.Wrap(orcerr.Internal, err, "read events")
@@ -174,6 +207,14 @@ func (w *eventWalk) logAsc(start, end, token string) (string, error) {
 			return encodeLogToken(next, 0, 0), nil
 		}
 		bookmark, rank = next, 0
+		// Read next about the entries that hold the events the page still
+		// needs, at the rate of kept events per entry so far: a few for
+		// registrations of many tasks, many for single status changes or a
+		// filter that keeps few.
+		chunk = scanChunk
+		if kept := len(w.items); kept > 0 {
+			chunk = min(max((w.size-kept+1)*entriesRead/kept+1, logChunk), scanChunk)
+		}
 	}
 }
 
@@ -268,7 +309,7 @@ func (w *eventWalk) logDesc(start, end, token string) (string, error) {
 			return "", nil
 		}
 		upper, t = lo, t-width
-		width = nextWidth(width, held, w.size-len(w.res.Events))
+		width = nextWidth(width, held, w.size-len(w.items))
 	}
 }
 
@@ -339,9 +380,9 @@ func (w *eventWalk) assetAsc(base, start, end, token string) (string, error) {
 		return err
 	}
 	p.Keep = func(e scanEntry) (bool, error) {
-		before := len(w.res.Events)
+		before := len(w.items)
 		err := w.offerIndexed(e, base, logs)
-		return len(w.res.Events) > before, err
+		return len(w.items) > before, err
 	}
 	return w.l.pageRange(start, end, p)
 }
@@ -482,13 +523,13 @@ func eventMatches(ev *protos.Event, f *protos.EventQueryFilter) bool {
 
 // resolveEvents completes the events read from the state that refer to
 // their compute task instead of holding it (EmitComputeTask): a reference
-// is a task with no creation date, which every stored task has, and its
-// key is the event's asset key.
+// is a task that holds only a status, and its key is the event's asset
+// key.
 func (l *Tx) resolveEvents(evs []*protos.Event) error {
 	var keys []string
 	seen := map[string]bool{}
 	for _, ev := range evs {
-		if t := ev.GetComputeTask(); t != nil && t.GetCreationDate() == nil && !seen[ev.GetAssetKey()] {
+		if t := ev.GetComputeTask(); isTaskRef(t) && !seen[ev.GetAssetKey()] {
 			seen[ev.GetAssetKey()] = true
 			keys = append(keys, ev.GetAssetKey())
 		}
@@ -502,7 +543,7 @@ func (l *Tx) resolveEvents(evs []*protos.Event) error {
 	}
 	for _, ev := range evs {
 		ref := ev.GetComputeTask()
-		if ref == nil || ref.GetCreationDate() != nil {
+		if !isTaskRef(ref) {
 			continue
 		}
 		b := records[ev.GetAssetKey()]
@@ -517,4 +558,10 @@ func (l *Tx) resolveEvents(evs []*protos.Event) error {
 		ev.Asset = &protos.Event_ComputeTask{ComputeTask: t}
 	}
 	return nil
+}
+
+// isTaskRef reports whether t is a reference to a stored task: it holds
+// nothing but a status (a stored task has a key and a creation date).
+func isTaskRef(t *protos.ComputeTask) bool {
+	return t != nil && proto.Equal(t, &protos.ComputeTask{Status: t.GetStatus()})
 }

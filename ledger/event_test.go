@@ -276,6 +276,9 @@ func TestEventWalks(t *testing.T) {
 			h.evaluate(func(l *ledger.Tx) error {
 				var err error
 				res, err = l.QueryEvents(p)
+				if err == nil {
+					checkEncoded(t, l, p, res)
+				}
 				return err
 			})
 			if size := int(p.GetPageSize()); size > 0 && len(res.GetEvents()) > size {
@@ -392,5 +395,24 @@ func TestFormerLayoutFails(t *testing.T) {
 	err := h.run(false, "Org1MSP", func(l *ledger.Tx) error { _, err := ledger.GetComputeTaskRaw(l, "t1"); return err })
 	if err == nil || !strings.Contains(err.Error(), "older version") {
 		t.Errorf("GetComputeTaskRaw on the former layout = %v", err)
+	}
+}
+
+// checkEncoded checks that QueryEventsEncoded(p) is the deterministic
+// encoding of res, QueryEvents' answer to p.
+func checkEncoded(t *testing.T, l *ledger.Tx, p *protos.QueryEventsParam, res *protos.QueryEventsResponse) {
+	t.Helper()
+	raw, err := l.QueryEventsEncoded(p)
+	if err != nil {
+		t.Fatalf("QueryEventsEncoded(%v): %v", p, err)
+	}
+	want, err := ledger.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(raw, want) {
+		got := new(protos.QueryEventsResponse)
+		_ = proto.Unmarshal(raw, got)
+		t.Errorf("QueryEventsEncoded(%v) = %x\n(%v)\nwant %x\n(%v)", p, raw, got, want, res)
 	}
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // queryEvents returns a page of events matching a filter, by time
-// (QueryEventsParam -> QueryEventsResponse).
+// (QueryEventsParam -> QueryEventsResponse), encoded by the ledger from the
+// stored bytes.
 func (c *Contract) queryEvents(l *ledger.Tx, p *protos.QueryEventsParam) (rpc.Response[*protos.QueryEventsResponse], error) {
-	return rpc.Answer(l.QueryEvents(p))
+	return rpc.Encoded[*protos.QueryEventsResponse](l.QueryEventsEncoded(p))
 }
