@@ -3,6 +3,7 @@ package ledger
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"strings"
 
 	"github.com/fedchain/orchestrator/protos"
@@ -16,9 +17,9 @@ import (
 //	a<asset key>\x00<time><tx><n> -> the event's asset and event kinds
 //
 // <time> is the transaction time in nanoseconds (timeChars characters),
-// <tx> the first 128 bits of the SHA-256 of the transaction id
-// (uuidChars characters: unique per transaction, and as short as an asset
-// key), <n> the event's rank in its transaction (appendCount) and <asset
+// <tx> the transaction id, a SHA-256 in hex on Fabric and in solo (else
+// its SHA-256), folded into 128 bits (uuidChars characters: unique per
+// transaction, and as short as an asset key), <n> the event's rank in its transaction (appendCount) and <asset
 // key> the asset key's compact form (appendKey). All of them sort as the
 // numbers they stand for, so the log lists transactions by time (then by
 // <tx>), and an asset's entries list its events in the same order.
@@ -47,8 +48,14 @@ func eventLogKey(nanos int64, txID string) string {
 func appendEventLogKey(b []byte, nanos int64, txID string) []byte {
 	b = append(b, eventLogPrefix...)
 	b = appendTime(b, nanos)
-	h := sha256.Sum256([]byte(txID))
-	hi, lo := binary.BigEndian.Uint64(h[0:8]), binary.BigEndian.Uint64(h[8:16])
+	// A Fabric transaction id is already a SHA-256, in hex: its two halves
+	// are folded into 128 bits; any other id is hashed first.
+	var h [32]byte
+	if n, err := hex.Decode(h[:], []byte(txID)); err != nil || n != 32 {
+		h = sha256.Sum256([]byte(txID))
+	}
+	hi := binary.BigEndian.Uint64(h[0:8]) ^ binary.BigEndian.Uint64(h[16:24])
+	lo := binary.BigEndian.Uint64(h[8:16]) ^ binary.BigEndian.Uint64(h[24:32])
 	b = appendFixed(b, hi>>4, 10)
 	b = appendFixed(b, (hi&15)<<2|lo>>62, 1)
 	b = appendFixed(b, lo>>2&(1<<60-1), 10)
