@@ -55,7 +55,9 @@
 // value holds its two kinds, so that kind filters skip it unread.
 // QueryEvents pages through the log (ascending, or backwards in time
 // windows sized to the page: Fabric has no reverse scan) or through an
-// asset's index entries.
+// asset's index entries; QueryEventsEncoded writes the same page's
+// encoding from the stored bytes, without decoding the events or the
+// tasks they refer to.
 //
 // # Compute tasks
 //
