@@ -66,11 +66,19 @@ func ctTime(ts *timestamppb.Timestamp) string {
 func ctStatus(s protos.ComputeTaskStatus) string { return strconv.Itoa(int(s)) }
 
 // ctRecordKey returns the state key of task key's record (key checked).
-func ctRecordKey(key string) string { return ctJoin(taskObject, keyAttr(key)) }
+func ctRecordKey(key string) string { return ctTaskKey(taskObject, key) }
 
 // ctStatusKey returns the state key of task key's status entry (key
 // checked).
-func ctStatusKey(key string) string { return ctJoin(taskStatusObject, keyAttr(key)) }
+func ctStatusKey(key string) string { return ctTaskKey(taskStatusObject, key) }
+
+// ctTaskKey returns the composite key (object, compact form of key), built
+// in one allocation: GetTask and every task a page lists build two.
+func ctTaskKey(object, key string) string {
+	var buf [64]byte
+	b := append(append(append(buf[:0], 0), object...), 0)
+	return string(append(appendKey(b, key), 0))
+}
 
 // ctStatusIndexKeys are the index entries that hold the status of task t
 // when its status is status.
