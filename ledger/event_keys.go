@@ -117,11 +117,11 @@ func timeKey(base string, nanos int64) string {
 func eventWindow(base string, f *protos.EventQueryFilter) (start, end string) {
 	start, end = base, base+maxRune
 	if from := f.GetStart(); from != nil {
-		start = timeKey(base, from.AsTime().UnixNano())
+		start = timeKey(base, tsNanos(from))
 	}
 	if to := f.GetEnd(); to != nil {
 		// The window ends after every event at to.
-		end = timeKey(base, to.AsTime().UnixNano()) + "\x7f"
+		end = timeKey(base, tsNanos(to)) + "\x7f"
 	}
 	return start, end
 }
