@@ -12,8 +12,8 @@ import (
 // QueryEventsEncoded is QueryEvents that returns the page's encoding, the
 // bytes proto.Marshal (deterministic) gives for QueryEvents' answer, built
 // from the stored bytes: the events' bodies and the task records are
-// copied, not decoded and encoded again (a task's status, when it changed
-// since registration, is written over the record's). A page walk is most
+// copied, not decoded and encoded again (a task's status is written over
+// the record's, as computetask_codec.go does for QueryTasks). A page walk is most
 // of a QueryEvents' cost, and decoding, allocating and encoding each event
 // was most of a walk's.
 func (l *Tx) QueryEventsEncoded(param *protos.QueryEventsParam) ([]byte, error) {
@@ -64,8 +64,6 @@ const (
 	eventEventKindField = 4
 	eventChannelField   = 5
 	eventTimeField      = 6
-
-	taskStatusField = 8 // ComputeTask.status
 )
 
 // appendPageEvent appends the encoding of the event of it, on channel: its
@@ -139,11 +137,14 @@ func appendPageEvent(b []byte, it pageItem, channel string, records map[string][
 		if record == nil {
 			return nil, orcerr.New(orcerr.Internal, "event %s refers to compute task %s, which is not stored", eventID(lg.txID, e.rank), key)
 		}
-		b = protowire.AppendTag(b, eventTaskField, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(taskWithStatusSize(record, status)))
-		if b, err = appendTaskWithStatus(b, record, status); err != nil {
-			return nil, orcerr.Wrap(orcerr.Internal, err, "compute task %s", key)
+		v, err := ctViewRecord(record)
+		if err != nil {
+			return nil, orcerr.Wrap(orcerr.Internal, err, "decode compute task %s", key)
 		}
+		st := protos.ComputeTaskStatus(int32(status))
+		b = protowire.AppendTag(b, eventTaskField, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(ctTaskSize(record, &v, st)))
+		b = ctAppendTask(b, record, &v, st)
 	}
 	return b, nil
 }
@@ -156,7 +157,7 @@ func taskRef(b []byte) (status uint64, isRef bool, err error) {
 		if n < 0 {
 			return 0, false, protowire.ParseError(n)
 		}
-		if num != taskStatusField || typ != protowire.VarintType {
+		if num != ctFieldStatus || typ != protowire.VarintType {
 			return 0, false, nil
 		}
 		v, m := protowire.ConsumeVarint(b[n:])
@@ -166,64 +167,4 @@ func taskRef(b []byte) (status uint64, isRef bool, err error) {
 		status, b = v, b[n+m:]
 	}
 	return status, true, nil
-}
-
-// appendTaskWithStatus appends the record of a task with its status field
-// set to status: the record's fields in order, the status field written at
-// its place (deterministic encodings list fields by number), or left out
-// when status is 0.
-func appendTaskWithStatus(b, record []byte, status uint64) ([]byte, error) {
-	written := false
-	write := func() {
-		if !written && status != 0 {
-			b = protowire.AppendTag(b, taskStatusField, protowire.VarintType)
-			b = protowire.AppendVarint(b, status)
-		}
-		written = true
-	}
-	for len(record) > 0 {
-		num, typ, n := protowire.ConsumeTag(record)
-		if n < 0 {
-			return nil, protowire.ParseError(n)
-		}
-		m := protowire.ConsumeFieldValue(num, typ, record[n:])
-		if m < 0 {
-			return nil, protowire.ParseError(m)
-		}
-		switch {
-		case num == taskStatusField:
-			write()
-		case num > taskStatusField:
-			write()
-			b = append(b, record[:n+m]...)
-		default:
-			b = append(b, record[:n+m]...)
-		}
-		record = record[n+m:]
-	}
-	write()
-	return b, nil
-}
-
-// taskWithStatusSize is the length appendTaskWithStatus appends.
-func taskWithStatusSize(record []byte, status uint64) int {
-	size := len(record)
-	for r := record; len(r) > 0; {
-		num, typ, n := protowire.ConsumeTag(r)
-		if n < 0 {
-			return size
-		}
-		m := protowire.ConsumeFieldValue(num, typ, r[n:])
-		if m < 0 {
-			return size
-		}
-		if num == taskStatusField {
-			size -= n + m
-		}
-		r = r[n+m:]
-	}
-	if status != 0 {
-		size += protowire.SizeTag(taskStatusField) + protowire.SizeVarint(status)
-	}
-	return size
 }
