@@ -114,15 +114,6 @@ func ctFuncStatusIndexed(status protos.ComputeTaskStatus) bool {
 	return status == protos.ComputeTaskStatus_STATUS_WAITING_FOR_BUILDER_SLOT || status == protos.ComputeTaskStatus_STATUS_BUILDING
 }
 
-// ctIndexTask returns the task key of the task index entry whose
-// attributes are attrs: the last one, in its compact form.
-func ctIndexTask(attrs []string) (string, error) {
-	if len(attrs) == 0 {
-		return "", errBadKeyAttr
-	}
-	return parseKey(attrs[len(attrs)-1])
-}
-
 // ctDecode decodes the record of task key and applies its status entry,
 // if any.
 func ctDecode(key string, record, status []byte) (*protos.ComputeTask, error) {
