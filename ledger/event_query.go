@@ -333,8 +333,11 @@ func (w *eventWalk) firstKey(start, end string) (string, error) {
 		return "", orcerr.Wrap(orcerr.Internal, err, "scan events")
 	}
 	entries, _, err := drain(it, "", false)
-	if err != nil || len(entries) == 0 {
+	if err != nil {
 		return "", orcerr.Wrap(orcerr.Internal, err, "scan events")
+	}
+	if len(entries) == 0 {
+		return "", nil
 	}
 	return entries[0].Key, nil
 }
