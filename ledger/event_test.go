@@ -442,7 +442,9 @@ func TestEventWalksFindNothing(t *testing.T) {
 		query(&protos.QueryEventsParam{PageSize: 10, Sort: sort, Filter: &protos.EventQueryFilter{AssetKey: "MyOrg1MSP"}})
 	}
 	h.now = t0
-	h.submit(func(l *ledger.Tx) error { return l.EmitAsset(protos.EventKind_EVENT_ASSET_CREATED, protos.AssetKind_ASSET_ORGANIZATION, "MyOrg1MSP", nil) })
+	h.submit(func(l *ledger.Tx) error {
+		return l.EmitAsset(protos.EventKind_EVENT_ASSET_CREATED, protos.AssetKind_ASSET_ORGANIZATION, "MyOrg1MSP", nil)
+	})
 	later := &protos.EventQueryFilter{Start: timestamppb.New(t0.Add(time.Hour))}
 	for _, sort := range []protos.SortOrder{protos.SortOrder_ASCENDING, protos.SortOrder_DESCENDING} {
 		query(&protos.QueryEventsParam{PageSize: 1, Sort: sort, Filter: later})
