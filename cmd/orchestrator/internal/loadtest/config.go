@@ -56,6 +56,13 @@ type Config struct {
 	TaskPageSize   int `json:"task_page_size"`   // page size of QueryTasks walks
 	EventPageSize  int `json:"event_page_size"`  // page size of QueryEvents walks
 
+	// ReadRounds repeats the read phases that walk what the run stored
+	// (query-tasks, query-done-tasks, query-events, subscribe-events), each
+	// round checked in full: a small state is then read as many times as a
+	// large one is read once, so that the two measure alike (0 reads as 1,
+	// for reports written before it existed).
+	ReadRounds int `json:"read_rounds,omitempty"`
+
 	// BuildBeforeTasks reports the function builds right after registering
 	// the functions, so that tasks are registered ready to run, instead of
 	// after the tasks, which the builds then release.
@@ -145,6 +152,7 @@ func DefaultConfig() Config {
 		GetTasks:       5000,
 		TaskPageSize:   20,
 		EventPageSize:  200,
+		ReadRounds:     1,
 		Concurrency:    8,
 		CallTimeout:    30 * time.Second,
 		Deadline:       15 * time.Minute,
@@ -176,6 +184,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.GetTasks, "get-tasks", c.GetTasks, "random GetTask calls")
 	fs.IntVar(&c.TaskPageSize, "task-page-size", c.TaskPageSize, "page size of the QueryTasks walks")
 	fs.IntVar(&c.EventPageSize, "event-page-size", c.EventPageSize, "page size of the QueryEvents walks")
+	fs.IntVar(&c.ReadRounds, "read-rounds", c.ReadRounds, "times the query-tasks, query-done-tasks, query-events and subscribe-events phases read everything "+
+		"(to compare a small state with a large one over as many items)")
 	fs.BoolVar(&c.BuildBeforeTasks, "build-before-tasks", c.BuildBeforeTasks, "build the functions right after registering them (tasks start ready) instead of after the tasks (the builds release them)")
 	fs.Var((*listFlag)(&c.Phases), "phases", "comma-separated phases to run, with the phases they need before them "+
 		"(--phases tasks: organizations, functions, data, plans, tasks); default all: "+strings.Join(phaseNames(), ","))
@@ -211,6 +221,7 @@ func (c *Config) Validate() error {
 	check(c.GetTasks >= 0, "get-tasks: %d, want >= 0", c.GetTasks)
 	check(c.TaskPageSize >= 1, "task-page-size: %d, want >= 1", c.TaskPageSize)
 	check(c.EventPageSize >= 1, "event-page-size: %d, want >= 1", c.EventPageSize)
+	check(c.ReadRounds >= 0, "read-rounds: %d, want >= 1", c.ReadRounds)
 	check(c.Concurrency >= 1, "concurrency: %d, want >= 1", c.Concurrency)
 	check(c.CallTimeout > 0, "call-timeout: %v, want > 0", c.CallTimeout)
 	check(c.Deadline > 0, "deadline: %v, want > 0", c.Deadline)
@@ -230,6 +241,9 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// rounds is how many times the read phases read everything.
+func (c *Config) rounds() int { return max(c.ReadRounds, 1) }
 
 // useTLS tells whether the run connects with TLS.
 func (c *Config) useTLS() bool { return c.TLS || c.TLSCA != "" || len(c.ClientCerts) > 0 }

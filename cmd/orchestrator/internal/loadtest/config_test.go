@@ -35,7 +35,7 @@ func TestRegisterFlags(t *testing.T) {
 		"--addr", "127.0.0.1:7001", "--channel", "other", "--orgs", " A , B,C ",
 		"--functions", "3", "--samples", "9", "--sample-batch", "4", "--plans", "2",
 		"--tasks-per-plan", "6", "--task-batch", "3", "--samples-per-task", "2", "--get-tasks", "11",
-		"--task-page-size", "5", "--event-page-size", "13", "--concurrency", "2",
+		"--task-page-size", "5", "--event-page-size", "13", "--read-rounds", "4", "--concurrency", "2",
 		"--call-timeout", "3s", "--deadline", "1m", "--max-errors", "7", "--seed", "99",
 		"--build-before-tasks", "--probes=false",
 		"--tls-ca", "ca.pem", "--tls-server-name", "orch.example",
@@ -49,7 +49,7 @@ func TestRegisterFlags(t *testing.T) {
 		ClientCerts: map[string]CertKey{"A": {"a.pem", "a.key"}, "B": {"b.pem", "b.key"}},
 		Channel:     "other", Orgs: []string{"A", "B", "C"},
 		Functions: 3, Samples: 9, SampleBatch: 4, Plans: 2, TasksPerPlan: 6, TaskBatch: 3, SamplesPerTask: 2,
-		GetTasks: 11, TaskPageSize: 5, EventPageSize: 13, BuildBeforeTasks: true, Concurrency: 2,
+		GetTasks: 11, TaskPageSize: 5, EventPageSize: 13, ReadRounds: 4, BuildBeforeTasks: true, Concurrency: 2,
 		CallTimeout: 3 * time.Second, Deadline: time.Minute, MaxErrors: 7, Seed: 99,
 	}
 	if !equalConfig(c, want) {
@@ -101,6 +101,7 @@ func TestValidate(t *testing.T) {
 		{"no function", func(c *Config) { c.Functions = 0 }, "functions: 0"},
 		{"zero batch", func(c *Config) { c.TaskBatch = 0 }, "task-batch: 0"},
 		{"no concurrency", func(c *Config) { c.Concurrency = 0 }, "concurrency: 0"},
+		{"negative read rounds", func(c *Config) { c.ReadRounds = -1 }, "read-rounds: -1"},
 		{"no deadline", func(c *Config) { c.Deadline = 0 }, "deadline: 0s"},
 		{"cert of a stranger", func(c *Config) { c.ClientCerts = map[string]CertKey{"X": {"x.pem", "x.key"}} }, `"X" is not one of --orgs`},
 		{"two problems", func(c *Config) { c.Samples, c.GetTasks = 0, -1 }, "samples: 0, want >= 1\nget-tasks: -1"},

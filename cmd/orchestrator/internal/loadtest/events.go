@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"slices"
 	"time"
@@ -48,17 +49,20 @@ func (r *runner) minEvents() map[protos.AssetKind]int64 {
 }
 
 // queryEvents walks all the events of the channel in ascending order, on
-// every worker at once (Config.Concurrency walks, the organizations taking
-// turns walk by walk), and the events of each asset kind. Every walk must
-// find the same events in the same order, the kinds must add up to the
-// total and hold at least what this run emitted. Every event received
-// counts as an item, those of the by-kind walks too: items/s is what the
-// server delivered.
+// every worker at once (Config.Concurrency walks per read round, the
+// organizations taking turns walk by walk), and the events of each asset
+// kind. Every walk must find the same events in the same order, the kinds
+// must add up to the total and hold at least what this run emitted. Every
+// event received counts as an item, those of the by-kind walks too: items/s
+// is what the server delivered.
 func (r *runner) queryEvents(rec *recorder) {
-	full := r.cfg.Concurrency
+	full := r.cfg.Concurrency * r.cfg.rounds()
 	counts := make([]int64, full+len(eventKinds))
 	ok := make([]bool, len(counts))
-	walkIDs := make([][]string, full)
+	// The first walk keeps its ids (the subscription is checked against
+	// them); every walk keeps a digest of its order to compare with it.
+	var firstIDs []string
+	digests := make([]uint64, full)
 	r.parallel(len(counts), func(j int) {
 		c := r.client(r.cfg.Orgs[j%len(r.cfg.Orgs)])
 		filter := &protos.EventQueryFilter{}
@@ -68,6 +72,7 @@ func (r *runner) queryEvents(rec *recorder) {
 			method = "QueryEvents.by-kind"
 		}
 		var ids []string
+		order := fnv.New64a()
 		var bad malformed
 		defer bad.report(rec, "QueryEvents")
 		token := ""
@@ -97,8 +102,12 @@ func (r *runner) queryEvents(rec *recorder) {
 					checkf(rec, "QueryEvents(kind %s) returned event %s of kind %s", filter.AssetKind, ev.GetId(), ev.GetAssetKind())
 					return
 				}
-				if j < full && len(ids) < maxEventIDs {
+				if j == 0 && len(ids) < maxEventIDs {
 					ids = append(ids, ev.GetId())
+				}
+				if j < full {
+					order.Write([]byte(ev.GetId()))
+					order.Write([]byte{0})
 				}
 				bad.check(ev, r.cfg.Channel)
 			}
@@ -115,19 +124,22 @@ func (r *runner) queryEvents(rec *recorder) {
 			token = next
 		}
 		ok[j] = r.ctx.Err() == nil
+		if j == 0 {
+			firstIDs = ids
+		}
 		if j < full {
-			walkIDs[j] = ids
+			digests[j] = order.Sum64()
 		}
 	})
 	if slices.Contains(ok, false) {
 		return
 	}
-	ids := walkIDs[0]
+	ids := firstIDs
 	if dup := firstDuplicate(ids); dup != "" {
 		checkf(rec, "QueryEvents returned event %s twice", dup)
 	}
 	for j := 1; j < full; j++ {
-		if counts[j] != counts[0] || !slices.Equal(walkIDs[j], ids) {
+		if counts[j] != counts[0] || digests[j] != digests[0] {
 			checkf(rec, "QueryEvents walk %d (as %s) found %d events, walk 0 %d, or not in the same order",
 				j, r.cfg.Orgs[j%len(r.cfg.Orgs)], counts[j], counts[0])
 		}
@@ -152,8 +164,9 @@ func (r *runner) queryEvents(rec *recorder) {
 }
 
 // subscribeEvents replays the channel's events from the start until it has
-// as many as QueryEvents counted, each once and each one QueryEvents found;
-// then it resumes from the middle of that replay (start_event_id), which
+// as many as QueryEvents counted, each once and each one QueryEvents found,
+// once per read round, each replay in the order of the first; then it
+// resumes from the middle of that replay (start_event_id), which
 // must deliver the rest of the replay in the same order. Every event counts
 // as one "Recv" call (its wait), so calls/s is events/s.
 func (r *runner) subscribeEvents(rec *recorder) {
@@ -170,37 +183,50 @@ func (r *runner) subscribeEvents(rec *recorder) {
 			known[id] = false
 		}
 	}
-	var order []string // the replay's ids, if not too many
+	var order []string // the first replay's ids, if not too many
 	var bad malformed
 	defer bad.report(rec, "SubscribeToEvents")
 	moved := 0
 	start := time.Now()
-	ok := r.subscribe(rec, "SubscribeToEvents", "", want, func(i int, ev *protos.Event) error {
-		if len(order) < maxEventIDs {
-			order = append(order, ev.GetId())
+	rounds := r.cfg.rounds()
+	for round := range rounds {
+		for id := range known {
+			known[id] = false
 		}
-		bad.check(ev, r.cfg.Channel)
-		if known == nil {
+		ok := r.subscribe(rec, "SubscribeToEvents", "", want, func(i int, ev *protos.Event) error {
+			if round == 0 && len(order) < maxEventIDs {
+				order = append(order, ev.GetId())
+			}
+			if round > 0 && i < len(order) && ev.GetId() != order[i] {
+				return fmt.Errorf("replay %d: event %d is %s, the first replay had %s", round+1, i, ev.GetId(), order[i])
+			}
+			bad.check(ev, r.cfg.Channel)
+			if known == nil {
+				return nil
+			}
+			delivered, found := known[ev.GetId()]
+			switch {
+			case !found:
+				return fmt.Errorf("event %d of the subscription, %s, is not among the events QueryEvents found", i, ev.GetId())
+			case delivered:
+				return fmt.Errorf("event %d of the subscription, %s, came twice", i, ev.GetId())
+			}
+			known[ev.GetId()] = true
+			if round == 0 && ev.GetId() != r.eventIDs[i] {
+				moved++
+			}
 			return nil
+		})
+		if !ok {
+			return
 		}
-		delivered, found := known[ev.GetId()]
-		switch {
-		case !found:
-			return fmt.Errorf("event %d of the subscription, %s, is not among the events QueryEvents found", i, ev.GetId())
-		case delivered:
-			return fmt.Errorf("event %d of the subscription, %s, came twice", i, ev.GetId())
-		}
-		known[ev.GetId()] = true
-		if ev.GetId() != r.eventIDs[i] {
-			moved++
-		}
-		return nil
-	})
-	if !ok {
-		return
 	}
 	secs := time.Since(start).Seconds()
-	rec.note("replayed %d events in %.2fs (%.0f events/s)", want, secs, float64(want)/secs)
+	if rounds == 1 {
+		rec.note("replayed %d events in %.2fs (%.0f events/s)", want, secs, float64(want)/secs)
+	} else {
+		rec.note("replayed %d events %d times in %.2fs (%.0f events/s)", want, rounds, secs, float64(want*rounds)/secs)
+	}
 	if moved > 0 {
 		// Not an error: QueryEvents sorts by timestamp then id (as the
 		// reference does), the stream is in commit order.

@@ -130,11 +130,13 @@ func TestRunAgainstServer(t *testing.T) {
 
 	// Twice, building the functions before the tasks, then after them (the
 	// builds release the waiting tasks). The second run finds the
-	// organizations registered and its own keys (another seed) free, and
-	// replays the events of both.
+	// organizations registered and its own keys (another seed) free,
+	// replays the events of both, and reads everything twice.
 	for run, buildFirst := range []bool{true, false} {
 		cfg := smallConfig(addr, seed+int64(run))
 		cfg.BuildBeforeTasks = buildFirst
+		cfg.ReadRounds = run + 1
+		rounds := int64(run + 1)
 		var out bytes.Buffer
 		rep, err := loadtest.Run(ctx, cfg, &out)
 		t.Logf("run %d (build-before-tasks %t):\n%s", run+1, buildFirst, out.String())
@@ -153,10 +155,10 @@ func TestRunAgainstServer(t *testing.T) {
 			"plans":            int64(cfg.Plans),
 			"tasks":            tasks,
 			"get-task":         int64(cfg.GetTasks),
-			"query-tasks":      tasks,
+			"query-tasks":      tasks * rounds,
 			"function-builds":  int64(cfg.Functions),
 			"task-lifecycle":   tasks,
-			"query-done-tasks": tasks,
+			"query-done-tasks": tasks * rounds,
 			"probes":           8,
 		}
 		for phase, n := range want {
@@ -165,11 +167,11 @@ func TestRunAgainstServer(t *testing.T) {
 			}
 		}
 		// QueryEvents walks every event once per worker, and once more by
-		// asset kind; the replay has every event, then the resumption
-		// after the middle one.
-		walks := int64(cfg.Concurrency + 1)
+		// asset kind, per read round; each round replays every event, then
+		// the resumption starts after the middle one.
+		walks := int64(cfg.Concurrency)*rounds + 1
 		q := items["query-events"]
-		if e := q / walks; q == 0 || q%walks != 0 || items["subscribe-events"] != e+e-e/2-1 {
+		if e := q / walks; q == 0 || q%walks != 0 || items["subscribe-events"] != e*rounds+e-e/2-1 {
 			t.Errorf("run %d: subscriptions delivered %d events, QueryEvents %d in %d walks", run+1, items["subscribe-events"], q, walks)
 		}
 		// The last line is the JSON report.

@@ -247,7 +247,9 @@ func (r *runner) queryDoneTasks(rec *recorder) {
 // are exactly the plan's tasks.
 func (r *runner) walkPlans(rec *recorder, want func(p int) bool, st protos.ComputeTaskStatus) {
 	refs := r.w.taskRefs()
-	r.parallel(len(r.w.plans), func(p int) {
+	plans := len(r.w.plans)
+	r.parallel(plans*r.cfg.rounds(), func(j int) {
+		p := j % plans
 		if !want(p) {
 			return
 		}
@@ -262,7 +264,7 @@ func (r *runner) walkPlans(rec *recorder, want func(p int) bool, st protos.Compu
 			}
 			// The organizations take turns, page by page: a page token
 			// is no organization's.
-			c := r.client(r.cfg.Orgs[(p+page)%len(r.cfg.Orgs)])
+			c := r.client(r.cfg.Orgs[(j+page)%len(r.cfg.Orgs)])
 			var res *protos.QueryTasksResponse
 			err := r.call(rec, "QueryTasks", 0, func(ctx context.Context) error {
 				var err error
