@@ -131,7 +131,7 @@ func serveSelf(ctx context.Context, stderr io.Writer, o selfOptions) (*selfServe
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	storeMetrics := server.NewMetrics()
-	f := &soloFlags{data: dir, maxRetries: 20, unsafeNoSync: o.noSync}
+	f := &soloFlags{data: dir, maxRetries: 20, unsafeNoSync: o.noSync, blockCache: defaultBlockCacheMiB, readCache: defaultReadCacheMiB}
 	where := fmt.Sprintf("store in %s (fsync %v)", dir, !o.noSync)
 	if o.couchURL != "" {
 		// A fresh prefix per run: reusing one would collide with the keys

@@ -20,6 +20,7 @@ type options struct {
 	logger    *slog.Logger
 	fs        vfs.FS
 	cache     *pebble.Cache // shared by the channels of one Opener; nil: the Store's own
+	slabs     *sharedCache  // read cache shared by the channels of one Opener; nil: the Store's own
 }
 
 // WithMaxGroup bounds how many batches one group commit may hold
@@ -33,7 +34,9 @@ func WithMaxGroup(n int) Option { return func(o *options) { o.maxGroup = max(n, 
 func WithWindow(keys int) Option { return func(o *options) { o.window = max(keys, 0) } }
 
 // WithReadCache bounds the memory, in bytes, of the cache of recently read
-// keys in front of Pebble (default 32 MiB; 0 disables it).
+// keys in front of Pebble (default 128 MiB, shared by the channels of one
+// Opener; 0 disables it). It is allocated as it fills, by 64 MiB, outside
+// the Go heap, and rounded up to 32 MiB.
 func WithReadCache(bytes int) Option { return func(o *options) { o.readCache = max(bytes, 0) } }
 
 // WithNoSync disables the fsync of the write-ahead log. Commits are then

@@ -40,13 +40,15 @@
 //
 // # Memory
 //
-// Each open channel holds at most its read cache (32 MiB), two or three
-// memtables (16 MiB each) and the commit window (about 10 MiB), some 90
-// MiB, whatever the size of the state; the channels of one Opener share
-// Pebble's block cache (128 MiB), which fills only as the states grow. With 32 MiB of block cache, a
-// state of 100,000 tasks evicted the bloom filter and index blocks that
-// every point read consults, and reads went to the files: GetTask and
-// QueryTasks ran 3-4x slower than with 1,000 tasks.
+// Each open channel holds two or three memtables (16 MiB each) and the
+// commit window (about 10 MiB), some 60 MiB whatever the size of the
+// state. The channels of one Opener share Pebble's block cache (128 MiB)
+// and the read cache (128 MiB, outside the Go heap), which fill only as
+// the states grow. With 32 MiB of block cache, a state of 100,000 tasks
+// evicted the bloom filter and index blocks that every point read
+// consults, and reads went to the files: GetTask and QueryTasks ran 3-4x
+// slower than with 1,000 tasks. With a 32 MiB read cache, event walks of
+// such a state looked up most task records in Pebble; 128 MiB holds them.
 //
 // # Why Pebble
 //
@@ -90,9 +92,10 @@ type Store struct {
 	closed  bool
 	readers sync.WaitGroup // open Readers; Close waits for them
 
-	txNum uint64  // last transaction number; committer goroutine only
-	win   *window // committer goroutine only
-	cache *readCache
+	txNum    uint64  // last transaction number; committer goroutine only
+	win      *window // committer goroutine only
+	cache    *readCache
+	ownSlabs *sharedCache // the read cache's memory, when not an Opener's
 
 	snapMu sync.Mutex
 	snap   *snapshot // the last durable state
@@ -114,6 +117,9 @@ type snapshot struct {
 // defaultCacheSize is the size of Pebble's block cache (see Memory).
 const defaultCacheSize = 128 << 20
 
+// defaultReadCache is the budget of the read cache (see Memory).
+const defaultReadCache = 128 << 20
+
 var channelDir = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // Opener returns a store.Opener keeping each channel in the folder
@@ -121,12 +127,12 @@ var channelDir = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 // WithCacheSize), so the memory of the block cache does not grow with the
 // number of channels; the Opener keeps it for its whole life.
 func Opener(dir string, opts ...Option) store.Opener {
-	o := options{cacheSize: defaultCacheSize}
+	o := options{cacheSize: defaultCacheSize, readCache: defaultReadCache}
 	for _, f := range opts {
 		f(&o)
 	}
-	shared := pebble.NewCache(o.cacheSize)
-	opts = append(opts[:len(opts):len(opts)], func(o *options) { o.cache = shared })
+	shared, slabs := pebble.NewCache(o.cacheSize), newSharedCache(o.readCache)
+	opts = append(opts[:len(opts):len(opts)], func(o *options) { o.cache, o.slabs = shared, slabs })
 	return store.OpenerFunc(func(_ context.Context, channel string) (store.Store, error) {
 		if !channelDir.MatchString(channel) {
 			return nil, fmt.Errorf("pebblestore: invalid channel name %q", channel)
@@ -142,7 +148,7 @@ func Opener(dir string, opts ...Option) store.Opener {
 // locks the folder: a second Open of the same folder, from this process or
 // another, fails.
 func Open(path string, opts ...Option) (*Store, error) {
-	o := options{maxGroup: 512, window: 1 << 16, readCache: 32 << 20, cacheSize: defaultCacheSize, memTable: 16 << 20}
+	o := options{maxGroup: 512, window: 1 << 16, readCache: defaultReadCache, cacheSize: defaultCacheSize, memTable: 16 << 20}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -182,7 +188,12 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	s.snap = &snapshot{s: db.NewSnapshot(), txNum: s.txNum, refs: 1}
 	s.win = newWindow(s.txNum, o.window)
-	s.cache = newReadCache(s.txNum, o.readCache)
+	slabs := o.slabs
+	if slabs == nil {
+		slabs = newSharedCache(o.readCache)
+		s.ownSlabs = slabs
+	}
+	s.cache = newReadCache(s.txNum, slabs)
 	go s.committer()
 	return s, nil
 }
@@ -227,6 +238,9 @@ func (s *Store) Close() error {
 	<-s.done
 	s.readers.Wait()
 	s.release(s.snap)
+	if s.ownSlabs != nil {
+		s.ownSlabs.fc.Reset() // gives its memory back
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("pebblestore: close: %w", err)
 	}

@@ -216,3 +216,59 @@ func TestReadCacheNeverStale(t *testing.T) {
 		t.Fatalf("GetMany = %q, want %q", strings.Join(got, " "), want)
 	}
 }
+
+// TestReadCacheNamespaces: the channels of one Opener share the read
+// cache's memory but not its entries, and a folder opened again does not
+// see the entries of its earlier opening, which another process may have
+// made stale by writing in between (here, another Opener).
+func TestReadCacheNamespaces(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	put := func(st store.Store, key, val string) {
+		t.Helper()
+		if err := st.Commit(ctx, &store.Batch{TxID: key + val, Writes: []store.Write{{Key: key, Value: []byte(val)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(st store.Store, key string) string {
+		t.Helper()
+		r, err := st.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		kv, err := r.Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(kv.Value)
+	}
+	open := func(o store.Opener, channel string) store.Store {
+		t.Helper()
+		st, err := o.Open(ctx, channel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	mine := pebblestore.Opener(dir)
+	a, b := open(mine, "a"), open(mine, "b")
+	put(a, "k", "a1")
+	put(b, "k", "b1")
+	if ga, gb := get(a, "k"), get(b, "k"); ga != "a1" || gb != "b1" {
+		t.Fatalf("channels a and b read k = %q and %q, want a1 and b1", ga, gb)
+	}
+	get(a, "k") // from the cache now
+	a.Close()
+	b.Close()
+
+	other := open(pebblestore.Opener(dir), "a")
+	put(other, "k", "a2")
+	other.Close()
+
+	a = open(mine, "a")
+	defer a.Close()
+	if got := get(a, "k"); got != "a2" {
+		t.Fatalf("channel a opened again reads k = %q, want a2 (written by another opener)", got)
+	}
+}

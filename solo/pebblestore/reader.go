@@ -89,16 +89,15 @@ func (r *reader) GetMany(_ context.Context, keys []string) ([]store.KV, error) {
 	}
 	out := make([]store.KV, len(keys))
 	c := r.st.cache
+	var sc scratch
 	var miss []int
-	c.mu.Lock()
 	for i, key := range keys {
-		if e, ok := c.lookupLocked(key, r.txNum); ok {
-			out[i] = store.KV{Key: key, Version: e.ver, Value: bytes.Clone(e.val)}
+		if ver, val, ok := c.lookup(&sc, key, r.txNum); ok {
+			out[i] = store.KV{Key: key, Version: ver, Value: val}
 		} else {
 			miss = append(miss, i)
 		}
 	}
-	c.mu.Unlock()
 	if len(miss) == 0 {
 		return out, nil
 	}
@@ -108,7 +107,7 @@ func (r *reader) GetMany(_ context.Context, keys []string) ([]store.KV, error) {
 	c.mu.Lock()
 	for _, i := range miss {
 		kv := out[i]
-		c.fillLocked(kv.Key, r.txNum, kv.Version, bytes.Clone(kv.Value))
+		c.fillLocked(&sc, kv.Key, r.txNum, kv.Version, kv.Value)
 	}
 	c.mu.Unlock()
 	return out, nil

@@ -2,6 +2,7 @@ package pebblestore
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -117,29 +118,65 @@ func TestValidationBeyondWindow(t *testing.T) {
 	}
 }
 
-// TestReadCacheBound: the cache never holds more bytes than its bound, and
-// its count of bytes matches what it holds, through fills, refills,
-// evictions and commits.
-func TestReadCacheBound(t *testing.T) {
-	c := newReadCache(1, 1<<10)
-	ver := store.Version("\x00\x00\x00\x00\x00\x00\x00\x01")
+// TestReadCacheRules: an entry serves the snapshots at or after its
+// version only, a Reader behind the last applied group plants nothing,
+// values too large to be worth caching are not kept, and a group's writes
+// replace or drop the entries they touch.
+func TestReadCacheRules(t *testing.T) {
+	c := newReadCache(1, newSharedCache(1))
+	var sc scratch
+	v := func(n uint64) store.Version { return store.Version(binary.BigEndian.AppendUint64(nil, n)) }
+	get := func(key string, snapshot uint64) string {
+		t.Helper()
+		ver, val, ok := c.lookup(&sc, key, snapshot)
+		switch {
+		case !ok:
+			return "miss"
+		case ver == "":
+			return "absent"
+		}
+		return fmt.Sprintf("%d:%s", versionNum(ver), val)
+	}
 	c.mu.Lock()
-	for i := range 500 {
-		key := fmt.Sprintf("k%03d", i%150) // refills too
-		c.fillLocked(key, 1, ver, make([]byte, i%40))
-		if c.bytes > c.max {
-			t.Fatalf("after %d fills: %d bytes > bound %d", i, c.bytes, c.max)
+	c.fillLocked(&sc, "a", 1, v(1), []byte("x"))
+	c.fillLocked(&sc, "gone", 1, "", nil)
+	c.fillLocked(&sc, "big", 1, v(1), make([]byte, maxCachedValue))
+	c.fillLocked(&sc, "late", 0, v(0), []byte("y")) // a Reader behind applied
+	c.mu.Unlock()
+	for _, tt := range []struct {
+		key      string
+		snapshot uint64
+		want     string
+	}{
+		{"a", 1, "1:x"}, {"a", 0, "miss"}, {"gone", 1, "absent"}, {"gone", 0, "miss"},
+		{"big", 1, "miss"}, {"late", 1, "miss"}, {"never", 1, "miss"},
+	} {
+		if got := get(tt.key, tt.snapshot); got != tt.want {
+			t.Errorf("before the commit: %s at snapshot %d = %s, want %s", tt.key, tt.snapshot, got, tt.want)
 		}
 	}
-	c.mu.Unlock()
-	req := newRequest(&store.Batch{Writes: []store.Write{{Key: "k001", Value: make([]byte, 30)}, {Key: "k002", Delete: true}}})
-	copy(req.vals[0], "\x00\x00\x00\x00\x00\x00\x00\x02")
-	c.apply([]*request{req}, []error{nil}, 2)
-	sum := 0
-	for k, e := range c.entries {
-		sum += len(k) + len(e.val)
+	req := newRequest(&store.Batch{Writes: []store.Write{{Key: "a", Value: []byte("z")}, {Key: "gone", Value: []byte("w")}, {Key: "b", Delete: true}}})
+	for _, val := range req.vals {
+		if val != nil {
+			copy(val, v(2))
+		}
 	}
-	if sum != c.bytes {
-		t.Fatalf("counted %d bytes, holds %d", c.bytes, sum)
+	c.apply([]*request{req}, []error{nil}, 2)
+	for _, tt := range []struct {
+		key      string
+		snapshot uint64
+		want     string
+	}{
+		{"a", 2, "2:z"}, {"a", 1, "miss"}, {"gone", 2, "2:w"}, {"b", 2, "miss"},
+	} {
+		if got := get(tt.key, tt.snapshot); got != tt.want {
+			t.Errorf("after the commit: %s at snapshot %d = %s, want %s", tt.key, tt.snapshot, got, tt.want)
+		}
+	}
+	c.mu.Lock()
+	c.fillLocked(&sc, "c", 1, v(1), []byte("old")) // a Reader of snapshot 1, now stale
+	c.mu.Unlock()
+	if got := get("c", 2); got != "miss" {
+		t.Errorf("a stale Reader's fill: c = %s, want miss", got)
 	}
 }

@@ -61,6 +61,8 @@ func TestStartupErrors(t *testing.T) {
 		{"config unknown key", nil, []string{"--config", unknownKey}, 1, "chanels"},
 		{"config bad channel", nil, []string{"--config", badChannel}, 1, "invalid name"},
 		{"unknown flag", nil, []string{"--nope"}, 2, "flag provided but not defined"},
+		{"no block cache", nil, []string{"--block-cache-mib", "0"}, 2, "--block-cache-mib 0"},
+		{"negative read cache", nil, []string{"--read-cache-mib", "-1"}, 2, "--read-cache-mib -1"},
 		{"bad env value", []string{"ORCHESTRATOR_MAX_PAGE_SIZE=lots"}, nil, 2, "ORCHESTRATOR_MAX_PAGE_SIZE"},
 		{"env listen", []string{"ORCHESTRATOR_LISTEN=" + busy.Addr().String()}, nil, 1, "address already in use"},
 		{"couchdb unreachable", nil, []string{"--couchdb", "http://admin:secret@127.0.0.1:1"}, 1, "unreachable"},
