@@ -3,6 +3,7 @@ module github.com/fedchain/orchestrator
 go 1.26.0
 
 require (
+	github.com/VictoriaMetrics/fastcache v1.13.2
 	github.com/cockroachdb/pebble/v2 v2.1.7
 	github.com/go-kivik/kivik/v4 v4.5.2
 	github.com/google/uuid v1.6.0
@@ -17,8 +18,6 @@ require (
 	google.golang.org/grpc v1.82.1
 	google.golang.org/protobuf v1.36.12
 )
-
-require github.com/VictoriaMetrics/fastcache v1.13.2
 
 require (
 	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c // indirect
