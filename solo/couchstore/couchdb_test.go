@@ -151,20 +151,7 @@ func TestConformanceSmallCache(t *testing.T) {
 
 func TestChaincode(t *testing.T) { solotest.Run(t, testOpener) }
 
-func getKV(t *testing.T, s store.Store, key string) store.KV {
-	t.Helper()
-	ctx := context.Background()
-	r, err := s.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	kv, err := r.Get(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kv
-}
+func getKV(t *testing.T, s store.Store, key string) store.KV { return storetest.Get(t, s, key) }
 
 func commit(t *testing.T, s store.Store, b *store.Batch) {
 	t.Helper()

@@ -230,19 +230,7 @@ func TestReadCacheNamespaces(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	get := func(st store.Store, key string) string {
-		t.Helper()
-		r, err := st.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
-		kv, err := r.Get(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(kv.Value)
-	}
+	get := func(st store.Store, key string) string { return string(storetest.Get(t, st, key).Value) }
 	open := func(o store.Opener, channel string) store.Store {
 		t.Helper()
 		st, err := o.Open(ctx, channel)

@@ -660,3 +660,20 @@ func testClosed(t *testing.T, o store.Opener) {
 		t.Fatalf("read events after close: %v", err)
 	}
 }
+
+// Get reads key from the last durable state of s, failing t on an error:
+// for an implementation's own tests.
+func Get(t testing.TB, s store.Store, key string) store.KV {
+	t.Helper()
+	ctx := context.Background()
+	r, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	kv, err := r.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
+}
