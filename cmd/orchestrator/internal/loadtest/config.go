@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,6 +63,22 @@ type Config struct {
 	// large one is read once, so that the two measure alike (0 reads as 1,
 	// for reports written before it existed).
 	ReadRounds int `json:"read_rounds,omitempty"`
+
+	// ServerMetrics are the Prometheus endpoints of the servers under test
+	// (orchestrator --metrics-listen, http://HOST:PORT/metrics): each phase
+	// then also reports their CPU per item, and the run their memory. The
+	// tool's own CPU (its checks of every answer grow with the state it
+	// registered) does not blur those.
+	ServerMetrics []string `json:"server_metrics,omitempty"`
+
+	// WarmUp reads once what the read phases read (every plan's tasks, the
+	// event log, a replay) in phases of their own before them
+	// (warm-up:query-tasks before get-task, warm-up:query-events and
+	// warm-up:subscribe-events before query-events), checked like them:
+	// the warm-up phases measure first reads, right after the writes, and
+	// the read phases a server whose caches hold what they read, as a
+	// long-running one does.
+	WarmUp bool `json:"warm_up,omitempty"`
 
 	// BuildBeforeTasks reports the function builds right after registering
 	// the functions, so that tasks are registered ready to run, instead of
@@ -186,6 +203,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.EventPageSize, "event-page-size", c.EventPageSize, "page size of the QueryEvents walks")
 	fs.IntVar(&c.ReadRounds, "read-rounds", c.ReadRounds, "times the query-tasks, query-done-tasks, query-events and subscribe-events phases read everything "+
 		"(to compare a small state with a large one over as many items)")
+	fs.Var((*listFlag)(&c.ServerMetrics), "server-metrics", "URLs of the metrics endpoints of the servers under test (orchestrator --metrics-listen, http://HOST:PORT/metrics), comma-separated: "+
+		"each phase also reports their CPU per item, the run their memory")
+	fs.BoolVar(&c.WarmUp, "warm-up", c.WarmUp, "read the tasks, the event log and a replay once before the read phases, in warm-up:* phases of their own "+
+		"(first reads; the read phases then measure warm caches)")
 	fs.BoolVar(&c.BuildBeforeTasks, "build-before-tasks", c.BuildBeforeTasks, "build the functions right after registering them (tasks start ready) instead of after the tasks (the builds release them)")
 	fs.Var((*listFlag)(&c.Phases), "phases", "comma-separated phases to run, with the phases they need before them "+
 		"(--phases tasks: organizations, functions, data, plans, tasks); default all: "+strings.Join(phaseNames(), ","))
@@ -226,6 +247,10 @@ func (c *Config) Validate() error {
 	check(c.CallTimeout > 0, "call-timeout: %v, want > 0", c.CallTimeout)
 	check(c.Deadline > 0, "deadline: %v, want > 0", c.Deadline)
 	check(c.MaxErrors >= 0, "max-errors: %d, want >= 0", c.MaxErrors)
+	for _, u := range c.ServerMetrics {
+		pu, err := url.Parse(u)
+		check(err == nil && (pu.Scheme == "http" || pu.Scheme == "https") && pu.Host != "", "server-metrics: %q is not an http(s) URL", u)
+	}
 	for _, name := range c.Phases {
 		check(slices.Contains(phaseNames(), name), "phases: unknown phase %q (phases: %s)", name, strings.Join(phaseNames(), ","))
 	}

@@ -35,7 +35,7 @@ func TestRegisterFlags(t *testing.T) {
 		"--addr", "127.0.0.1:7001", "--channel", "other", "--orgs", " A , B,C ",
 		"--functions", "3", "--samples", "9", "--sample-batch", "4", "--plans", "2",
 		"--tasks-per-plan", "6", "--task-batch", "3", "--samples-per-task", "2", "--get-tasks", "11",
-		"--task-page-size", "5", "--event-page-size", "13", "--read-rounds", "4", "--concurrency", "2",
+		"--task-page-size", "5", "--event-page-size", "13", "--read-rounds", "4", "--warm-up", "--concurrency", "2",
 		"--call-timeout", "3s", "--deadline", "1m", "--max-errors", "7", "--seed", "99",
 		"--build-before-tasks", "--probes=false",
 		"--tls-ca", "ca.pem", "--tls-server-name", "orch.example",
@@ -49,7 +49,7 @@ func TestRegisterFlags(t *testing.T) {
 		ClientCerts: map[string]CertKey{"A": {"a.pem", "a.key"}, "B": {"b.pem", "b.key"}},
 		Channel:     "other", Orgs: []string{"A", "B", "C"},
 		Functions: 3, Samples: 9, SampleBatch: 4, Plans: 2, TasksPerPlan: 6, TaskBatch: 3, SamplesPerTask: 2,
-		GetTasks: 11, TaskPageSize: 5, EventPageSize: 13, ReadRounds: 4, BuildBeforeTasks: true, Concurrency: 2,
+		GetTasks: 11, TaskPageSize: 5, EventPageSize: 13, ReadRounds: 4, WarmUp: true, BuildBeforeTasks: true, Concurrency: 2,
 		CallTimeout: 3 * time.Second, Deadline: time.Minute, MaxErrors: 7, Seed: 99,
 	}
 	if !equalConfig(c, want) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -137,6 +138,7 @@ func TestRunAgainstServer(t *testing.T) {
 		cfg.BuildBeforeTasks = buildFirst
 		cfg.ReadRounds = run + 1
 		rounds := int64(run + 1)
+		cfg.WarmUp = run == 1
 		var out bytes.Buffer
 		rep, err := loadtest.Run(ctx, cfg, &out)
 		t.Logf("run %d (build-before-tasks %t):\n%s", run+1, buildFirst, out.String())
@@ -173,6 +175,26 @@ func TestRunAgainstServer(t *testing.T) {
 		q := items["query-events"]
 		if e := q / walks; q == 0 || q%walks != 0 || items["subscribe-events"] != e*rounds+e-e/2-1 {
 			t.Errorf("run %d: subscriptions delivered %d events, QueryEvents %d in %d walks", run+1, items["subscribe-events"], q, walks)
+		}
+		// The warm-up reads everything once more, in one round.
+		if cfg.WarmUp {
+			e := q / walks
+			warm := map[string]int64{
+				"warm-up:query-tasks":      tasks,
+				"warm-up:query-events":     e * (int64(cfg.Concurrency) + 1),
+				"warm-up:subscribe-events": e + e - e/2 - 1,
+			}
+			for phase, n := range warm {
+				if items[phase] != n {
+					t.Errorf("run %d: phase %s moved %d items, want %d", run+1, phase, items[phase], n)
+				}
+			}
+		} else {
+			for _, p := range rep.Phases {
+				if strings.HasPrefix(p.Name, "warm-up:") {
+					t.Errorf("run %d: phase %s without --warm-up", run+1, p.Name)
+				}
+			}
 		}
 		// The last line is the JSON report.
 		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -222,5 +244,46 @@ func TestFullWorkload(t *testing.T) {
 	t.Logf("full workload (%s):\n%s", os.Getenv("LOADTEST_ARGS"), out.String())
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// With the server's metrics endpoint, every phase reports the server's own
+// CPU, and the run its memory.
+func TestRunReportsServerMetrics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: builds and runs the server")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := l.Addr().String()
+	l.Close()
+	addr := startServer(t, "--metrics-listen", metrics)
+	cfg := smallConfig(addr, time.Now().UnixNano())
+	cfg.Phases = []string{"tasks", "get-task"}
+	cfg.ServerMetrics = []string{"http://" + metrics + "/metrics"}
+	var out bytes.Buffer
+	rep, err := loadtest.Run(context.Background(), cfg, &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	var cpu float64
+	for _, p := range rep.Phases {
+		cpu += p.ServerCPUSeconds
+		if p.ServerCPUSeconds < 0 || p.ServerCPUSeconds > p.Seconds*float64(runtime.NumCPU())+0.05 {
+			t.Errorf("phase %s: server CPU %.2fs in %.2fs", p.Name, p.ServerCPUSeconds, p.Seconds)
+		}
+	}
+	// Registering and reading a few hundred tasks takes the server more
+	// than the 10 ms its CPU counter counts by.
+	if cpu <= 0 {
+		t.Errorf("server CPU over the run: %.2fs, want > 0\n%s", cpu, out.String())
+	}
+	if m := rep.ServerMemory; m == nil || m.RSSMiB <= 0 || m.HeapInuseMiB <= 0 {
+		t.Errorf("server memory %+v, want RSS and heap", m)
+	}
+	if !strings.Contains(out.String(), "server CPU") || !strings.Contains(out.String(), "memory of the servers") {
+		t.Errorf("output does not show the server's figures:\n%s", out.String())
 	}
 }

@@ -41,6 +41,9 @@ func writeTable(out io.Writer, rep *Report) {
 		fmt.Fprintf(out, "memory of this process (with --self, the server's too): RSS %.0f MiB (peak %.0f), Go heap in use %.0f MiB, Go runtime total %.0f MiB\n",
 			m.RSSMiB, m.PeakRSSMiB, m.HeapInuseMiB, m.SysMiB)
 	}
+	if m := rep.ServerMemory; m != nil {
+		fmt.Fprintf(out, "memory of the servers (their metrics): RSS %.0f MiB, Go heap in use %.0f MiB\n", m.RSSMiB, m.HeapInuseMiB)
+	}
 	for _, p := range rep.Phases {
 		for _, n := range p.Notes {
 			fmt.Fprintf(out, "note: %s: %s\n", p.Name, n)

@@ -33,6 +33,9 @@ type Report struct {
 	// Memory is this process's memory at the end of the run (with bench
 	// --self, the server's included).
 	Memory Memory `json:"memory"`
+	// ServerMemory is the memory of the servers under test at the end of
+	// the run, from their metrics (Config.ServerMetrics).
+	ServerMemory *ServerMemory `json:"server_memory,omitempty"`
 }
 
 // Err returns nil when the run completed without any error, else an error
@@ -82,9 +85,21 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 		fmt.Fprintf(out, "# not connected (the calls will tell why): %s\n", strings.Join(failed, " "))
 	}
 	r := newRunner(cfg, cs, out)
+	if r.sm = newServerMetrics(cfg.ServerMetrics, cfg.CallTimeout); r.sm != nil {
+		if _, err := r.sm.sample(ctx); err != nil {
+			return nil, fmt.Errorf("%w: %w", errNoServerMetrics, err)
+		}
+	}
 	rep := r.run(ctx)
 	rep.Targets, rep.ConnectMs = cs.targets(), connectMs
 	rep.Memory = readMemory()
+	if r.sm != nil {
+		if s, err := r.sm.sample(ctx); err == nil {
+			rep.ServerMemory = &ServerMemory{RSSMiB: s.rssBytes / (1 << 20), HeapInuseMiB: s.heapBytes / (1 << 20)}
+		} else {
+			fmt.Fprintf(out, "# servers' memory not read: %v\n", err)
+		}
+	}
 	writeTable(out, rep)
 	if err := writeJSON(out, rep); err != nil {
 		return rep, err
@@ -113,6 +128,7 @@ type runner struct {
 	w   *workload
 	cs  clients
 	out io.Writer
+	sm  *serverMetrics // nil without Config.ServerMetrics
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -208,7 +224,7 @@ func needs(cfg Config, name string) []string {
 
 // phaseOrder returns the phases of a run of cfg, in order: all of them, or
 // those of Config.Phases and the ones they need; without the probes when
-// Config.Probes is off.
+// Config.Probes is off; with the warm-up phases when Config.WarmUp is on.
 func phaseOrder(cfg Config) []phase {
 	var order []phase
 	for _, ph := range phases {
@@ -223,9 +239,17 @@ func phaseOrder(cfg Config) []phase {
 	if !cfg.Probes {
 		order = slices.DeleteFunc(order, func(p phase) bool { return p.name == "probes" })
 	}
-	if len(cfg.Phases) == 0 {
-		return order
+	if len(cfg.Phases) > 0 {
+		order = onlyPhases(cfg, order)
 	}
+	if cfg.WarmUp {
+		order = withWarmUp(order)
+	}
+	return order
+}
+
+// onlyPhases keeps the phases of Config.Phases and the ones they need.
+func onlyPhases(cfg Config, order []phase) []phase {
 	keep := map[string]bool{}
 	var add func(name string)
 	add = func(name string) {
@@ -243,6 +267,41 @@ func phaseOrder(cfg Config) []phase {
 	return slices.DeleteFunc(order, func(p phase) bool { return !keep[p.name] })
 }
 
+// withWarmUp inserts the warm-up phases (Config.WarmUp): a walk of the
+// tasks before the first of get-task and query-tasks, a walk of the event
+// log and a replay before query-events.
+func withWarmUp(order []phase) []phase {
+	var out []phase
+	tasksDone := false
+	has := func(name string) bool {
+		return slices.ContainsFunc(order, func(p phase) bool { return p.name == name })
+	}
+	for _, ph := range order {
+		switch {
+		case (ph.name == "get-task" || ph.name == "query-tasks") && !tasksDone:
+			out = append(out, phase{"warm-up:query-tasks", once((*runner).queryTasks)})
+			tasksDone = true
+		case ph.name == "query-events":
+			out = append(out, phase{"warm-up:query-events", once((*runner).queryEvents)})
+			if has("subscribe-events") {
+				out = append(out, phase{"warm-up:subscribe-events", once((*runner).subscribeEvents)})
+			}
+		}
+		out = append(out, ph)
+	}
+	return out
+}
+
+// once runs a read phase with a single read round.
+func once(read func(*runner, *recorder)) func(*runner, *recorder) {
+	return func(r *runner, rec *recorder) {
+		rounds := r.cfg.ReadRounds
+		r.cfg.ReadRounds = 1
+		defer func() { r.cfg.ReadRounds = rounds }()
+		read(r, rec)
+	}
+}
+
 func (r *runner) run(parent context.Context) *Report {
 	rep := &Report{Config: r.cfg, StartedAt: time.Now().UTC()}
 	ctx, cancelDeadline := context.WithTimeoutCause(parent, r.cfg.Deadline,
@@ -258,20 +317,31 @@ func (r *runner) run(parent context.Context) *Report {
 		}
 		r.workers.Store(0)
 		rec := newRecorder(ph.name, r.countError)
+		before, serverOK := r.serverSample(rec)
 		cpu := processCPU()
 		ph.run(r, rec)
+		cpu = processCPU() - cpu
+		after, ok := r.serverSample(rec)
 		res := rec.finish()
-		res.CPUSeconds = processCPU() - cpu
+		res.CPUSeconds = cpu
+		if serverOK && ok {
+			res.ServerCPUSeconds = after.cpuSeconds - before.cpuSeconds
+		}
 		if res.Items > 0 {
 			res.CPUMicrosPerItem = res.CPUSeconds * 1e6 / float64(res.Items)
+			res.ServerCPUMicrosPerItem = res.ServerCPUSeconds * 1e6 / float64(res.Items)
 		}
 		res.Workers = int(r.workers.Load())
 		if res.Workers == 0 && res.Calls > 0 {
 			res.Workers = 1 // its calls, one after the other
 		}
 		rep.Phases = append(rep.Phases, res)
-		fmt.Fprintf(r.out, "# %-17s %6d calls %7d items %4d errors %8.2fs, CPU %.2fs (%.1f µs per item)\n",
-			res.Name, res.Calls, res.Items, res.Errors, res.Seconds, res.CPUSeconds, res.CPUMicrosPerItem)
+		server := ""
+		if r.sm != nil && serverOK && ok {
+			server = fmt.Sprintf(", server CPU %.2fs (%.1f µs per item)", res.ServerCPUSeconds, res.ServerCPUMicrosPerItem)
+		}
+		fmt.Fprintf(r.out, "# %-17s %6d calls %7d items %4d errors %8.2fs, CPU %.2fs (%.1f µs per item)%s\n",
+			res.Name, res.Calls, res.Items, res.Errors, res.Seconds, res.CPUSeconds, res.CPUMicrosPerItem, server)
 	}
 	if r.ctx.Err() != nil {
 		rep.Stopped = context.Cause(r.ctx).Error()
@@ -285,6 +355,21 @@ func (r *runner) run(parent context.Context) *Report {
 		rep.Errors += p.Errors
 	}
 	return rep
+}
+
+// serverSample reads the servers' metrics, if the run has them; a failure
+// is a note of the phase (its server figures are then left out), not an
+// error of the run.
+func (r *runner) serverSample(rec *recorder) (serverSample, bool) {
+	if r.sm == nil {
+		return serverSample{}, false
+	}
+	s, err := r.sm.sample(r.ctx)
+	if err != nil {
+		rec.note("%v", err)
+		return s, false
+	}
+	return s, true
 }
 
 // countError stops the run once Config.MaxErrors errors were counted.

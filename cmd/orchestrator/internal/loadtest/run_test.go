@@ -28,6 +28,18 @@ func TestPhaseOrder(t *testing.T) {
 	if got := names(phaseOrder(cfg)); got != want {
 		t.Errorf("build first: order\n%s\nwant\n%s", got, want)
 	}
+	cfg.BuildBeforeTasks = false
+	cfg.WarmUp = true
+	want = "organizations functions data plans tasks warm-up:query-tasks get-task query-tasks probes function-builds task-lifecycle query-done-tasks " +
+		"warm-up:query-events warm-up:subscribe-events query-events subscribe-events"
+	if got := names(phaseOrder(cfg)); got != want {
+		t.Errorf("warm-up: order\n%s\nwant\n%s", got, want)
+	}
+	cfg.Phases = []string{"query-tasks", "query-events"}
+	want = "organizations functions data plans tasks warm-up:query-tasks query-tasks warm-up:query-events query-events"
+	if got := names(phaseOrder(cfg)); got != want {
+		t.Errorf("warm-up of two phases: order\n%s\nwant\n%s", got, want)
+	}
 }
 
 func TestReportErr(t *testing.T) {

@@ -197,6 +197,11 @@ type PhaseResult struct {
 	// CPUMicrosPerItem the same per item; 0 where there is no /proc.
 	CPUSeconds       float64 `json:"cpu_s"`
 	CPUMicrosPerItem float64 `json:"cpu_us_per_item"`
+	// ServerCPUSeconds is the CPU time the servers under test used during
+	// the phase, as their metrics report it (Config.ServerMetrics), and
+	// ServerCPUMicrosPerItem the same per item; absent without them.
+	ServerCPUSeconds       float64 `json:"server_cpu_s,omitempty"`
+	ServerCPUMicrosPerItem float64 `json:"server_cpu_us_per_item,omitempty"`
 	// Workers is how many goroutines shared the phase's work at most:
 	// Config.Concurrency, or fewer when the phase had fewer units of work
 	// (plans, for the tasks phase); 1 for a sequential phase.
