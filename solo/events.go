@@ -33,13 +33,19 @@ func (p *Peer) Events(ctx context.Context, channel string, after uint64) iter.Se
 			yield(Event{}, err)
 			return
 		}
+		limit := firstEventBatch
 		for {
-			evs, err := st.ReadEvents(ctx, after, 256)
+			evs, err := st.ReadEvents(ctx, after, limit)
 			if err != nil {
 				yield(Event{}, err)
 				return
 			}
-			for _, e := range evs {
+			limit = nextEventBatch(limit, evs)
+			for i, e := range evs {
+				// The batch's entries go as they are handed over: a
+				// subscriber that waits on its client holds no more than
+				// the entry it is sending.
+				evs[i] = Event{}
 				if !yield(e, nil) {
 					return
 				}
@@ -54,4 +60,30 @@ func (p *Peer) Events(ctx context.Context, channel string, after uint64) iter.Se
 			}
 		}
 	}
+}
+
+// Events reads the log by batches of entries whose size adapts to the
+// entries' payloads, so that a stream holds about eventBatchBytes of log
+// whatever the transactions: an entry holds every event of its
+// transaction (a RegisterTasks of 1,000 tasks makes one of some 600 KiB),
+// and a fixed 256 entries could then take 150 MiB per subscriber.
+const (
+	firstEventBatch = 8
+	maxEventBatch   = 256
+	eventBatchBytes = 1 << 20
+)
+
+// nextEventBatch returns the number of entries to read after a batch of
+// limit entries that gave evs: enough for about eventBatchBytes at the
+// batch's mean entry size, at most twice the last limit.
+func nextEventBatch(limit int, evs []Event) int {
+	if len(evs) == 0 {
+		return limit
+	}
+	size := 0
+	for _, e := range evs {
+		size += len(e.Payload) + len(e.TxID) + len(e.Name)
+	}
+	n := eventBatchBytes * len(evs) / max(size, 1)
+	return min(max(n, 1), 2*limit, maxEventBatch)
 }
