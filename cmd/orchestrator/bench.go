@@ -41,8 +41,10 @@ plans), with small sizes around it, e.g.
 The tasks phase makes plans x ceil(tasks-per-plan / task-batch) calls (20 by
 default), spread over at most one worker per plan ("workers" in the report):
 raise --plans for more workers and for a p99 that is not simply the slowest
-call. Every call counts: there is no warm-up; the connections are opened
-before the first phase and timed apart ("connect_ms").
+call. Every call of a phase counts (--warm-up adds reads of everything
+before the read phases, as phases of their own); the connections are
+opened before the first phase and timed apart ("connect_ms").
+--server-metrics adds the servers' own CPU per item to each phase.
 --self-facades plays the same topology on one machine, over one solo store.`
 
 // runBench runs the load test (package loadtest).

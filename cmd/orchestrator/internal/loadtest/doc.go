@@ -46,6 +46,9 @@
 // slowest call), and the CPU time the process used during each phase (with
 // bench --self, the server's and the tool's: the figure to compare binaries
 // by on a busy machine), as a table and one JSON line, and fails when any error
-// occurred. Every call of a phase counts: there is no warm-up. A run is bounded: a fixed amount of work, a call timeout, an
-// overall deadline and a maximum number of errors.
+// occurred. Every call of a phase counts; Config.WarmUp adds first reads
+// of everything as phases of their own, before the read phases, and
+// Config.ServerMetrics the servers' own CPU per phase, read from their
+// metrics endpoints. A run is bounded: a fixed amount of work, a call
+// timeout, an overall deadline and a maximum number of errors.
 package loadtest
