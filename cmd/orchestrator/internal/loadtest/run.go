@@ -316,15 +316,22 @@ func (r *runner) run(parent context.Context) *Report {
 			break
 		}
 		r.workers.Store(0)
+		// The servers' metrics are read outside the phase's clock.
+		before, beforeErr := r.serverSample()
 		rec := newRecorder(ph.name, r.countError)
-		before, serverOK := r.serverSample(rec)
 		cpu := processCPU()
 		ph.run(r, rec)
 		cpu = processCPU() - cpu
-		after, ok := r.serverSample(rec)
 		res := rec.finish()
+		after, afterErr := r.serverSample()
+		serverOK := r.sm != nil && beforeErr == nil && afterErr == nil
+		for _, err := range []error{beforeErr, afterErr} {
+			if err != nil {
+				res.Notes = append(res.Notes, err.Error())
+			}
+		}
 		res.CPUSeconds = cpu
-		if serverOK && ok {
+		if serverOK {
 			res.ServerCPUSeconds = after.cpuSeconds - before.cpuSeconds
 		}
 		if res.Items > 0 {
@@ -337,7 +344,7 @@ func (r *runner) run(parent context.Context) *Report {
 		}
 		rep.Phases = append(rep.Phases, res)
 		server := ""
-		if r.sm != nil && serverOK && ok {
+		if serverOK {
 			server = fmt.Sprintf(", server CPU %.2fs (%.1f µs per item)", res.ServerCPUSeconds, res.ServerCPUMicrosPerItem)
 		}
 		fmt.Fprintf(r.out, "# %-17s %6d calls %7d items %4d errors %8.2fs, CPU %.2fs (%.1f µs per item)%s\n",
@@ -357,19 +364,14 @@ func (r *runner) run(parent context.Context) *Report {
 	return rep
 }
 
-// serverSample reads the servers' metrics, if the run has them; a failure
-// is a note of the phase (its server figures are then left out), not an
-// error of the run.
-func (r *runner) serverSample(rec *recorder) (serverSample, bool) {
+// serverSample reads the servers' metrics, if the run has them. A failure
+// becomes a note of the phase, whose server figures are then left out; it
+// is not an error of the run.
+func (r *runner) serverSample() (serverSample, error) {
 	if r.sm == nil {
-		return serverSample{}, false
+		return serverSample{}, nil
 	}
-	s, err := r.sm.sample(r.ctx)
-	if err != nil {
-		rec.note("%v", err)
-		return s, false
-	}
-	return s, true
+	return r.sm.sample(r.ctx)
 }
 
 // countError stops the run once Config.MaxErrors errors were counted.

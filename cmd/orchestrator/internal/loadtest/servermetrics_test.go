@@ -93,3 +93,34 @@ func TestRunWithoutServerMetrics(t *testing.T) {
 		t.Fatalf("Run = %v, %v; want no report and the metrics error", rep, err)
 	}
 }
+
+// Metrics that stop answering during a run leave the phase's server
+// figures out and say why in its notes; the run goes on.
+func TestServerMetricsLostMidRun(t *testing.T) {
+	var scrapes atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if scrapes.Add(1) > 1 {
+			http.Error(w, "gone", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 1\n")
+	}))
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.Addr = "127.0.0.1:1" // no gRPC server: the phase's calls fail fast
+	cfg.Phases = []string{"organizations"}
+	cfg.ServerMetrics = []string{srv.URL + "/metrics"}
+	cfg.CallTimeout = 2 * time.Second
+	var out strings.Builder
+	rep, _ := Run(context.Background(), cfg, &out)
+	if rep == nil || len(rep.Phases) != 1 {
+		t.Fatalf("report %+v\n%s", rep, out.String())
+	}
+	p := rep.Phases[0]
+	if p.ServerCPUSeconds != 0 || !strings.Contains(strings.Join(p.Notes, "\n"), "503") {
+		t.Errorf("phase: server CPU %g, notes %q; want none and the metrics error", p.ServerCPUSeconds, p.Notes)
+	}
+	if rep.ServerMemory != nil || !strings.Contains(out.String(), "servers' memory not read") {
+		t.Errorf("server memory %+v; want none, and said\n%s", rep.ServerMemory, out.String())
+	}
+}
