@@ -42,9 +42,8 @@ func (p *Peer) Events(ctx context.Context, channel string, after uint64) iter.Se
 			}
 			limit = nextEventBatch(limit, evs)
 			for i, e := range evs {
-				// The batch's entries go as they are handed over: a
-				// subscriber that waits on its client holds no more than
-				// the entry it is sending.
+				// The batch lets go of each entry it hands over: a stream
+				// holds the rest of its batch and what its sender queued.
 				evs[i] = Event{}
 				if !yield(e, nil) {
 					return
